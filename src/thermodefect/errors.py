@@ -1,0 +1,22 @@
+"""The one exception type that carries a user-facing problem."""
+
+from __future__ import annotations
+
+import os
+
+
+class ThermodefectError(Exception):
+    """A problem with the user's input or request, reported on one line.
+
+    Parameters
+    ----------
+    message : str
+        What was expected and what was found.
+    path : str or os.PathLike, optional
+        The file the problem is about; it leads the message.
+    """
+
+    def __init__(self, message: str, path: str | os.PathLike | None = None):
+        self.path = None if path is None else os.fspath(path)
+        self.problem = " ".join(str(message).split())
+        super().__init__(self.problem if self.path is None else f"{self.path}: {self.problem}")

@@ -1,0 +1,151 @@
+"""Pieces shared by the readers and writers: options, validation, chunked copies, safe writes."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from thermodefect.errors import ThermodefectError
+
+MIN_FRAMES = 16
+CHUNK_BYTES = 64 * 2**20
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """How to interpret a file whose content leaves room for doubt.
+
+    Attributes
+    ----------
+    var : str, optional
+        Variable (MATLAB) or dataset (HDF5) holding the frames; ``a.b`` reaches a struct field.
+    shape : (H, W), optional
+        Image size for per-pixel CSV exports whose row count is not a known camera size.
+    order : {'C', 'F'}
+        Pixel order of CSV rows: ``'C'`` row by row (the seed's), ``'F'`` column by column.
+    layout : {'THW', 'HWT'}, optional
+        Axis order of arrays in NumPy and generic HDF5 files (default ``'THW'``).
+    frame_rate : float, optional
+        Frames per second, overriding what the file says.
+    pixel_pitch_mm : float, optional
+        Pixel size on the specimen in mm, overriding what the file says.
+    """
+
+    var: str | None = None
+    shape: tuple[int, int] | None = None
+    order: str = "C"
+    layout: str | None = None
+    frame_rate: float | None = None
+    pixel_pitch_mm: float | None = None
+
+
+@dataclass
+class RawSequence:
+    """What a reader found, before validation: frames (T, H, W) float32 and what else it knows."""
+
+    frames: np.ndarray
+    times: np.ndarray | None = None
+    mask: np.ndarray | None = None
+    frame_rate: float | None = None
+    pixel_pitch_mm: float | None = None
+    units: str = "K"
+    baseline: str = "unknown"
+    extra: dict | None = None
+    history: tuple[str, ...] = ()
+
+
+def check_shape(
+    shape: tuple[int, ...], path: Path, layout: str = "(frames, height, width)"
+) -> None:
+    """Fail unless ``shape`` is 3-D with at least ``MIN_FRAMES`` frames along axis 0."""
+    if len(shape) != 3:
+        raise ThermodefectError(
+            f"expected a 3-D array {layout}, found {len(shape)}-D data of shape {tuple(shape)}",
+            path,
+        )
+    if min(shape) == 0:
+        raise ThermodefectError(f"the array is empty (shape {tuple(shape)})", path)
+    if shape[0] < MIN_FRAMES:
+        raise ThermodefectError(
+            f"found only {shape[0]} frames; at least {MIN_FRAMES} are needed", path
+        )
+
+
+def frames_per_chunk(frame_shape: tuple[int, ...], itemsize: int = 4) -> int:
+    """How many frames make about ``CHUNK_BYTES``."""
+    return max(1, CHUNK_BYTES // max(1, int(np.prod(frame_shape)) * itemsize))
+
+
+def fill_frames(
+    shape: tuple[int, int, int], block: Callable[[int, int], np.ndarray], path: Path
+) -> np.ndarray:
+    """Assemble a float32 (T, H, W) array from ``block(t0, t1)`` slabs, checking values as it goes.
+
+    Peak memory is the output plus one slab, whatever the source layout or dtype.
+    """
+    check_shape(shape, path)
+    out = np.empty(shape, np.float32)
+    step = frames_per_chunk(shape[1:])
+    for t0 in range(0, shape[0], step):
+        t1 = min(shape[0], t0 + step)
+        out[t0:t1] = block(t0, t1)
+        check_finite(out[t0:t1], path, offset=t0)
+    return out
+
+
+def check_finite(frames: np.ndarray, path: Path, offset: int = 0) -> None:
+    """Fail naming the first NaN or infinite value of ``frames`` (T, H, W)."""
+    step = frames_per_chunk(frames.shape[1:])
+    for t0 in range(0, frames.shape[0], step):
+        block = frames[t0 : t0 + step]
+        finite = np.isfinite(block)
+        if not finite.all():
+            bad = np.argwhere(~finite)[0]
+            count = int(block.size - np.count_nonzero(finite))
+            t, r, c = int(bad[0]) + t0 + offset, int(bad[1]), int(bad[2])
+            raise ThermodefectError(
+                f"contains non-finite values (NaN or inf), {count} in frames {t0 + offset}"
+                f"-{t0 + offset + len(block) - 1}, the first at frame {t}, row {r}, column {c}",
+                path,
+            )
+
+
+def as_frames(array: np.ndarray, path: Path, layout: str = "THW") -> np.ndarray:
+    """Copy a 3-D in-memory array of any dtype into checked C-contiguous float32 (T, H, W)."""
+    if layout not in ("THW", "HWT"):
+        raise ThermodefectError(f"layout must be 'THW' or 'HWT', found {layout!r}", path)
+    if array.ndim != 3:
+        check_shape(array.shape, path)
+    if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
+        raise ThermodefectError(f"expected numeric data, found dtype {array.dtype}", path)
+    if np.iscomplexobj(array):
+        raise ThermodefectError("expected real numbers, found complex data", path)
+    view = array if layout == "THW" else np.moveaxis(array, 2, 0)
+    return fill_frames(view.shape, lambda t0, t1: view[t0:t1], path)
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success it replaces ``path``, else it vanishes."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def short(exc: BaseException) -> str:
+    """One line of at most 160 characters describing ``exc``."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) < 160 else text[:157] + "..."

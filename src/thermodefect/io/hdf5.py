@@ -1,0 +1,178 @@
+"""HDF5 files: our own sequence layout, the pyThermoNDT container, and any single 3-D dataset.
+
+Our layout (written by :func:`write`, read back field for field)::
+
+    /           attrs: thermodefect_format = "sequence", format_version = 1, meta = JSON of Meta
+    /frames     (T, H, W) float32, chunked one frame per chunk
+    /times      (T,) float64, seconds
+    /mask       (H, W) uint8, 1 = defect (only when the sequence has ground truth)
+
+pyThermoNDT container: ``/Data/Tdata`` (H, W, T) raw counts (uint16) or temperatures,
+``/MetaData/LookUpTable`` counts -> kelvin, ``/MetaData/DomainValues`` times in s,
+``/GroundTruth/DefectMask`` (H, W) uint8.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from thermodefect.errors import ThermodefectError
+from thermodefect.io._common import LoadOptions, RawSequence, atomic_path, fill_frames, short
+
+FORMAT_TAG = "sequence"
+FORMAT_VERSION = 1
+PYTHERMONDT = ("Data/Tdata", "MetaData/LookUpTable", "MetaData/DomainValues")
+
+
+@contextlib.contextmanager
+def open_h5(path: Path) -> Iterator:
+    """Open read-only, turning h5py's failures into a one-line error naming the file."""
+    import h5py
+
+    try:
+        f = h5py.File(path, "r")
+    except OSError as exc:
+        raise ThermodefectError(f"cannot open as HDF5 ({short(exc)})", path) from exc
+    try:
+        yield f
+    except (OSError, KeyError, RuntimeError) as exc:
+        raise ThermodefectError(f"HDF5 content is unreadable ({short(exc)})", path) from exc
+    finally:
+        f.close()
+
+
+def read(path: Path, opts: LoadOptions) -> RawSequence:
+    """Read our layout, a pyThermoNDT container or a lone 3-D dataset."""
+    with open_h5(path) as f:
+        if f.attrs.get("thermodefect_format") == FORMAT_TAG:
+            return _read_ours(f, path)
+        if "Data/Tdata" in f:
+            return _read_pythermondt(f, path)
+        return _read_generic(f, path, opts)
+
+
+def _read_ours(f, path: Path) -> RawSequence:
+    version = int(f.attrs.get("format_version", 0))
+    if version > FORMAT_VERSION:
+        raise ThermodefectError(
+            f"written by a newer thermodefect (format version {version}, this one reads up to "
+            f"{FORMAT_VERSION}); upgrade thermodefect",
+            path,
+        )
+    ds = f["frames"]
+    frames = fill_frames(tuple(ds.shape), lambda t0, t1: ds[t0:t1], path)
+    meta = json.loads(f.attrs.get("meta", "{}"))
+    mask = f["mask"][()].astype(bool) if "mask" in f else None
+    return RawSequence(
+        frames=frames,
+        times=f["times"][()].astype(np.float64),
+        mask=mask,
+        frame_rate=meta.get("frame_rate"),
+        pixel_pitch_mm=meta.get("pixel_pitch_mm"),
+        units=meta.get("units", "K"),
+        baseline=meta.get("baseline", "unknown"),
+        history=tuple(meta.get("history", ())),
+        extra={**meta.get("extra", {}), "format": "hdf5-thermodefect"},
+    )
+
+
+def _read_pythermondt(f, path: Path) -> RawSequence:
+    tdata = f["Data/Tdata"]
+    if tdata.ndim != 3:
+        raise ThermodefectError(
+            f"pyThermoNDT Data/Tdata must be (height, width, frames), found shape {tdata.shape}",
+            path,
+        )
+    lut = f["MetaData/LookUpTable"][()].ravel() if "MetaData/LookUpTable" in f else None
+    counts = np.issubdtype(tdata.dtype, np.integer)
+    if lut is not None and counts:
+
+        def block(t0, t1):
+            raw = tdata[:, :, t0:t1]
+            if raw.max() >= lut.size:
+                raise ThermodefectError(
+                    f"Data/Tdata holds count {raw.max()} but MetaData/LookUpTable has only "
+                    f"{lut.size} entries",
+                    path,
+                )
+            return np.moveaxis(lut[raw], 2, 0)
+
+        units = "K"
+    else:
+
+        def block(t0, t1):
+            return np.moveaxis(tdata[:, :, t0:t1], 2, 0)
+
+        units = "counts" if counts else "K"
+    shape = (tdata.shape[2], tdata.shape[0], tdata.shape[1])
+    frames = fill_frames(shape, block, path)
+    times = None
+    if "MetaData/DomainValues" in f:
+        times = f["MetaData/DomainValues"][()].astype(np.float64).ravel()
+    mask = f["GroundTruth/DefectMask"][()] > 0 if "GroundTruth/DefectMask" in f else None
+    return RawSequence(
+        frames=frames,
+        times=times,
+        mask=mask,
+        units=units,
+        extra={"format": "hdf5-pythermondt", "source_dtype": str(tdata.dtype)},
+    )
+
+
+def _read_generic(f, path: Path, opts: LoadOptions) -> RawSequence:
+    import h5py
+
+    found: dict[str, h5py.Dataset] = {}
+    f.visititems(
+        lambda name, obj: (
+            found.__setitem__(name, obj)
+            if isinstance(obj, h5py.Dataset)
+            and obj.ndim == 3
+            and np.issubdtype(obj.dtype, np.number)
+            else None
+        )
+    )
+    if opts.var is not None:
+        if opts.var not in found:
+            listing = ", ".join(sorted(found)) or "none"
+            raise ThermodefectError(f"no 3-D dataset {opts.var!r}; 3-D datasets: {listing}", path)
+        ds = found[opts.var]
+    elif len(found) == 1:
+        ds = next(iter(found.values()))
+    elif not found:
+        raise ThermodefectError("holds no 3-D numeric dataset", path)
+    else:
+        listing = ", ".join(f"{n} {d.shape}" for n, d in sorted(found.items()))
+        raise ThermodefectError(f"holds several 3-D datasets ({listing}); choose with --var", path)
+    layout = opts.layout or "THW"
+    if layout == "HWT":
+        shape = (ds.shape[2], ds.shape[0], ds.shape[1])
+        frames = fill_frames(shape, lambda t0, t1: np.moveaxis(ds[:, :, t0:t1], 2, 0), path)
+    else:
+        frames = fill_frames(tuple(ds.shape), lambda t0, t1: ds[t0:t1], path)
+    return RawSequence(
+        frames=frames,
+        extra={"format": "hdf5", "variable": ds.name, "source_dtype": str(ds.dtype)},
+    )
+
+
+def write(seq, path: Path) -> None:
+    """Write every field of ``seq`` in our layout."""
+    import h5py
+
+    t, h, w = seq.frames.shape
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+        f.attrs["thermodefect_format"] = FORMAT_TAG
+        f.attrs["format_version"] = FORMAT_VERSION
+        f.attrs["meta"] = json.dumps(seq.meta.to_dict())
+        d = f.create_dataset("frames", shape=(t, h, w), dtype=np.float32, chunks=(1, h, w))
+        for t0 in range(0, t, 64):
+            d[t0 : t0 + 64] = seq.frames[t0 : t0 + 64]
+        f.create_dataset("times", data=np.asarray(seq.times, np.float64))
+        if seq.mask is not None:
+            f.create_dataset("mask", data=seq.mask.astype(np.uint8))

@@ -1,0 +1,78 @@
+"""NumPy files: ``.npy`` with one 3-D array, ``.npz`` archives (ours keep every field)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from thermodefect.errors import ThermodefectError
+from thermodefect.io._common import (
+    LoadOptions,
+    RawSequence,
+    as_frames,
+    atomic_path,
+    check_finite,
+    check_shape,
+)
+
+
+def read_npy(path: Path, opts: LoadOptions) -> RawSequence:
+    """Read a ``.npy`` array; float32 (T, H, W) files are memory-mapped, not copied."""
+    array = np.load(path, mmap_mode="r", allow_pickle=False)
+    layout = opts.layout or "THW"
+    extra = {"format": "npy", "source_dtype": str(array.dtype)}
+    if (
+        layout == "THW"
+        and array.dtype == np.float32
+        and array.flags.c_contiguous
+        and array.dtype.byteorder in ("=", "<", "|")
+    ):
+        check_shape(array.shape, path)
+        check_finite(array, path)
+        return RawSequence(frames=array, extra={**extra, "memory_mapped": True})
+    return RawSequence(frames=as_frames(array, path, layout), extra=extra)
+
+
+def read_npz(path: Path, opts: LoadOptions) -> RawSequence:
+    """Read our archive (``frames``, ``times``, ``mask``, ``meta``) or one 3-D array in any npz."""
+    with np.load(path, allow_pickle=False) as z:
+        names = list(z.files)
+        if "frames" in names and "meta" in names:
+            meta = json.loads(str(z["meta"]))
+            return RawSequence(
+                frames=as_frames(z["frames"], path),
+                times=z["times"].astype(np.float64),
+                mask=z["mask"].astype(bool) if "mask" in names else None,
+                frame_rate=meta.get("frame_rate"),
+                pixel_pitch_mm=meta.get("pixel_pitch_mm"),
+                units=meta.get("units", "K"),
+                baseline=meta.get("baseline", "unknown"),
+                history=tuple(meta.get("history", ())),
+                extra={**meta.get("extra", {}), "format": "npz-thermodefect"},
+            )
+        cubes = [n for n in names if z[n].ndim == 3]
+        name = opts.var or ("data" if "data" in cubes else (cubes[0] if len(cubes) == 1 else None))
+        if name is None or name not in names:
+            listing = ", ".join(f"{n} {z[n].shape}" for n in names) or "nothing"
+            raise ThermodefectError(
+                f"expected one 3-D array (or --var NAME) in the archive, found {listing}", path
+            )
+        return RawSequence(
+            frames=as_frames(z[name], path, opts.layout or "THW"),
+            extra={"format": "npz", "variable": name},
+        )
+
+
+def write_npz(seq, path: Path) -> None:
+    """Write ``frames``, ``times``, ``mask`` (when present) and ``meta`` (JSON) uncompressed."""
+    arrays = {
+        "frames": seq.frames,
+        "times": np.asarray(seq.times, np.float64),
+        "meta": np.array(json.dumps(seq.meta.to_dict())),
+    }
+    if seq.mask is not None:
+        arrays["mask"] = seq.mask
+    with atomic_path(path) as tmp:
+        np.savez(tmp, **arrays)

@@ -1,0 +1,65 @@
+"""Ground-truth masks in the seed's PNG convention: black = defect, white = sound."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from thermodefect.errors import ThermodefectError
+
+ASPECT_TOLERANCE = 0.02
+
+
+def read_label_png(path: str | Path, shape: tuple[int, int] | None = None) -> np.ndarray:
+    """Read a label image (RGB or grey, any size) as a bool mask, True = defect.
+
+    Pixels darker than half of full scale are defect. With ``shape`` (H, W) the mask is resized
+    by nearest neighbour; an aspect ratio more than 2% off that of ``shape`` is an error.
+
+    Raises
+    ------
+    ThermodefectError
+        If the file is not a readable image, or its aspect ratio does not match ``shape``.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    path = Path(path)
+    try:
+        with Image.open(path) as im:
+            grey = np.asarray(im.convert("L"), dtype=np.uint8)
+    except (OSError, UnidentifiedImageError) as exc:
+        raise ThermodefectError(f"cannot read as an image ({exc})", path) from exc
+    mask = grey < 128
+    if shape is None or tuple(shape) == mask.shape:
+        return mask
+    h, w = mask.shape
+    ratio_found, ratio_wanted = w / h, shape[1] / shape[0]
+    if abs(ratio_found / ratio_wanted - 1) > ASPECT_TOLERANCE:
+        raise ThermodefectError(
+            f"label is {h}x{w} (aspect {ratio_found:.3f}) but the sequence is "
+            f"{shape[0]}x{shape[1]} (aspect {ratio_wanted:.3f}); refusing to stretch it",
+            path,
+        )
+    rows = np.minimum((np.arange(shape[0]) + 0.5) * h / shape[0], h - 1).astype(int)
+    cols = np.minimum((np.arange(shape[1]) + 0.5) * w / shape[1], w - 1).astype(int)
+    return mask[np.ix_(rows, cols)]
+
+
+def write_label_png(mask: np.ndarray, path: str | Path) -> None:
+    """Write a bool mask (H, W) as a grey PNG: 0 (black) = defect, 255 (white) = sound."""
+    from thermodefect.images import write_png
+
+    write_png(np.where(mask, 0, 255).astype(np.uint8), path)
+
+
+def find_label(sequence_path: str | Path) -> Path | None:
+    """The seed-layout label of a sequence file: ``labels/{name}_label.png`` or beside it."""
+    p = Path(sequence_path)
+    for candidate in (
+        p.parent / "labels" / f"{p.stem}_label.png",
+        p.with_name(f"{p.stem}_label.png"),
+    ):
+        if candidate.is_file():
+            return candidate
+    return None

@@ -1,0 +1,175 @@
+"""The in-memory thermal sequence: frames, times, optional ground truth and metadata."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from thermodefect.errors import ThermodefectError
+
+BASELINES = ("unknown", "none", "first", "last", "last_mean", "preflash")
+
+
+@dataclass(frozen=True)
+class Meta:
+    """What is known about a sequence beyond its numbers.
+
+    Attributes
+    ----------
+    source : str or None
+        Path of the file it was read from.
+    frame_rate : float or None
+        Frames per second (Hz) when known; ``None`` means the times are frame indices.
+    pixel_pitch_mm : float or None
+        Size of one pixel on the specimen surface, in mm, when known.
+    units : str
+        Units of the frame values: ``"K"`` (temperature or temperature difference) or ``"counts"``.
+    baseline : str
+        Which baseline has been subtracted, one of ``BASELINES``.
+    history : tuple of str
+        Processing steps applied since loading, oldest first.
+    extra : dict
+        Format-specific facts (variable name, source dtype, ...), JSON-serialisable.
+    """
+
+    source: str | None = None
+    frame_rate: float | None = None
+    pixel_pitch_mm: float | None = None
+    units: str = "K"
+    baseline: str = "unknown"
+    history: tuple[str, ...] = ()
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """A JSON-serialisable dictionary of every field."""
+        return {
+            "source": self.source,
+            "frame_rate": self.frame_rate,
+            "pixel_pitch_mm": self.pixel_pitch_mm,
+            "units": self.units,
+            "baseline": self.baseline,
+            "history": list(self.history),
+            "extra": dict(self.extra),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Meta:
+        """Inverse of :meth:`to_dict`; unknown keys are kept in ``extra``."""
+        known = {"source", "frame_rate", "pixel_pitch_mm", "units", "baseline", "history", "extra"}
+        extra = dict(d.get("extra") or {})
+        extra.update({k: v for k, v in d.items() if k not in known})
+        return cls(
+            source=d.get("source"),
+            frame_rate=d.get("frame_rate"),
+            pixel_pitch_mm=d.get("pixel_pitch_mm"),
+            units=d.get("units", "K"),
+            baseline=d.get("baseline", "unknown"),
+            history=tuple(d.get("history") or ()),
+            extra=extra,
+        )
+
+
+@dataclass(frozen=True)
+class Sequence:
+    """A thermal image sequence.
+
+    Attributes
+    ----------
+    frames : (T, H, W) ndarray of float32
+        Surface temperature (or temperature change) per frame, C-contiguous. May be a
+        read-only memory map; no function of this package writes into it.
+    times : (T,) ndarray of float64
+        Time of each frame in seconds, strictly increasing.
+    mask : (H, W) ndarray of bool, optional
+        Ground truth, True where a defect is.
+    meta : Meta
+        Source, frame rate, pixel pitch, units, baseline and processing history.
+    """
+
+    frames: np.ndarray
+    times: np.ndarray
+    mask: np.ndarray | None = None
+    meta: Meta = field(default_factory=Meta)
+
+    def __post_init__(self):
+        f, t = self.frames, self.times
+        if not isinstance(f, np.ndarray) or f.ndim != 3:
+            raise ThermodefectError(
+                f"frames must be a 3-D array (frames, height, width), found {_describe(f)}",
+                self.meta.source,
+            )
+        if f.dtype != np.float32 or not f.flags.c_contiguous:
+            raise ThermodefectError(
+                f"frames must be C-contiguous float32, found {f.dtype}", self.meta.source
+            )
+        if not isinstance(t, np.ndarray) or t.shape != (f.shape[0],):
+            raise ThermodefectError(
+                f"times must have one value per frame ({f.shape[0]}), found {_describe(t)}",
+                self.meta.source,
+            )
+        if t.size > 1 and not np.all(np.diff(t) > 0):
+            raise ThermodefectError("times must be strictly increasing", self.meta.source)
+        if self.mask is not None and (
+            self.mask.shape != f.shape[1:] or self.mask.dtype != np.bool_
+        ):
+            raise ThermodefectError(
+                f"mask must be bool of shape {f.shape[1:]}, found {_describe(self.mask)}",
+                self.meta.source,
+            )
+
+    @property
+    def n_frames(self) -> int:
+        """Number of frames T."""
+        return self.frames.shape[0]
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """(T, H, W)."""
+        return tuple(self.frames.shape)
+
+    @property
+    def image_shape(self) -> tuple[int, int]:
+        """(H, W)."""
+        return tuple(self.frames.shape[1:])
+
+    @property
+    def name(self) -> str:
+        """File stem of the source, or ``"sequence"``."""
+        if not self.meta.source:
+            return "sequence"
+        from pathlib import Path
+
+        return Path(self.meta.source).stem
+
+    def derive(
+        self,
+        step: str,
+        *,
+        frames: np.ndarray | None = None,
+        times: np.ndarray | None = None,
+        mask: np.ndarray | bool | None = False,
+        **meta_changes,
+    ) -> Sequence:
+        """A new sequence with some parts replaced and ``step`` added to the history.
+
+        ``mask=False`` (the default) keeps the current mask; ``None`` drops it.
+        """
+        meta = replace(self.meta, history=(*self.meta.history, step), **meta_changes)
+        return Sequence(
+            frames=self.frames if frames is None else np.ascontiguousarray(frames, np.float32),
+            times=self.times if times is None else np.asarray(times, np.float64),
+            mask=self.mask if mask is False else mask,
+            meta=meta,
+        )
+
+
+def times_from_rate(n_frames: int, frame_rate: float | None) -> np.ndarray:
+    """Frame times in s: ``arange(n) / frame_rate``, or frame indices when the rate is unknown."""
+    rate = 1.0 if frame_rate is None else float(frame_rate)
+    return np.arange(n_frames, dtype=np.float64) / rate
+
+
+def _describe(a) -> str:
+    shape = getattr(a, "shape", None)
+    return f"{type(a).__name__} of shape {shape}" if shape is not None else type(a).__name__
