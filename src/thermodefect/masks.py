@@ -41,8 +41,14 @@ def read_label_png(path: str | Path, shape: tuple[int, int] | None = None) -> np
             f"{shape[0]}x{shape[1]} (aspect {ratio_wanted:.3f}); refusing to stretch it",
             path,
         )
-    rows = np.minimum((np.arange(shape[0]) + 0.5) * h / shape[0], h - 1).astype(int)
-    cols = np.minimum((np.arange(shape[1]) + 0.5) * w / shape[1], w - 1).astype(int)
+    return resize_nearest(mask, shape)
+
+
+def resize_nearest(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Resize a 2-D array to ``shape`` (H, W) by nearest neighbour (pixel centres)."""
+    h, w = mask.shape
+    rows = np.minimum(((np.arange(shape[0]) + 0.5) * h / shape[0]).astype(int), h - 1)
+    cols = np.minimum(((np.arange(shape[1]) + 0.5) * w / shape[1]).astype(int), w - 1)
     return mask[np.ix_(rows, cols)]
 
 

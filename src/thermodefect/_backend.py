@@ -1,0 +1,112 @@
+"""One implementation for numpy arrays and torch tensors (CPU or CUDA) alike.
+
+Algorithms written with operators, slicing and in-place arithmetic run on both; the few
+calls that differ go through :class:`Backend`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from thermodefect.errors import ThermodefectError
+
+
+def is_tensor(x) -> bool:
+    """True for a torch tensor, without importing torch when it is not loaded."""
+    return type(x).__module__.startswith("torch")
+
+
+class Backend:
+    """Array creation and linear algebra on the library and device of a reference array."""
+
+    def __init__(self, like):
+        self.torch = is_tensor(like)
+        self.device = like.device if self.torch else None
+        self.is_cuda = self.torch and like.is_cuda
+
+    def zeros(self, shape, dtype: str = "float32"):
+        if self.torch:
+            import torch
+
+            return torch.zeros(shape, dtype=getattr(torch, dtype), device=self.device)
+        return np.zeros(shape, dtype)
+
+    def empty(self, shape, dtype: str = "float32"):
+        if self.torch:
+            import torch
+
+            return torch.empty(shape, dtype=getattr(torch, dtype), device=self.device)
+        return np.empty(shape, dtype)
+
+    def full(self, shape, value: float, dtype: str = "float32"):
+        if self.torch:
+            import torch
+
+            return torch.full(
+                tuple(np.atleast_1d(shape)), value, dtype=getattr(torch, dtype), device=self.device
+            )
+        return np.full(shape, value, dtype)
+
+    def asarray(self, values, dtype: str = "float32"):
+        if self.torch:
+            import torch
+
+            return torch.as_tensor(values, dtype=getattr(torch, dtype), device=self.device)
+        return np.asarray(values, dtype)
+
+    def eigh(self, a, k: int):
+        """The ``k`` largest eigenvalues (descending) and eigenvectors (columns) of ``a``."""
+        if self.torch:
+            import torch
+
+            w, v = torch.linalg.eigh(a)
+            return w.flip(0)[:k], v.flip(1)[:, :k]
+        from scipy.linalg import eigh
+
+        n = a.shape[0]
+        w, v = eigh(a, subset_by_index=[n - k, n - 1], driver="evr")
+        return w[::-1].copy(), v[:, ::-1].copy()
+
+    def astype(self, a, dtype: str):
+        if self.torch:
+            import torch
+
+            return a.to(getattr(torch, dtype))
+        return a.astype(dtype)
+
+    def subtract(self, a, b, out):
+        """``out[...] = a - b`` without a temporary."""
+        if self.torch:
+            import torch
+
+            return torch.sub(a, b, out=out)
+        return np.subtract(a, b, out=out)
+
+    def argmax(self, a, axis: int):
+        return a.argmax(dim=axis) if self.torch else a.argmax(axis=axis)
+
+    def sqrt(self, a):
+        return a.sqrt() if self.torch else np.sqrt(a)
+
+
+def frames_of(data, *, min_frames: int = 2):
+    """(T, H, W) float32 frames of a Sequence, ndarray or tensor, without copying float32 input."""
+    from thermodefect.sequence import Sequence
+
+    source = data.meta.source if isinstance(data, Sequence) else None
+    frames = data.frames if isinstance(data, Sequence) else data
+    if is_tensor(frames):
+        import torch
+
+        if frames.dtype != torch.float32:
+            frames = frames.float()
+    else:
+        frames = np.asarray(frames)
+        if frames.dtype != np.float32:
+            frames = frames.astype(np.float32)
+    if frames.ndim != 3 or frames.shape[0] < min_frames:
+        raise ThermodefectError(
+            f"expected frames (T, H, W) with T >= {min_frames}, found shape {tuple(frames.shape)}",
+            source,
+        )
+    return frames
