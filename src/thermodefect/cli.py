@@ -1,0 +1,214 @@
+"""The ``thermodefect`` command line. Heavy modules load only when a sub-command runs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from thermodefect.errors import ThermodefectError
+
+PROG = "thermodefect"
+
+
+def _shape(text: str) -> tuple[int, int]:
+    """Parse ``HxW`` or ``N`` (square) into (H, W)."""
+    parts = text.lower().split("x")
+    try:
+        dims = tuple(int(p) for p in parts)
+    except ValueError:
+        dims = ()
+    if len(dims) == 1:
+        dims = (dims[0], dims[0])
+    if len(dims) != 2 or min(dims) < 1:
+        raise argparse.ArgumentTypeError(f"expected HxW or N with positive integers, got {text!r}")
+    return dims
+
+
+def _pixel(text: str) -> tuple[int, int]:
+    try:
+        r, c = (int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected ROW,COL, got {text!r}") from None
+    return r, c
+
+
+def _load_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("reading sequences")
+    g.add_argument(
+        "--var", help="MATLAB variable / HDF5 dataset holding the frames (a.b for fields)"
+    )
+    g.add_argument("--shape", type=_shape, help="HxW of per-pixel CSV rows of unknown size")
+    g.add_argument("--order", choices=("C", "F"), default="C", help="CSV pixel order (default C)")
+    g.add_argument("--layout", choices=("THW", "HWT"), help="axis order of NumPy/HDF5 arrays")
+    g.add_argument("--frame-rate", type=float, help="frames per second, overriding the file")
+    g.add_argument("--pixel-pitch", type=float, help="pixel size on the specimen in mm")
+
+
+def _load(path, args):
+    from thermodefect.io import load
+
+    return load(
+        path,
+        var=args.var,
+        shape=args.shape,
+        order=args.order,
+        layout=args.layout,
+        frame_rate=args.frame_rate,
+        pixel_pitch_mm=args.pixel_pitch,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every sub-command."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Find subsurface defects in pulsed thermography sequences.",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bars or summaries")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("info", help="shape, frame rate, value range and flash frame of a sequence")
+    p.add_argument("file", type=Path)
+    _load_options(p)
+    p.set_defaults(run=cmd_info)
+
+    p = sub.add_parser("convert", help="convert a sequence to .mat (seed layout), .h5 or .npz")
+    p.add_argument("input", type=Path)
+    p.add_argument("output", type=Path)
+    p.add_argument("--mat-version", choices=("auto", "5", "7.3"), default="auto")
+    _load_options(p)
+    p.set_defaults(run=cmd_convert)
+
+    p = sub.add_parser("frames", help="export frames as PNG and plot pixels' temperature curves")
+    p.add_argument("file", type=Path)
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--frames", help="comma-separated frame indices (default: 6 log-spaced)")
+    p.add_argument("--pixel", type=_pixel, action="append", help="ROW,COL to plot (repeatable)")
+    _load_options(p)
+    p.set_defaults(run=cmd_frames)
+
+    p = sub.add_parser("pca", help="PCT images of every sequence in a folder (the seed's pca.py)")
+    p.add_argument("data_dir", type=Path)
+    p.add_argument("--out", type=Path, default=Path("pca_imgs"), help="default: pca_imgs")
+    p.add_argument("--components", type=int, default=4, help="images per sequence (default 4)")
+    p.add_argument("--size", type=_shape, help="resize images to N (square) or HxW")
+    p.add_argument(
+        "--normalize",
+        choices=("center", "pixel", "frame", "none"),
+        default="center",
+        help="standardisation (default: center, the seed's)",
+    )
+    _load_options(p)
+    p.set_defaults(run=cmd_pca)
+
+    p = sub.add_parser("demo", help="make a small synthetic dataset and run the PCA workflow")
+    p.add_argument("--out", type=Path, default=Path("demo_out"), help="default: demo_out")
+    p.set_defaults(run=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; bad input prints one line and returns 2."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except ThermodefectError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+
+
+def _say(args, text: str) -> None:
+    if not args.quiet:
+        print(text)
+
+
+def cmd_info(args) -> int:
+    import numpy as np
+
+    from thermodefect.preprocess import detect_flash
+
+    seq = _load(args.file, args)
+    t, h, w = seq.shape
+    lo, hi = float(np.min(seq.frames)), float(np.max(seq.frames))
+    flash = detect_flash(seq)
+    rate = f"{seq.meta.frame_rate:g} Hz" if seq.meta.frame_rate else "unknown (times are indices)"
+    pitch = f"{seq.meta.pixel_pitch_mm:g} mm" if seq.meta.pixel_pitch_mm else "unknown"
+    extra = seq.meta.extra
+    truth = "none" if seq.mask is None else f"yes, {int(seq.mask.sum())} defect pixels"
+    lines = [
+        f"file:         {args.file}",
+        f"format:       {extra.get('format', '?')}"
+        + (f" (variable {extra['variable']})" if "variable" in extra else ""),
+        f"frames:       {t} of {h} x {w} pixels (height x width)",
+        f"stored dtype: {extra.get('source_dtype', 'float32')}",
+        f"frame rate:   {rate}; duration {seq.times[-1] - seq.times[0]:g} s",
+        f"pixel pitch:  {pitch}",
+        f"values:       {lo:.6g} .. {hi:.6g} {seq.meta.units}",
+        f"flash frame:  {flash} (t = {seq.times[flash]:g} s; {flash} pre-flash frames)",
+        f"ground truth: {truth}",
+    ]
+    print("\n".join(lines))
+    return 0
+
+
+def cmd_convert(args) -> int:
+    from thermodefect.io import save
+
+    seq = _load(args.input, args)
+    save(seq, args.output, mat_version=args.mat_version)
+    _say(
+        args,
+        f"wrote {args.output} ({seq.n_frames} frames of {seq.image_shape[0]}x{seq.image_shape[1]})",
+    )
+    return 0
+
+
+def cmd_frames(args) -> int:
+    from thermodefect import report
+
+    seq = _load(args.file, args)
+    if args.frames:
+        try:
+            indices = [int(v) for v in args.frames.split(",")]
+        except ValueError:
+            raise ThermodefectError(
+                f"--frames must be comma-separated integers, got {args.frames!r}"
+            ) from None
+    else:
+        indices = None
+    written = report.export_frames(seq, args.out, indices=indices, pixels=args.pixel)
+    _say(args, f"wrote {len(written)} files to {args.out}/ (frames as PNG, curves as PNG and CSV)")
+    return 0
+
+
+def cmd_pca(args) -> int:
+    from thermodefect.workflows import pca_folder
+
+    failures = pca_folder(
+        args.data_dir,
+        args.out,
+        components=args.components,
+        size=args.size,
+        normalize=args.normalize,
+        load=lambda p: _load(p, args),
+        quiet=args.quiet,
+    )
+    for problem in failures:
+        print(f"{PROG}: error: {problem}", file=sys.stderr)
+    return 2 if failures else 0
+
+
+def cmd_demo(args) -> int:
+    from thermodefect.workflows import demo
+
+    demo(args.out, quiet=args.quiet)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+"""Figures and tables written for people: frame exports, temperature curves, overviews."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from thermodefect.errors import ThermodefectError
+from thermodefect.images import stretch, write_png
+from thermodefect.io._common import atomic_path
+from thermodefect.sequence import Sequence
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def default_pixels(seq: Sequence) -> list[tuple[int, int]]:
+    """The image centre and the pixels of highest and lowest mean cooling response."""
+    from thermodefect.preprocess import detect_flash
+
+    flash = detect_flash(seq)
+    cooling = seq.frames[flash + 1 :] if flash + 1 < seq.n_frames else seq.frames
+    mean = cooling.mean(axis=0)
+    h, w = seq.image_shape
+    hot = np.unravel_index(int(np.argmax(mean)), mean.shape)
+    cold = np.unravel_index(int(np.argmin(mean)), mean.shape)
+    pixels = [(h // 2, w // 2), (int(hot[0]), int(hot[1])), (int(cold[0]), int(cold[1]))]
+    return list(dict.fromkeys(pixels))
+
+
+def export_frames(
+    seq: Sequence,
+    out: Path,
+    *,
+    indices: list[int] | None = None,
+    pixels: list[tuple[int, int]] | None = None,
+) -> list[Path]:
+    """Write chosen frames as PNG and temperature-versus-time curves of chosen pixels.
+
+    Files: ``{name}_frame{index:04d}.png`` (contrast-stretched grey), ``{name}_curves.png``
+    (linear and log-log axes, time from the flash) and ``{name}_curves.csv``.
+    Defaults: six frames log-spaced after the flash; see :func:`default_pixels`.
+    """
+    from thermodefect.preprocess import detect_flash, frame_indices
+
+    t, h, w = seq.shape
+    flash = detect_flash(seq)
+    if indices is None:
+        start = min(flash + 1, t - 1)
+        indices = list(frame_indices(t, min(6, t - start), start=start, spacing="log"))
+    bad = [i for i in indices if not 0 <= i < t]
+    if bad:
+        raise ThermodefectError(f"frame indices {bad} are outside 0..{t - 1}", seq.meta.source)
+    pixels = pixels or default_pixels(seq)
+    outside = [p for p in pixels if not (0 <= p[0] < h and 0 <= p[1] < w)]
+    if outside:
+        raise ThermodefectError(f"pixels {outside} are outside the {h}x{w} image", seq.meta.source)
+    out = Path(out)
+    name = seq.name
+    written = []
+    for i in indices:
+        path = out / f"{name}_frame{i:04d}.png"
+        write_png(stretch(seq.frames[i]), path)
+        written.append(path)
+    written += _write_curves(seq, out, name, pixels, flash)
+    return written
+
+
+def _write_curves(seq, out: Path, name: str, pixels, flash: int) -> list[Path]:
+    plt = _pyplot()
+    curves = np.stack([seq.frames[:, r, c] for r, c in pixels], axis=1).astype(np.float64)
+    since = seq.times - seq.times[flash]
+    unit = "s" if seq.meta.frame_rate else "frames"
+    fig, (lin, log) = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
+    after = since > 0
+    for k, (r, c) in enumerate(pixels):
+        lin.plot(seq.times, curves[:, k], label=f"row {r}, col {c}")
+        values = np.abs(curves[after, k])
+        log.loglog(since[after], np.where(values > 0, values, np.nan), label=f"row {r}, col {c}")
+    lin.axvline(seq.times[flash], color="0.6", ls="--", lw=0.8)
+    lin.set(xlabel=f"time ({unit})", ylabel=f"value ({seq.meta.units})", title="history")
+    log.set(
+        xlabel=f"time after flash ({unit})", ylabel=f"|value| ({seq.meta.units})", title="log-log"
+    )
+    lin.legend(fontsize=8)
+    fig.suptitle(f"{name}: temperature change curves")
+    png = out / f"{name}_curves.png"
+    with atomic_path(png) as tmp:
+        fig.savefig(tmp, dpi=100, format="png")
+    plt.close(fig)
+    csv = out / f"{name}_curves.csv"
+    header = "time_s," + ",".join(f"r{r}_c{c}" for r, c in pixels)
+    with atomic_path(csv) as tmp:
+        np.savetxt(
+            tmp,
+            np.column_stack([seq.times, curves]),
+            delimiter=",",
+            header=header,
+            comments="",
+            fmt="%.6g",
+        )
+    return [png, csv]
+
+
+def overview(rows: list[tuple[str, list[tuple[str, np.ndarray]]]], path: Path) -> Path:
+    """A grid of grey images with titles: one row per specimen, one column per panel."""
+    plt = _pyplot()
+    n_rows, n_cols = len(rows), max(len(panels) for _, panels in rows)
+    fig, axes = plt.subplots(
+        n_rows, n_cols, figsize=(2.6 * n_cols, 2.2 * n_rows), squeeze=False, constrained_layout=True
+    )
+    for ax_row, (name, panels) in zip(axes, rows, strict=True):
+        for ax, (title, image) in zip(ax_row, panels, strict=False):
+            ax.imshow(image, cmap="gray")
+            ax.set_title(f"{name}: {title}", fontsize=8)
+        for ax in ax_row:
+            ax.axis("off")
+    with atomic_path(Path(path)) as tmp:
+        fig.savefig(tmp, dpi=90, format="png")
+    plt.close(fig)
+    return Path(path)
