@@ -87,11 +87,12 @@ def fill_frames(
 ) -> np.ndarray:
     """Assemble a float32 (T, H, W) array from ``block(t0, t1)`` slabs, checking values as it goes.
 
-    Peak memory is the output plus one slab, whatever the source layout or dtype.
+    Peak memory is the output plus one slab (at most 64 MiB and a sixteenth of the output),
+    whatever the source layout or dtype.
     """
     check_shape(shape, path)
     out = np.empty(shape, np.float32)
-    step = frames_per_chunk(shape[1:])
+    step = max(1, min(frames_per_chunk(shape[1:]), shape[0] // 16))
     for t0 in range(0, shape[0], step):
         t1 = min(shape[0], t0 + step)
         out[t0:t1] = block(t0, t1)

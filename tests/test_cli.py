@@ -1,0 +1,121 @@
+"""The command line: sub-commands end to end, one-line errors with exit status 2."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.io
+from PIL import Image
+
+from thermodefect import load, save
+from thermodefect.cli import main
+from thermodefect.synthetic import Hole, plate
+
+
+@pytest.fixture
+def seed_folder(tmp_path):
+    data = tmp_path / "plane_0"
+    data.mkdir()
+    for i in range(2):
+        seq = plate((Hole(20, 30, 4, 0.5),), shape=(40, 60), n_frames=40, seed=i)
+        scipy.io.savemat(data / f"N{i + 1}.mat", {"data": np.moveaxis(seq.frames, 0, 2)})
+    return data
+
+
+def test_help_lists_subcommands(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    for name in ("info", "convert", "frames", "pca", "demo"):
+        assert name in out
+
+
+def test_pca_folder_writes_seed_named_images(seed_folder, tmp_path, capsys):
+    out = tmp_path / "pca_imgs"
+    assert main(["--quiet", "pca", str(seed_folder), "--out", str(out), "--size", "32"]) == 0
+    names = sorted(p.name for p in out.glob("*.png"))
+    assert names == [f"N{i}_{k}.png" for i in (1, 2) for k in range(4)]
+    image = np.asarray(Image.open(out / "N1_1.png"))
+    assert image.shape == (32, 32) and image.dtype == np.uint8
+    assert image.min() == 0 and image.max() == 255
+    rows = (out / "explained_variance.csv").read_text().splitlines()
+    assert rows[0] == "file,component,explained_variance_ratio" and len(rows) == 9
+
+
+def test_pca_reports_bad_files_and_still_converts_the_rest(seed_folder, tmp_path, capsys):
+    (seed_folder / "broken.mat").write_bytes(b"MATLAB 5.0 MAT-file" + b"\x00" * 20)
+    out = tmp_path / "o"
+    assert main(["--quiet", "pca", str(seed_folder), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "broken.mat" in err[0] and err[0].startswith("thermodefect: error:")
+    assert not list(out.glob("broken*")) and len(list(out.glob("N1_*.png"))) == 4
+
+
+def test_info_convert_and_frames(seed_folder, tmp_path, capsys):
+    src = seed_folder / "N1.mat"
+    assert main(["info", str(src), "--frame-rate", "20"]) == 0
+    out = capsys.readouterr().out
+    assert "40 of 40 x 60 pixels" in out and "20 Hz" in out and "flash frame:  4" in out
+    h5 = tmp_path / "N1.h5"
+    assert main(["--quiet", "convert", str(src), str(h5), "--frame-rate", "20"]) == 0
+    assert load(h5).meta.frame_rate == 20
+    frames_dir = tmp_path / "frames"
+    assert (
+        main(
+            [
+                "--quiet",
+                "frames",
+                str(h5),
+                "--out",
+                str(frames_dir),
+                "--frames",
+                "5,10",
+                "--pixel",
+                "20,30",
+            ]
+        )
+        == 0
+    )
+    names = sorted(p.name for p in frames_dir.iterdir())
+    assert names == ["N1_curves.csv", "N1_curves.png", "N1_frame0005.png", "N1_frame0010.png"]
+    curve = np.loadtxt(frames_dir / "N1_curves.csv", delimiter=",", skiprows=1)
+    assert np.allclose(curve[:, 1], load(h5).frames[:, 20, 30], atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["info", "{d}/missing.mat"], "no such file"),
+        (["frames", "{d}/N1.mat", "--out", "{t}/f", "--frames", "999"], "outside 0..39"),
+        (["frames", "{d}/N1.mat", "--out", "{t}/f", "--pixel", "99,1"], "outside the 40x60"),
+        (["convert", "{d}/N1.mat", "{t}/x.png"], "cannot write suffix"),
+        (["pca", "{t}/nothing", "--out", "{t}/o"], "not a folder"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_and_no_output(
+    seed_folder, tmp_path, capsys, argv, message
+):
+    args = [a.format(d=seed_folder, t=tmp_path) for a in argv]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err
+    assert not (tmp_path / "f").exists() and not (tmp_path / "x.png").exists()
+
+
+def test_convert_never_overwrites_its_input(seed_folder, tmp_path, capsys):
+    seq = load(seed_folder / "N1.mat")
+    save(seq, tmp_path / "a.npz")
+    before = (tmp_path / "a.npz").read_bytes()
+    assert main(["convert", str(tmp_path / "a.npz"), str(tmp_path / "a.npz")]) == 2
+    assert (tmp_path / "a.npz").read_bytes() == before
+
+
+def test_demo_runs_and_says_where_results_are(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert str(out) in text and "pca_imgs" in text
+    assert len(list((out / "pca_imgs").glob("*.png"))) == 16
+    assert (out / "overview.png").stat().st_size > 10_000
+    assert load(out / "data" / "S1.mat").mask is not None

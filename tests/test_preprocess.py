@@ -1,0 +1,154 @@
+"""Preprocessing against hand-computed cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+from thermodefect import ThermodefectError
+from thermodefect import preprocess as pp
+from thermodefect.sequence import Meta, Sequence
+from thermodefect.synthetic import Hole, plate
+
+
+def _with_flash(preflash=5, n=40):
+    t = np.arange(n, dtype=np.float64)
+    curve = np.where(t < preflash, 2.0, 2.0 + 10.0 / np.sqrt(np.maximum(t - preflash + 1, 1)))
+    frames = np.broadcast_to(curve[:, None, None], (n, 4, 5)).astype(np.float32).copy()
+    return Sequence(frames, t / 10.0, meta=Meta(frame_rate=10.0))
+
+
+def test_baselines_subtract_the_named_reference(ramp):
+    assert_allclose(pp.subtract_baseline(ramp, "first").frames[:, 0, 0], np.arange(20))
+    assert_allclose(pp.subtract_baseline(ramp, "last").frames[:, 0, 0], np.arange(20) - 19)
+    out = pp.subtract_baseline(ramp, "last_mean", n=4)
+    assert_allclose(out.frames[:, 0, 0], np.arange(20) - 17.5)
+    assert out.meta.baseline == "last_mean" and ramp.meta.baseline == "unknown"
+    assert_array_equal(pp.subtract_baseline(ramp, "none").frames, ramp.frames)
+    seq = _with_flash(preflash=5)
+    assert_allclose(pp.subtract_baseline(seq, "preflash").frames[:5], 0)
+
+
+def test_baseline_errors(ramp):
+    with pytest.raises(ThermodefectError, match="baseline must be one of"):
+        pp.subtract_baseline(ramp, "median")
+    with pytest.raises(ThermodefectError, match="no pre-flash frames"):
+        pp.subtract_baseline(_with_flash(preflash=0), "preflash")
+
+
+def test_flash_detection_and_cooling_extraction():
+    seq = _with_flash(preflash=5)
+    assert pp.detect_flash(seq) == 5
+    cool = pp.extract_cooling(seq)
+    assert cool.n_frames == 34
+    assert_allclose(cool.times[0], 0.1)
+    assert cool.meta.extra["flash_frame"] == 5
+    rising = Sequence(np.cumsum(seq.frames, axis=0), seq.times)
+    with pytest.raises(ThermodefectError, match="no cooling after the flash"):
+        pp.extract_cooling(rising)
+
+
+def test_crop_keeps_mask_in_step(ramp):
+    out = pp.crop(ramp, frames=(2, 18), rows=(1, 4), cols=(2, 6))
+    assert out.shape == (16, 3, 4)
+    assert_allclose(out.frames[0, 0, 0], 2 + 0.1 + 0.02, rtol=1e-6)
+    assert_array_equal(out.mask, ramp.mask[1:4, 2:6])
+    with pytest.raises(ThermodefectError, match="rows range 3:99"):
+        pp.crop(ramp, rows=(3, 99))
+
+
+def test_frame_indices_linear_and_log():
+    assert_array_equal(pp.frame_indices(100, 5, start=20, stop=61), [20, 30, 40, 50, 60])
+    log = pp.frame_indices(200, 16, start=10, spacing="log")
+    assert len(np.unique(log)) == 16 and log[0] == 10 and log[-1] == 199
+    gaps = np.diff(log)
+    assert gaps[-1] > gaps[0]
+    with pytest.raises(ThermodefectError, match="cannot take 16 frames"):
+        pp.frame_indices(20, 16, start=10)
+
+
+def test_select_frames_takes_the_seed_clip(ramp):
+    clip = pp.select_frames(ramp, 16, start=2, stop=20)
+    assert clip.n_frames == 16 and clip.frames[0, 0, 0] == 2 and clip.frames[-1, 0, 0] == 19
+
+
+def test_resample_times_interpolates_linearly(ramp):
+    out = pp.resample_times(ramp, np.array([0.01, 0.05, 0.37]))
+    assert_allclose(out.frames[:, 0, 0], [0.5, 2.5, 18.5], rtol=1e-6)
+    with pytest.raises(ThermodefectError, match="leave the recorded span"):
+        pp.resample_times(ramp, np.array([0.0, 1.0]))
+
+
+def test_resize_area_is_block_mean_and_keeps_the_mean(ramp):
+    out = pp.resize(ramp, (3, 4))
+    assert_allclose(out.frames[0, 0, 0], ramp.frames[0, :2, :2].mean(), rtol=1e-6)
+    assert out.meta.pixel_pitch_mm == pytest.approx(0.4)
+    odd = pp.resize(ramp, (4, 5))
+    assert_allclose(odd.frames.mean(axis=(1, 2)), ramp.frames.mean(axis=(1, 2)), rtol=1e-5)
+    assert out.mask.shape == (3, 4)
+
+
+def test_normalize_methods(random_seq):
+    mm = pp.normalize(random_seq, "minmax")
+    assert mm.frames.min() == 0 and mm.frames.max() == pytest.approx(1)
+    z = pp.normalize(random_seq, "zscore", per="pixel")
+    assert_allclose(z.frames.mean(axis=0), 0, atol=1e-5)
+    assert_allclose(z.frames.std(axis=0), 1, rtol=1e-4)
+    p = pp.normalize(random_seq, "percentile", per="frame", percentiles=(5, 95))
+    assert p.frames.min() == 0 and p.frames.max() == 1
+    const = Sequence(np.ones((16, 2, 2), np.float32), np.arange(16.0))
+    assert_array_equal(pp.normalize(const, "minmax").frames, 0)
+
+
+def test_savgol_keeps_a_quadratic_exactly():
+    t = np.arange(30, dtype=np.float64)
+    frames = np.broadcast_to((0.5 * t**2 - 3 * t)[:, None, None], (30, 2, 2)).astype(np.float32)
+    seq = Sequence(frames.copy(), t)
+    assert_allclose(pp.denoise_temporal(seq, window=7, polyorder=2).frames, frames, atol=1e-3)
+    with pytest.raises(ThermodefectError, match="odd window"):
+        pp.denoise_temporal(seq, window=8)
+
+
+def test_spatial_filters_and_bad_pixels(random_seq):
+    f = random_seq.frames.copy()
+    f[:, 4, 5] = 100.0
+    f[:, 7, 2] = 0.0
+    seq = Sequence(f, random_seq.times)
+    bad = pp.find_bad_pixels(seq)
+    assert set(zip(*np.nonzero(bad), strict=True)) == {(4, 5), (7, 2)}
+    fixed = pp.replace_bad_pixels(seq)
+    neighbours = f[:, 3:6, 4:7].reshape(24, -1)
+    expected = np.median(np.delete(neighbours, 4, axis=1), axis=1)
+    assert_allclose(fixed.frames[:, 4, 5], expected, rtol=1e-6)
+    assert pp.denoise_spatial(seq, "median", size=3).frames[0, 4, 5] < 10
+    g = pp.denoise_spatial(random_seq, "gaussian", sigma=1.0)
+    assert g.frames.std() < random_seq.frames.std()
+
+
+def _peak_to_peak(frames):
+    return frames.max(axis=(1, 2)) - frames.min(axis=(1, 2))
+
+
+def test_heating_correction_flattens_gaussian_flash_and_keeps_defects():
+    sound = plate((), shape=(64, 80), n_frames=60, heating="gaussian", netd_k=0.0)
+    cool = sound.frames[10:]
+    corrected = pp.correct_heating(sound).frames[10:]
+    assert np.all(_peak_to_peak(corrected) <= 0.05 * _peak_to_peak(cool))
+
+    hole = Hole(row=30, col=40, radius_px=2.5, depth_mm=0.5)
+    defect = plate((hole,), shape=(64, 80), n_frames=60, heating="gaussian", netd_k=0.0)
+    uniform = plate((hole,), shape=(64, 80), n_frames=60, heating="uniform", netd_k=0.0)
+    fixed = pp.correct_heating(defect)
+    ring = np.zeros((64, 80), bool)
+    ring[22:39, 32:49] = True
+    ring[26:35, 36:45] = False
+
+    def contrast(frames):
+        return frames[:, 30, 40] - frames[:, ring].mean(axis=1)
+
+    truth = contrast(uniform.frames[8:30])
+    kept = contrast(fixed.frames[8:30]) / truth
+    before = contrast(defect.frames[8:30]) / truth
+    assert np.all(np.abs(kept - 1) <= 0.20), kept
+    assert np.abs(before - 1).max() > np.abs(kept - 1).max()
