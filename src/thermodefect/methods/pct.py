@@ -81,7 +81,7 @@ def pct(data, k: int = 4, *, normalize: str = "center", chunk: int | None = None
     >>> img = np.zeros((8, 8), np.float32); img[2:4, 2:4] = 1
     >>> result = pct(t[:, None, None] * img, k=1)
     >>> round(float(result.components[0, 2, 2]), 3)
-    0.484
+    0.5
     """
     frames = frames_of(data)
     t, h, w = frames.shape
