@@ -242,6 +242,10 @@ def _bad_files(tmp_path, ramp):
     p = tmp_path / "rows.csv"
     np.savetxt(p, np.zeros((7, 16)), delimiter=",")
     cases.append((p, "7 pixel rows, which matches no known image size"))
+    p = tmp_path / "short.npy"
+    np.save(p, np.zeros((20, 4, 4), np.uint16))
+    p.write_bytes(p.read_bytes()[:-100])
+    cases.append((p, "truncated"))
     p = tmp_path / "garbage.npy"
     p.write_bytes(b"\x00\x01\x02" * 100)
     cases.append((p, "does not look like a .npy file"))

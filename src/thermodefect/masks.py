@@ -14,7 +14,9 @@ ASPECT_TOLERANCE = 0.02
 def read_label_png(path: str | Path, shape: tuple[int, int] | None = None) -> np.ndarray:
     """Read a label image (RGB or grey, any size) as a bool mask, True = defect.
 
-    Pixels darker than half of full scale are defect. With ``shape`` (H, W) the mask is resized
+    Pixels darker than half of full scale are defect, except in an image holding only the
+    values 0 and 1, which is a 0/1 mask (1 = defect; all zero = no defect, as
+    ``labels convert --format binary`` writes them). With ``shape`` (H, W) the mask is resized
     by nearest neighbour; an aspect ratio more than 2% off that of ``shape`` is an error.
 
     Raises
@@ -30,7 +32,18 @@ def read_label_png(path: str | Path, shape: tuple[int, int] | None = None) -> np
             grey = np.asarray(im.convert("L"), dtype=np.uint8)
     except (OSError, UnidentifiedImageError) as exc:
         raise ThermodefectError(f"cannot read as an image ({exc})", path) from exc
-    mask = grey < 128
+    mask = grey == 1 if grey.max() <= 1 else grey < 128
+    return fit_mask(mask, shape, path)
+
+
+def fit_mask(mask: np.ndarray, shape: tuple[int, int] | None, path=None) -> np.ndarray:
+    """Resize ``mask`` to ``shape`` (H, W) by nearest neighbour, refusing to change its aspect.
+
+    Raises
+    ------
+    ThermodefectError
+        If the aspect ratios differ by more than 2%.
+    """
     if shape is None or tuple(shape) == mask.shape:
         return mask
     h, w = mask.shape

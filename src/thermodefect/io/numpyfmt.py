@@ -19,20 +19,56 @@ from thermodefect.io._common import (
 
 
 def read_npy(path: Path, opts: LoadOptions) -> RawSequence:
-    """Read a ``.npy`` array; float32 (T, H, W) files are memory-mapped, not copied."""
-    array = np.load(path, mmap_mode="r", allow_pickle=False)
+    """Read a ``.npy`` array.
+
+    Native float32 (T, H, W) files are memory-mapped read-only, not copied. Other C-ordered
+    3-D files are read in contiguous slabs along their first axis (frames for (T, H, W), image
+    rows for (H, W, T)) with plain file reads, so peak memory stays near the output's size.
+    """
+    try:
+        array = np.load(path, mmap_mode="r", allow_pickle=False)
+    except ValueError as exc:
+        if "mmap length" in str(exc):
+            raise ThermodefectError(
+                "the file is truncated (shorter than its header says)", path
+            ) from exc
+        raise
     layout = opts.layout or "THW"
     extra = {"format": "npy", "source_dtype": str(array.dtype)}
-    if (
-        layout == "THW"
-        and array.dtype == np.float32
-        and array.flags.c_contiguous
-        and array.dtype.byteorder in ("=", "<", "|")
-    ):
+    native = array.dtype.isnative and array.flags.c_contiguous
+    if layout == "THW" and array.dtype == np.float32 and native:
         check_shape(array.shape, path)
         check_finite(array, path)
         return RawSequence(frames=array, extra={**extra, "memory_mapped": True})
+    if array.ndim == 3 and array.flags.c_contiguous and layout in ("THW", "HWT"):
+        return RawSequence(frames=_read_slabs(path, array, layout), extra=extra)
     return RawSequence(frames=as_frames(array, path, layout), extra=extra)
+
+
+def _read_slabs(path: Path, mapped: np.memmap, layout: str) -> np.ndarray:
+    """Copy a C-ordered 3-D .npy into float32 (T, H, W) through contiguous first-axis slabs."""
+    shape, dtype, offset = mapped.shape, mapped.dtype, mapped.offset
+    out_shape = shape if layout == "THW" else (shape[2], shape[0], shape[1])
+    check_shape(out_shape, path)
+    row = int(np.prod(shape[1:]))
+    step = max(1, min(shape[0] // 16, (64 << 20) // max(1, row * dtype.itemsize)))
+    out = np.empty(out_shape, np.float32)
+    with open(path, "rb") as fh:
+        for a in range(0, shape[0], step):
+            b = min(shape[0], a + step)
+            fh.seek(offset + a * row * dtype.itemsize)
+            slab = np.fromfile(fh, dtype=dtype, count=(b - a) * row)
+            if slab.size != (b - a) * row:
+                raise ThermodefectError(
+                    f"the file is truncated: shape {shape} needs more bytes than it holds", path
+                )
+            slab = slab.reshape(b - a, *shape[1:])
+            if layout == "THW":
+                out[a:b] = slab
+            else:
+                out[:, a:b, :] = slab.transpose(2, 0, 1)
+    check_finite(out, path)
+    return out
 
 
 def read_npz(path: Path, opts: LoadOptions) -> RawSequence:

@@ -1,0 +1,185 @@
+"""Annotations: labelme JSON to masks, and several annotators' masks to one ground truth.
+
+labelme JSON (a plain documented format, no labelme or Qt needed): ``shapes`` is a list of
+``{"label", "points": [[x, y], ...], "shape_type"}`` with shape types ``polygon`` (>= 3
+points), ``rectangle`` (two corners), ``circle`` (centre, a point on the rim), ``line`` and
+``linestrip`` (drawn ``line_width`` pixels wide, or the shape's own ``width``) and ``point``
+(a disc of ``point_radius`` pixels). The image size comes from ``imageHeight`` /
+``imageWidth``, else from the embedded ``imageData``, else from the image at ``imagePath``.
+Coordinates are labelme's: x to the right, y down, in pixels of that image.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from thermodefect.errors import ThermodefectError
+
+SHAPE_TYPES = ("polygon", "rectangle", "circle", "line", "linestrip", "point")
+LABEL_SUFFIX = "_label.png"
+
+
+@dataclass
+class Annotation:
+    """A rasterised labelme file: the defect mask and, per pixel, the class index (0 = sound)."""
+
+    name: str
+    mask: np.ndarray
+    classes: np.ndarray
+    unknown_labels: list[str] = field(default_factory=list)
+
+
+def read_class_map(path: str | Path) -> dict[str, int]:
+    """Read a label -> class index map from YAML or JSON (0 = sound, 1..254 = defect kinds)."""
+    import yaml
+
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ThermodefectError(f"cannot read the class map ({exc})", path) from exc
+    if not isinstance(data, dict) or not all(
+        isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 254 for v in data.values()
+    ):
+        raise ThermodefectError(
+            "class map must map label names to integers 0..254 (0 = sound)", path
+        )
+    return {str(k): int(v) for k, v in data.items()}
+
+
+def _image_size(doc: dict, json_path: Path) -> tuple[int, int]:
+    h, w = doc.get("imageHeight"), doc.get("imageWidth")
+    if isinstance(h, int) and isinstance(w, int) and h > 0 and w > 0:
+        return h, w
+    from PIL import Image, UnidentifiedImageError
+
+    if doc.get("imageData"):
+        try:
+            with Image.open(io.BytesIO(base64.b64decode(doc["imageData"]))) as im:
+                return im.height, im.width
+        except (ValueError, OSError, UnidentifiedImageError) as exc:
+            raise ThermodefectError(
+                f"imageData is not a readable image ({exc})", json_path
+            ) from exc
+    image_path = doc.get("imagePath")
+    if not image_path:
+        raise ThermodefectError(
+            "no image size: neither imageHeight/imageWidth, imageData nor imagePath", json_path
+        )
+    image = (json_path.parent / image_path).resolve()
+    if not image.is_file():
+        raise ThermodefectError(f"imagePath {image_path!r} does not exist ({image})", json_path)
+    try:
+        with Image.open(image) as im:
+            return im.height, im.width
+    except (OSError, UnidentifiedImageError) as exc:
+        raise ThermodefectError(
+            f"imagePath {image_path!r} is not a readable image", json_path
+        ) from exc
+
+
+def _draw(draw, shape: dict, value: int, where: str, *, line_width: int, point_radius: float):
+    kind = shape.get("shape_type") or "polygon"
+    try:
+        pts = [(float(x), float(y)) for x, y in shape.get("points", [])]
+    except (TypeError, ValueError):
+        raise ThermodefectError(f"{where}: points must be [x, y] pairs") from None
+    need = {"polygon": 3, "rectangle": 2, "circle": 2, "line": 2, "linestrip": 2, "point": 1}
+    if kind not in need:
+        raise ThermodefectError(
+            f"{where}: unknown shape_type {kind!r}; known: {', '.join(SHAPE_TYPES)}"
+        )
+    if len(pts) < need[kind]:
+        raise ThermodefectError(
+            f"{where}: a {kind} needs at least {need[kind]} points, found {len(pts)}"
+        )
+    if kind == "polygon":
+        draw.polygon(pts, fill=value, outline=value)
+    elif kind == "rectangle":
+        (x0, y0), (x1, y1) = pts[:2]
+        draw.rectangle([min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)], fill=value)
+    elif kind == "circle":
+        (cx, cy), (px, py) = pts[:2]
+        r = float(np.hypot(px - cx, py - cy))
+        draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=value)
+    elif kind in ("line", "linestrip"):
+        width = int(shape.get("width") or line_width)
+        draw.line(pts, fill=value, width=max(1, width), joint="curve")
+    else:
+        r = float(shape.get("radius") or point_radius)
+        for cx, cy in pts:
+            draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=value)
+
+
+def rasterize(
+    json_path: str | Path,
+    class_map: dict[str, int] | None = None,
+    *,
+    line_width: int = 3,
+    point_radius: float = 3.0,
+) -> Annotation:
+    """Turn one labelme JSON file into masks at its image's size.
+
+    Without ``class_map`` every shape is a defect (class 1). With one, each label takes its
+    class; class 0 marks sound material (it erases earlier shapes), and labels missing from
+    the map are drawn as defects of class 255 and listed in ``unknown_labels``.
+
+    Raises
+    ------
+    ThermodefectError
+        For unreadable JSON, a missing image size, or a shape that cannot be drawn.
+    """
+    from PIL import Image, ImageDraw
+
+    json_path = Path(json_path)
+    try:
+        doc = json.loads(json_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ThermodefectError(f"cannot read ({exc})", json_path) from exc
+    except json.JSONDecodeError as exc:
+        raise ThermodefectError(
+            f"corrupt JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", json_path
+        ) from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("shapes"), list):
+        raise ThermodefectError("not a labelme file: no list of 'shapes'", json_path)
+    h, w = _image_size(doc, json_path)
+    canvas = Image.new("L", (w, h), 0)
+    draw = ImageDraw.Draw(canvas)
+    unknown = []
+    for i, shape in enumerate(doc["shapes"]):
+        if not isinstance(shape, dict):
+            raise ThermodefectError(f"shape {i} is not an object", json_path)
+        label = str(shape.get("label", ""))
+        if class_map is None:
+            value = 1
+        elif label in class_map:
+            value = class_map[label]
+        else:
+            value = 255
+            if label not in unknown:
+                unknown.append(label)
+        where = f"shape {i} ({label!r})"
+        try:
+            _draw(draw, shape, value, where, line_width=line_width, point_radius=point_radius)
+        except ThermodefectError as exc:
+            raise ThermodefectError(exc.problem, json_path) from None
+    classes = np.asarray(canvas, dtype=np.uint8)
+    return Annotation(json_path.stem, classes > 0, classes, unknown)
+
+
+def write_mask(mask: np.ndarray, path: Path, fmt: str = "seed") -> None:
+    """Write a mask as ``seed`` (0 black = defect, 255 white = sound) or ``binary`` (1 = defect)."""
+    from thermodefect.images import write_png
+
+    if fmt == "seed":
+        write_png(np.where(mask, 0, 255).astype(np.uint8), path)
+    elif fmt == "binary":
+        write_png(mask.astype(np.uint8), path)
+    else:
+        raise ThermodefectError(f"mask format must be 'seed' or 'binary', got {fmt!r}")
