@@ -102,10 +102,46 @@ def build_parser() -> argparse.ArgumentParser:
     _load_options(p)
     p.set_defaults(run=cmd_pca)
 
+    _labels_parser(sub)
+
     p = sub.add_parser("demo", help="make a small synthetic dataset and run the PCA workflow")
     p.add_argument("--out", type=Path, default=Path("demo_out"), help="default: demo_out")
     p.set_defaults(run=cmd_demo)
     return parser
+
+
+def _labels_parser(sub) -> None:
+    labels = sub.add_parser("labels", help="annotations: labelme JSON to masks, fuse annotators")
+    lsub = labels.add_subparsers(dest="labels_command", required=True, metavar="STEP")
+
+    p = lsub.add_parser("convert", help="labelme JSON files to {name}_label.png masks")
+    p.add_argument("json_dir", type=Path)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument(
+        "--format",
+        choices=("seed", "binary"),
+        default="seed",
+        help="seed: black defect on white (default); binary: 0/1",
+    )
+    p.add_argument("--classes", type=Path, help="YAML/JSON map label -> class index (0 = sound)")
+    p.add_argument("--line-width", type=int, default=3, help="pixels, for line shapes (default 3)")
+    p.add_argument("--point-radius", type=float, default=3.0, help="pixels, for points (default 3)")
+    p.set_defaults(run=cmd_labels_convert)
+
+    p = lsub.add_parser("prepare", help="PCT images at native resolution for labelme")
+    p.add_argument("data_dir", type=Path)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--components", type=int, default=4)
+    p.add_argument("--component", type=int, default=1, help="written as {name}.png (default 1)")
+    _load_options(p)
+    p.set_defaults(run=cmd_labels_prepare)
+
+    p = lsub.add_parser("fuse", help="fuse annotators' masks; report their agreement")
+    p.add_argument("annotator_dirs", type=Path, nargs="+")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--method", choices=("majority", "staple"), default="majority")
+    p.add_argument("--format", choices=("seed", "binary"), default="seed")
+    p.set_defaults(run=cmd_labels_fuse)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -198,9 +234,54 @@ def cmd_pca(args) -> int:
         load=lambda p: _load(p, args),
         quiet=args.quiet,
     )
-    for problem in failures:
-        print(f"{PROG}: error: {problem}", file=sys.stderr)
-    return 2 if failures else 0
+    return _report(failures)
+
+
+def _report(problems: list[str], warnings: list[str] = ()) -> int:
+    for line in warnings:
+        print(f"{PROG}: warning: {line}", file=sys.stderr)
+    for line in problems:
+        print(f"{PROG}: error: {line}", file=sys.stderr)
+    return 2 if problems else 0
+
+
+def cmd_labels_convert(args) -> int:
+    from thermodefect.workflows import labels_convert
+
+    problems, warnings = labels_convert(
+        args.json_dir,
+        args.out,
+        fmt=args.format,
+        class_map=args.classes,
+        line_width=args.line_width,
+        point_radius=args.point_radius,
+        quiet=args.quiet,
+    )
+    return _report(problems, warnings)
+
+
+def cmd_labels_prepare(args) -> int:
+    from thermodefect.workflows import labels_prepare
+
+    failures = labels_prepare(
+        args.data_dir,
+        args.out,
+        components=args.components,
+        component=args.component,
+        load=lambda p: _load(p, args),
+        quiet=args.quiet,
+    )
+    return _report(failures)
+
+
+def cmd_labels_fuse(args) -> int:
+    from thermodefect.workflows import labels_fuse
+
+    problems, summary = labels_fuse(
+        args.annotator_dirs, args.out, method=args.method, fmt=args.format
+    )
+    _say(args, summary.rstrip())
+    return _report(problems)
 
 
 def cmd_demo(args) -> int:

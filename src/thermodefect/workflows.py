@@ -125,3 +125,200 @@ def demo(out: Path, *, quiet: bool = False) -> None:
             f"  {out / 'overview.png'}      frame, PCT images and label of every specimen\n"
             "The data come from thermodefect.synthetic, a quick analytic stand-in."
         )
+
+
+def labels_convert(
+    json_dir: Path,
+    out: Path,
+    *,
+    fmt: str = "seed",
+    class_map: Path | None = None,
+    line_width: int = 3,
+    point_radius: float = 3.0,
+    quiet: bool = False,
+) -> tuple[list[str], list[str]]:
+    """Every labelme JSON of ``json_dir`` to ``out/{stem}_label.png`` (and classes with a map).
+
+    With a class map, ``out/{stem}_classes.png`` holds each pixel's class index (0 = sound,
+    255 = a label missing from the map). A file with any problem is reported and not written;
+    the others still are.
+
+    Returns
+    -------
+    (problems, warnings) : lists of one-line messages
+    """
+    from tqdm import tqdm
+
+    from thermodefect.labels import rasterize, read_class_map, write_mask
+
+    json_dir = Path(json_dir)
+    if not json_dir.is_dir():
+        raise ThermodefectError("not a folder", json_dir)
+    files = sorted(json_dir.glob("*.json"))
+    if not files:
+        raise ThermodefectError("holds no labelme .json files", json_dir)
+    classes = None if class_map is None else read_class_map(class_map)
+    problems, warnings = [], []
+    for path in tqdm(files, desc="labels", unit="file", disable=quiet):
+        try:
+            ann = rasterize(path, classes, line_width=line_width, point_radius=point_radius)
+        except ThermodefectError as exc:
+            problems.append(str(exc))
+            continue
+        write_mask(ann.mask, Path(out) / f"{ann.name}_label.png", fmt)
+        if classes is not None:
+            write_png(ann.classes, Path(out) / f"{ann.name}_classes.png")
+        if ann.unknown_labels:
+            names = ", ".join(repr(n) for n in ann.unknown_labels)
+            warnings.append(f"{path}: labels {names} are not in the class map; drawn as class 255")
+    return problems, warnings
+
+
+def labels_prepare(
+    data_dir: Path,
+    out: Path,
+    *,
+    components: int = 4,
+    component: int = 1,
+    load: Callable | None = None,
+    quiet: bool = False,
+) -> list[str]:
+    """PCT images for annotators at the sequences' own resolution.
+
+    Writes ``out/{name}.png`` (component ``component``, the one annotators label; labelme
+    saves its JSON as ``{name}.json`` beside it) and ``out/{name}_pca{i}.png`` for
+    i < ``components`` for reference. Returns one message per file that failed.
+    """
+    from tqdm import tqdm
+
+    from thermodefect.io import load as default_load
+    from thermodefect.methods import pct
+
+    if not 0 <= component < components:
+        raise ThermodefectError(f"--component must be in 0..{components - 1}, got {component}")
+    load = load or default_load
+    failures = []
+    for path in tqdm(sequence_files(data_dir), desc="prepare", unit="file", disable=quiet):
+        try:
+            comps = pct(load(path), components).components
+        except ThermodefectError as exc:
+            failures.append(str(exc) if exc.path else f"{path}: {exc}")
+            continue
+        images = [stretch(c) for c in comps]
+        write_png(images[component], Path(out) / f"{path.stem}.png")
+        for i, image in enumerate(images):
+            write_png(image, Path(out) / f"{path.stem}_pca{i}.png")
+    return failures
+
+
+def labels_fuse(
+    annotator_dirs: list[Path], out: Path, *, method: str = "majority", fmt: str = "seed"
+) -> tuple[list[str], str]:
+    """Fuse the annotators' ``{name}_label.png`` per sequence and report their agreement.
+
+    Writes ``out/{name}_label.png`` for every name all folders share, ``out/agreement.csv``
+    (one row per sequence: pairwise Dice, mean Dice, Fleiss' kappa, each annotator's STAPLE
+    sensitivity and specificity, fused defect fraction) and ``out/agreement.md`` (summary
+    and the sequences with the least agreement).
+
+    Returns
+    -------
+    (problems, summary) : one-line messages for names that could not be fused, and the text
+    of ``agreement.md``.
+    """
+    from thermodefect.fusion import fleiss_kappa, majority, pairwise_dice, staple
+    from thermodefect.labels import LABEL_SUFFIX, write_mask
+    from thermodefect.masks import read_label_png
+
+    if method not in ("majority", "staple"):
+        raise ThermodefectError(f"fusion method must be 'majority' or 'staple', got {method!r}")
+    dirs = [Path(d) for d in annotator_dirs]
+    if len(dirs) < 2:
+        raise ThermodefectError("fusing needs the folders of at least two annotators")
+    for d in dirs:
+        if not d.is_dir():
+            raise ThermodefectError("not a folder", d)
+    names = [{p.name[: -len(LABEL_SUFFIX)] for p in d.glob(f"*{LABEL_SUFFIX}")} for d in dirs]
+    everyone = set().union(*names)
+    if not everyone:
+        raise ThermodefectError(f"no *{LABEL_SUFFIX} files in any annotator folder")
+    problems = [
+        f"{d / (n + LABEL_SUFFIX)}: missing (other annotators labelled {n})"
+        for d, have in zip(dirs, names, strict=True)
+        for n in sorted(everyone - have)
+    ]
+    rows = []
+    for name in sorted(set.intersection(*names)):
+        try:
+            masks = [read_label_png(d / f"{name}{LABEL_SUFFIX}") for d in dirs]
+        except ThermodefectError as exc:
+            problems.append(str(exc))
+            continue
+        shapes = {m.shape for m in masks}
+        if len(shapes) > 1:
+            sizes = ", ".join(
+                f"{d.name}: {m.shape[0]}x{m.shape[1]}" for d, m in zip(dirs, masks, strict=True)
+            )
+            problems.append(f"{name}: the annotators' masks differ in size ({sizes})")
+            continue
+        result = staple(masks)
+        fused = result.posterior >= 0.5 if method == "staple" else majority(masks)
+        write_mask(fused, Path(out) / f"{name}{LABEL_SUFFIX}", fmt)
+        pairs = pairwise_dice(masks)
+        rows.append(
+            {
+                "sequence": name,
+                **{f"dice_{i + 1}_{j + 1}": v for (i, j), v in pairs.items()},
+                "mean_dice": float(np.mean(list(pairs.values()))),
+                "fleiss_kappa": fleiss_kappa(masks),
+                **{f"sensitivity_{i + 1}": float(v) for i, v in enumerate(result.sensitivity)},
+                **{f"specificity_{i + 1}": float(v) for i, v in enumerate(result.specificity)},
+                "fused_defect_fraction": float(fused.mean()),
+            }
+        )
+    summary = _agreement_report(rows, dirs, method)
+    if rows:
+        with atomic_path(Path(out) / "agreement.csv") as tmp:
+            header = list(rows[0])
+            tmp.write_text(
+                ",".join(header)
+                + "\n"
+                + "".join(
+                    ",".join(r[k] if isinstance(r[k], str) else f"{r[k]:.4f}" for k in header)
+                    + "\n"
+                    for r in rows
+                )
+            )
+        with atomic_path(Path(out) / "agreement.md") as tmp:
+            tmp.write_text(summary)
+    return problems, summary
+
+
+def _agreement_report(rows: list[dict], dirs: list[Path], method: str) -> str:
+    if not rows:
+        return "No sequence could be fused.\n"
+    n = len(dirs)
+    lines = [
+        f"# Annotator agreement ({len(rows)} sequences, {n} annotators, fused by {method})",
+        "",
+        "| annotator | folder | mean STAPLE sensitivity | mean STAPLE specificity |",
+        "| --- | --- | --- | --- |",
+    ]
+    for i, d in enumerate(dirs, start=1):
+        sens = np.mean([r[f"sensitivity_{i}"] for r in rows])
+        spec = np.mean([r[f"specificity_{i}"] for r in rows])
+        lines.append(f"| {i} | {d} | {sens:.3f} | {spec:.4f} |")
+    kappa = np.mean([r["fleiss_kappa"] for r in rows])
+    mean_dice = np.mean([r["mean_dice"] for r in rows])
+    lines += [
+        "",
+        f"Mean Fleiss' kappa {kappa:.3f}; mean pairwise Dice {mean_dice:.3f}.",
+        "",
+        "Least agreement (lowest kappa first):",
+        "",
+        "| sequence | Fleiss' kappa | mean pairwise Dice |",
+        "| --- | --- | --- |",
+    ]
+    for r in sorted(rows, key=lambda r: r["fleiss_kappa"])[:5]:
+        lines.append(f"| {r['sequence']} | {r['fleiss_kappa']:.3f} | {r['mean_dice']:.3f} |")
+    return "\n".join(lines) + "\n"
