@@ -82,6 +82,12 @@ class Backend:
             return torch.sub(a, b, out=out)
         return np.subtract(a, b, out=out)
 
+    def log_floor(self, a, floor: float):
+        """Natural log of ``a`` with values below ``floor`` raised to it."""
+        if self.torch:
+            return a.clamp_min(floor).log()
+        return np.log(np.maximum(a, floor))
+
     def argmax(self, a, axis: int):
         return a.argmax(dim=axis) if self.torch else a.argmax(axis=axis)
 

@@ -133,6 +133,7 @@ def _labels_parser(sub) -> None:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--components", type=int, default=4)
     p.add_argument("--component", type=int, default=1, help="written as {name}.png (default 1)")
+    p.add_argument("--tsr", action="store_true", help="also TSR derivative images")
     _load_options(p)
     p.set_defaults(run=cmd_labels_prepare)
 
@@ -268,6 +269,7 @@ def cmd_labels_prepare(args) -> int:
         args.out,
         components=args.components,
         component=args.component,
+        tsr_images=args.tsr,
         load=lambda p: _load(p, args),
         quiet=args.quiet,
     )

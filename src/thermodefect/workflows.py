@@ -180,14 +180,17 @@ def labels_prepare(
     *,
     components: int = 4,
     component: int = 1,
+    tsr_images: bool = False,
     load: Callable | None = None,
     quiet: bool = False,
 ) -> list[str]:
-    """PCT images for annotators at the sequences' own resolution.
+    """PCT (and optionally TSR) images for annotators at the sequences' own resolution.
 
     Writes ``out/{name}.png`` (component ``component``, the one annotators label; labelme
     saves its JSON as ``{name}.json`` beside it) and ``out/{name}_pca{i}.png`` for
-    i < ``components`` for reference. Returns one message per file that failed.
+    i < ``components`` for reference. With ``tsr_images``, also ``out/{name}_tsr1.png`` and
+    ``out/{name}_tsr2.png``: the first and second TSR log-derivatives (degree 5) at the frame
+    where each varies most across the image. Returns one message per file that failed.
     """
     from tqdm import tqdm
 
@@ -200,15 +203,33 @@ def labels_prepare(
     failures = []
     for path in tqdm(sequence_files(data_dir), desc="prepare", unit="file", disable=quiet):
         try:
-            comps = pct(load(path), components).components
+            seq = load(path)
+            images = [stretch(c) for c in pct(seq, components).components]
+            if tsr_images:
+                images += tsr_derivative_images(seq)
         except ThermodefectError as exc:
             failures.append(str(exc) if exc.path else f"{path}: {exc}")
             continue
-        images = [stretch(c) for c in comps]
         write_png(images[component], Path(out) / f"{path.stem}.png")
-        for i, image in enumerate(images):
+        for i, image in enumerate(images[:components]):
             write_png(image, Path(out) / f"{path.stem}_pca{i}.png")
+        for order, image in enumerate(images[components:], start=1):
+            write_png(image, Path(out) / f"{path.stem}_tsr{order}.png")
     return failures
+
+
+def tsr_derivative_images(seq) -> list[np.ndarray]:
+    """First and second TSR log-derivative images (uint8), each at its most varied frame."""
+    from thermodefect.methods import tsr
+    from thermodefect.preprocess import extract_cooling
+
+    fit = tsr(extract_cooling(seq), 5)
+    images = []
+    for order in (1, 2):
+        d = fit.derivative(order)
+        spread = d.reshape(d.shape[0], -1).std(axis=1)
+        images.append(stretch(d[int(np.argmax(spread))]))
+    return images
 
 
 def labels_fuse(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from thermodefect.methods.pct import NORMALIZATIONS, PCTResult, pct
+from thermodefect.methods.tsr import TSRResult, tsr
 
 #: name -> function(data, ...) for every classical method.
-METHODS = {"pct": pct}
+METHODS = {"pct": pct, "tsr": tsr}
 
-__all__ = ["METHODS", "NORMALIZATIONS", "PCTResult", "pct"]
+__all__ = ["METHODS", "NORMALIZATIONS", "PCTResult", "TSRResult", "pct", "tsr"]
