@@ -9,6 +9,9 @@ from pathlib import Path
 from thermodefect.errors import ThermodefectError
 
 PROG = "thermodefect"
+#: Kept in step with thermodefect.simulate.presets.PRESETS (a test checks it), so that
+#: ``--help`` does not import the simulator.
+PRESET_NAMES = ("tiny", "cfrp-fbh", "cfrp-delam", "seed-layouts", "mixed")
 
 
 def _shape(text: str) -> tuple[int, int]:
@@ -103,6 +106,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_pca)
 
     _labels_parser(sub)
+
+    p = sub.add_parser("simulate", help="simulate specimens (3-D heat conduction + camera)")
+    p.add_argument("out_dir", type=Path)
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--preset", choices=PRESET_NAMES, help="a dataset preset")
+    what.add_argument("--spec", type=Path, help="one specimen described in JSON or YAML")
+    p.add_argument("--n", type=int, default=10, help="specimens for --preset (default 10)")
+    p.add_argument("--seed", type=int, default=0, help="dataset seed (default 0)")
+    p.add_argument("--device", default="cpu", help="torch device, e.g. cuda (default cpu)")
+    p.add_argument("--hdf5", action="store_true", help="also write our HDF5 next to each .mat")
+    p.set_defaults(run=cmd_simulate)
 
     p = sub.add_parser("demo", help="make a small synthetic dataset and run the PCA workflow")
     p.add_argument("--out", type=Path, default=Path("demo_out"), help="default: demo_out")
@@ -284,6 +298,36 @@ def cmd_labels_fuse(args) -> int:
     )
     _say(args, summary.rstrip())
     return _report(problems)
+
+
+def cmd_simulate(args) -> int:
+    import torch
+
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        raise ThermodefectError(f"--device {args.device}: CUDA is not available on this machine")
+    if args.preset:
+        from thermodefect.simulate.dataset import generate
+
+        manifest = generate(
+            args.out_dir,
+            args.preset,
+            args.n,
+            args.seed,
+            device=args.device,
+            hdf5=args.hdf5,
+            quiet=args.quiet,
+        )
+        _say(args, f"wrote {args.n} specimens and {manifest}")
+        return 0
+    from thermodefect.simulate import read_spec, run
+    from thermodefect.simulate.dataset import manifest_row, write_manifest, write_specimen
+
+    spec = read_spec(args.spec)
+    sequence, truth = run(spec, device=args.device)
+    mat = write_specimen(args.out_dir, spec, sequence, truth, hdf5=args.hdf5)
+    write_manifest(args.out_dir, [manifest_row(spec, "test", "spec", sequence)])
+    _say(args, f"wrote {mat}, its label and {spec.name}.json to {args.out_dir}/")
+    return 0
 
 
 def cmd_demo(args) -> int:

@@ -7,7 +7,6 @@ directly or in a struct field; ``var="s.frames"`` names such a field.
 
 from __future__ import annotations
 
-import datetime
 import struct
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +18,7 @@ from thermodefect.io._common import LoadOptions, RawSequence, atomic_path, fill_
 
 TIME_NAMES = ("time", "times", "t", "Time", "timestamps")
 RATE_NAMES = ("fps", "frame_rate", "framerate", "frameRate", "FrameRate")
+PITCH_NAMES = ("pixel_pitch_mm",)
 V5_MAX_BYTES = 2**31 - 1
 MATLAB_NUMERIC = {
     "double", "single", "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64",
@@ -106,13 +106,19 @@ def read_v5(path: Path, opts: LoadOptions) -> RawSequence:
         _walk_v5(name, value, candidates)
     chosen = _choose(candidates, opts.var, path)
     frames = fill_frames(tuple(chosen.shape), chosen.block, path)
+    return _raw(frames, variables, "mat-v5", chosen)
+
+
+def _raw(frames: np.ndarray, variables: dict, fmt: str, chosen: _Candidate) -> RawSequence:
     times = _scalar_or_vector(variables, TIME_NAMES, frames.shape[0])
     rate = _scalar_or_vector(variables, RATE_NAMES, None)
+    pitch = _scalar_or_vector(variables, PITCH_NAMES, None)
     return RawSequence(
         frames=frames,
         times=times,
         frame_rate=None if rate is None else float(rate[0]),
-        extra={"format": "mat-v5", "variable": chosen.name, "source_dtype": _dtype_of(chosen)},
+        pixel_pitch_mm=None if pitch is None else float(pitch[0]),
+        extra={"format": fmt, "variable": chosen.name, "source_dtype": _dtype_of(chosen)},
     )
 
 
@@ -164,22 +170,15 @@ def read_v73(path: Path, opts: LoadOptions) -> RawSequence:
         frames = fill_frames(tuple(chosen.shape), chosen.block, path)
         small = {
             k: f[k][()]
-            for k in (*TIME_NAMES, *RATE_NAMES)
+            for k in (*TIME_NAMES, *RATE_NAMES, *PITCH_NAMES)
             if k in f and isinstance(f[k], h5py.Dataset) and f[k].size <= frames.shape[0]
         }
-        times = _scalar_or_vector(small, TIME_NAMES, frames.shape[0])
-        rate = _scalar_or_vector(small, RATE_NAMES, None)
-        dtype = _dtype_of(chosen)
-    return RawSequence(
-        frames=frames,
-        times=times,
-        frame_rate=None if rate is None else float(rate[0]),
-        extra={"format": "mat-v7.3", "variable": chosen.name, "source_dtype": dtype},
-    )
+        return _raw(frames, small, "mat-v7.3", chosen)
 
 
 def write(seq, path: Path, *, version: str = "auto") -> None:
-    """Write ``data`` (H, W, T) float32 plus ``time`` (1, T) s and ``fps`` when known.
+    """Write ``data`` (H, W, T) float32, ``time`` (1, T) s, and ``fps`` and ``pixel_pitch_mm``
+    when known.
 
     ``version`` is ``'5'``, ``'7.3'`` or ``'auto'`` (v5 unless the data exceed 2 GiB, which
     v5 cannot hold).
@@ -198,7 +197,11 @@ def _write_v5(seq, tmp: Path) -> None:
     variables = {"data": np.moveaxis(seq.frames, 0, 2), "time": seq.times[None, :]}
     if seq.meta.frame_rate:
         variables["fps"] = float(seq.meta.frame_rate)
+    if seq.meta.pixel_pitch_mm:
+        variables["pixel_pitch_mm"] = float(seq.meta.pixel_pitch_mm)
     savemat(tmp, variables, format="5", do_compression=False, oned_as="row")
+    with open(tmp, "r+b") as fh:  # a header without the creation time: same data, same bytes
+        fh.write(b"MATLAB 5.0 MAT-file, written by thermodefect".ljust(116, b" "))
 
 
 def _write_v73(seq, tmp: Path) -> None:
@@ -212,11 +215,12 @@ def _write_v73(seq, tmp: Path) -> None:
             d[t0 : t0 + 16] = seq.frames[t0 : t0 + 16].transpose(0, 2, 1)
         tm = f.create_dataset("time", data=seq.times[:, None])
         tm.attrs["MATLAB_class"] = np.bytes_("double")
-        if seq.meta.frame_rate:
-            fps = f.create_dataset("fps", data=np.array([[float(seq.meta.frame_rate)]]))
-            fps.attrs["MATLAB_class"] = np.bytes_("double")
-    stamp = datetime.datetime.now().strftime("%a %b %d %H:%M:%S %Y")
-    text = f"MATLAB 7.3 MAT-file, Platform: thermodefect, Created on: {stamp} HDF5 schema 1.00 ."
+        scalars = {"fps": seq.meta.frame_rate, "pixel_pitch_mm": seq.meta.pixel_pitch_mm}
+        for key, value in scalars.items():
+            if value:
+                ds = f.create_dataset(key, data=np.array([[float(value)]]))
+                ds.attrs["MATLAB_class"] = np.bytes_("double")
+    text = "MATLAB 7.3 MAT-file, written by thermodefect, HDF5 schema 1.00 ."
     header = text.encode("ascii").ljust(116, b" ") + b"\x00" * 8 + struct.pack("<H", 0x0200) + b"IM"
     with open(tmp, "r+b") as fh:
         fh.write(header)

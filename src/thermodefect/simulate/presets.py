@@ -1,0 +1,242 @@
+"""Dataset presets: random but reproducible specimen descriptions.
+
+Each preset is a function ``(rng, name) -> SimulationSpec``. Recording times follow the
+plate's diffusion time L^2 / a so that deep defects have time to show; sizes are chosen so
+the standard benchmark (``mixed``, 60 specimens) simulates in a few minutes on 2 CPU cores.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+import numpy as np
+
+from thermodefect.simulate.camera import Camera
+from thermodefect.simulate.materials import material
+from thermodefect.simulate.solver import Boundary, Flash
+from thermodefect.simulate.spec import SimulationSpec, SolverSettings
+from thermodefect.simulate.specimen import Defect, Plate
+
+SEED_LAYOUTS = sorted(
+    p.name[: -len("_label.png")]
+    for p in files("thermodefect.data.seed_labels").iterdir()
+    if p.name.endswith("_label.png")
+)
+
+
+def _camera(
+    rng, plate_material: str, thickness_mm: float, shape, *, n_frames=160, noisy=False, **kw
+):
+    """A camera recording about 1.2 L^2/a after the flash, with realistic noise."""
+    a = material(plate_material).diffusivity("z")
+    duration = 1.2 * (thickness_mm * 1e-3) ** 2 / a
+    frame_rate = float(np.round((n_frames - 5) / duration, 3))
+    netd = float(rng.uniform(0.02, 0.08)) if noisy else 0.025
+    return Camera(
+        height=shape[0],
+        width=shape[1],
+        n_frames=n_frames,
+        preflash_frames=5,
+        frame_rate=frame_rate,
+        netd_k=netd,
+        **kw,
+    )
+
+
+def _flash(rng, uneven: bool) -> Flash:
+    if not uneven:
+        return Flash(energy_j_m2=float(rng.uniform(4000, 8000)))
+    profile = str(rng.choice(["gaussian", "gradient"]))
+    return Flash(
+        energy_j_m2=float(rng.uniform(4000, 8000)),
+        profile=profile,
+        nonuniformity=float(rng.uniform(0.15, 0.45)),
+        center=(float(rng.uniform(0.3, 0.7)), float(rng.uniform(0.3, 0.7))),
+        angle_deg=float(rng.uniform(0, 360)),
+    )
+
+
+def _grid_holes(rng, shape, pitch, thickness, rows, cols, kind="hole"):
+    h, w = shape[0] * pitch, shape[1] * pitch
+    diameters = np.linspace(0.06, 0.16, cols) * min(h, w) * rng.uniform(0.9, 1.1)
+    depths = np.linspace(0.12, 0.55, rows) * thickness
+    out = []
+    for r in range(rows):
+        for c in range(cols):
+            centre = (
+                (c + 0.5) * w / cols + rng.uniform(-1, 1),
+                (r + 0.5) * h / rows + rng.uniform(-1, 1),
+            )
+            d = Defect(
+                kind=kind,
+                depth_mm=float(np.round(depths[r] * rng.uniform(0.95, 1.05), 3)),
+                center_mm=(float(centre[0]), float(centre[1])),
+                size_mm=float(np.round(diameters[c], 2)),
+                shape="circle" if kind == "hole" else str(rng.choice(["circle", "square"])),
+                material=str(rng.choice(["air", "ptfe"])) if kind == "insert" else "air",
+                thickness_mm=float(np.round(rng.uniform(0.05, 0.25), 3))
+                if kind == "insert"
+                else 0.1,
+            )
+            out.append(d)
+    return tuple(out)
+
+
+def tiny(rng, name: str) -> SimulationSpec:
+    """48 x 64 pixels, 40 frames, two or three holes: for tests and the README demo."""
+    thickness = 2.0
+    shape, pitch = (48, 64), 0.5
+    n = int(rng.integers(2, 4))
+    defects = tuple(
+        Defect(
+            "hole",
+            depth_mm=float(np.round(rng.uniform(0.3, 0.9), 2)),
+            center_mm=(float(8 + 11 * i + rng.uniform(0, 3)), float(rng.uniform(7, 17))),
+            size_mm=float(np.round(rng.uniform(3.5, 6.0), 1)),
+        )
+        for i in range(n)
+    )
+    return SimulationSpec(
+        name=name,
+        plate=Plate(thickness, "cfrp", defects=defects),
+        flash=_flash(rng, bool(rng.random() < 0.5)),
+        camera=_camera(rng, "cfrp", thickness, shape, n_frames=40, pixel_pitch_mm=pitch),
+        solver=SolverSettings(nz=12),
+        seed=int(rng.integers(2**31)),
+    )
+
+
+def cfrp_fbh(rng, name: str) -> SimulationSpec:
+    """CFRP plates with grids of flat-bottom holes, diameter across, depth down (like N*)."""
+    thickness = float(rng.choice([2.0, 3.0, 4.0]))
+    shape, pitch = (96, 160), 0.5
+    rows, cols = int(rng.integers(2, 4)), int(rng.integers(3, 6))
+    return SimulationSpec(
+        name=name,
+        plate=Plate(
+            thickness, "cfrp", defects=_grid_holes(rng, shape, pitch, thickness, rows, cols)
+        ),
+        flash=_flash(rng, bool(rng.random() < 0.5)),
+        camera=_camera(rng, "cfrp", thickness, shape, pixel_pitch_mm=pitch),
+        solver=SolverSettings(nz=20),
+        seed=int(rng.integers(2**31)),
+    )
+
+
+def cfrp_delam(rng, name: str) -> SimulationSpec:
+    """CFRP plates with air delaminations and PTFE inserts at several depths."""
+    thickness = float(rng.choice([2.0, 3.0, 4.0]))
+    shape, pitch = (96, 160), 0.5
+    rows, cols = int(rng.integers(2, 4)), int(rng.integers(3, 5))
+    defects = _grid_holes(rng, shape, pitch, thickness, rows, cols, kind="insert")
+    return SimulationSpec(
+        name=name,
+        plate=Plate(thickness, "cfrp", defects=defects),
+        flash=_flash(rng, bool(rng.random() < 0.5)),
+        camera=_camera(rng, "cfrp", thickness, shape, pixel_pitch_mm=pitch),
+        solver=SolverSettings(nz=20),
+        seed=int(rng.integers(2**31)),
+    )
+
+
+def seed_layouts(rng, name: str) -> SimulationSpec:
+    """Defect layouts read from the seed's label PNGs, at a random depth each."""
+    from PIL import Image
+
+    layout = str(rng.choice(SEED_LAYOUTS))
+    path = files("thermodefect.data.seed_labels") / f"{layout}_label.png"
+    with Image.open(str(path)) as im:
+        aspect = im.width / im.height
+    height = 96
+    shape = (height, round(height * aspect))
+    thickness = float(rng.choice([2.0, 3.0, 4.0]))
+    defects = (
+        Defect(
+            "mask",
+            depth_mm=float(np.round(rng.uniform(0.15, 0.5) * thickness, 3)),
+            mask=f"seed:{layout}",
+            as_hole=bool(rng.random() < 0.5),
+            material="air",
+            thickness_mm=0.15,
+        ),
+    )
+    return SimulationSpec(
+        name=name,
+        plate=Plate(thickness, "cfrp", defects=defects),
+        flash=_flash(rng, bool(rng.random() < 0.5)),
+        camera=_camera(rng, "cfrp", thickness, shape, pixel_pitch_mm=0.5),
+        solver=SolverSettings(nz=20),
+        seed=int(rng.integers(2**31)),
+    )
+
+
+MIXED_MATERIALS = {
+    "cfrp": (2.0, 4.0),
+    "gfrp": (2.0, 4.0),
+    "aluminium": (2.0, 5.0),
+    "steel": (2.0, 4.0),
+    "pvc": (2.0, 4.0),
+}
+
+
+def mixed(rng, name: str) -> SimulationSpec:
+    """Materials, heating, noise and defect kinds at random; one plate in six is sound."""
+    mat = str(rng.choice(list(MIXED_MATERIALS)))
+    lo, hi = MIXED_MATERIALS[mat]
+    thickness = float(np.round(rng.uniform(lo, hi), 1))
+    shape, pitch = (96, 128), 0.5
+    defects: tuple[Defect, ...] = ()
+    if rng.random() >= 1 / 6:
+        n = int(rng.integers(2, 7))
+        h, w = shape[0] * pitch, shape[1] * pitch
+        items = []
+        for _ in range(n):
+            kind = str(rng.choice(["hole", "hole", "insert"]))
+            size = float(np.round(rng.uniform(3.0, 12.0), 1))
+            centre = (float(rng.uniform(size, w - size)), float(rng.uniform(size, h - size)))
+            items.append(
+                Defect(
+                    kind=kind,
+                    depth_mm=float(np.round(rng.uniform(0.1, 0.6) * thickness, 3)),
+                    center_mm=centre,
+                    size_mm=size
+                    if rng.random() < 0.7
+                    else (size, float(np.round(size * rng.uniform(0.5, 1.5), 1))),
+                    shape=str(rng.choice(["circle", "circle", "square", "ellipse"])),
+                    angle_deg=float(rng.uniform(0, 180)),
+                    material=str(rng.choice(["air", "ptfe"])),
+                    thickness_mm=float(np.round(rng.uniform(0.05, 0.3), 3)),
+                )
+            )
+        defects = tuple(
+            d
+            if d.shape == "ellipse" or np.ndim(d.size_mm) == 0
+            else Defect(**{**d.__dict__, "size_mm": d.size_mm[0]})
+            for d in items
+        )
+    return SimulationSpec(
+        name=name,
+        plate=Plate(thickness, mat, defects=defects),
+        flash=_flash(rng, bool(rng.random() < 0.6)),
+        boundary=Boundary(h_front=float(rng.uniform(5, 15)), h_back=float(rng.uniform(5, 15))),
+        camera=_camera(
+            rng,
+            mat,
+            thickness,
+            shape,
+            noisy=True,
+            pixel_pitch_mm=pitch,
+            blur_px=float(rng.uniform(0.3, 1.2)),
+        ),
+        solver=SolverSettings(nz=20),
+        seed=int(rng.integers(2**31)),
+    )
+
+
+PRESETS = {
+    "tiny": tiny,
+    "cfrp-fbh": cfrp_fbh,
+    "cfrp-delam": cfrp_delam,
+    "seed-layouts": seed_layouts,
+    "mixed": mixed,
+}

@@ -1,0 +1,154 @@
+"""Specimens: a flat plate seen by the camera, and the defects hidden in it.
+
+Coordinates: x to the right (image columns) and y down (image rows), in mm from the top-left
+corner of the camera's field of view; depth z in mm from the front (heated, observed) face.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from thermodefect.errors import ThermodefectError
+from thermodefect.simulate.materials import Material, material
+
+DEFECT_KINDS = ("hole", "insert", "mask")
+SHAPES = ("circle", "square", "ellipse")
+
+
+@dataclass(frozen=True)
+class Defect:
+    """One defect.
+
+    Attributes
+    ----------
+    kind : {'hole', 'insert', 'mask'}
+        ``hole``: flat-bottom hole, material removed from the back up to ``depth_mm`` below
+        the front face. ``insert``: a thin layer of ``material`` (air for a delamination,
+        PTFE for a calibrated insert), ``thickness_mm`` thick, at ``depth_mm``. ``mask``: an
+        arbitrary footprint (``mask``, a label image path or a bool array over the field of
+        view) at ``depth_mm``, acting as an insert (``as_hole=False``) or a hole.
+    shape : {'circle', 'square', 'ellipse'}
+        Footprint of holes and inserts: diameter, side, or full axes ``size_mm = (width,
+        height)`` rotated by ``angle_deg``.
+    """
+
+    kind: str
+    depth_mm: float
+    center_mm: tuple[float, float] = (0.0, 0.0)
+    size_mm: float | tuple[float, float] = 0.0
+    shape: str = "circle"
+    angle_deg: float = 0.0
+    thickness_mm: float = 0.1
+    material: str | dict = "air"
+    mask: object = None
+    as_hole: bool = False
+
+    def __post_init__(self):
+        if self.kind not in DEFECT_KINDS:
+            raise ThermodefectError(
+                f"defect kind must be one of {', '.join(DEFECT_KINDS)}, got {self.kind!r}"
+            )
+        if self.shape not in SHAPES:
+            raise ThermodefectError(
+                f"defect shape must be one of {', '.join(SHAPES)}, got {self.shape!r}"
+            )
+        if self.depth_mm <= 0:
+            raise ThermodefectError(f"defect depth_mm must be positive, got {self.depth_mm}")
+        if self.kind == "mask" and self.mask is None:
+            raise ThermodefectError("a 'mask' defect needs a mask (label image path or array)")
+        if self.kind != "mask" and np.min(self.size_mm) <= 0:
+            raise ThermodefectError(f"defect size_mm must be positive, got {self.size_mm}")
+
+    @property
+    def removes_material(self) -> bool:
+        return self.kind == "hole" or (self.kind == "mask" and self.as_hole)
+
+    def layer_material(self) -> Material:
+        return material(self.material)
+
+    def footprint(self, shape: tuple[int, int], pitch_mm: float) -> np.ndarray:
+        """(H, W) bool: pixels whose centre lies inside the defect's outline."""
+        h, w = shape
+        if self.kind == "mask":
+            return _mask_footprint(self.mask, shape)
+        y, x = (np.mgrid[0:h, 0:w] + 0.5) * pitch_mm
+        cx, cy = self.center_mm
+        a = np.deg2rad(self.angle_deg)
+        u = (x - cx) * np.cos(a) + (y - cy) * np.sin(a)
+        v = -(x - cx) * np.sin(a) + (y - cy) * np.cos(a)
+        sx, sy = (self.size_mm, self.size_mm) if np.ndim(self.size_mm) == 0 else self.size_mm
+        if self.shape == "square":
+            return (np.abs(u) <= sx / 2) & (np.abs(v) <= sx / 2)
+        if self.shape == "circle":
+            return u**2 + v**2 <= (sx / 2) ** 2
+        return (u / (sx / 2)) ** 2 + (v / (sy / 2)) ** 2 <= 1
+
+    def equivalent_diameter_mm(self, pitch_mm: float, shape: tuple[int, int]) -> float:
+        """Diameter of the disc with the footprint's area, mm."""
+        area = self.footprint(shape, pitch_mm).sum() * pitch_mm**2
+        return float(2 * np.sqrt(area / np.pi))
+
+
+SEED_PREFIX = "seed:"
+
+
+def mask_path(mask: str | Path) -> Path:
+    """The file a mask reference names; ``seed:N1`` is the seed's packaged N1 label."""
+    if isinstance(mask, str) and mask.startswith(SEED_PREFIX):
+        from importlib.resources import files
+
+        path = files("thermodefect.data.seed_labels") / f"{mask[len(SEED_PREFIX) :]}_label.png"
+        if not path.is_file():
+            raise ThermodefectError(f"no packaged seed label {mask!r}")
+        return Path(str(path))
+    return Path(mask)
+
+
+def _mask_footprint(mask, shape: tuple[int, int]) -> np.ndarray:
+    from thermodefect.masks import fit_mask, read_label_png
+
+    if isinstance(mask, (str, Path)):
+        return read_label_png(mask_path(mask), shape)
+    return fit_mask(np.asarray(mask, bool), shape)
+
+
+@dataclass(frozen=True)
+class Plate:
+    """A flat plate of ``thickness_mm`` filling the field of view (lateral faces beyond it),
+    or of ``size_mm = (width, height)`` centred in it, its edges then visible."""
+
+    thickness_mm: float
+    material: str | dict = "cfrp"
+    size_mm: tuple[float, float] | None = None
+    defects: tuple[Defect, ...] = field(default_factory=tuple)
+
+    def __post_init__(self):
+        if self.thickness_mm <= 0:
+            raise ThermodefectError(f"plate thickness_mm must be positive, got {self.thickness_mm}")
+        for d in self.defects:
+            if d.depth_mm >= self.thickness_mm:
+                raise ThermodefectError(
+                    f"defect depth {d.depth_mm} mm is not inside the {self.thickness_mm} mm plate"
+                )
+
+    def body_material(self) -> Material:
+        return material(self.material)
+
+    def region(self, shape: tuple[int, int], pitch_mm: float) -> np.ndarray:
+        """(H, W) bool: pixels on the plate."""
+        if self.size_mm is None:
+            return np.ones(shape, bool)
+        h, w = shape
+        y, x = (np.mgrid[0:h, 0:w] + 0.5) * pitch_mm
+        cx, cy = w * pitch_mm / 2, h * pitch_mm / 2
+        return (np.abs(x - cx) <= self.size_mm[0] / 2) & (np.abs(y - cy) <= self.size_mm[1] / 2)
+
+    def ground_truth(self, shape: tuple[int, int], pitch_mm: float) -> np.ndarray:
+        """(H, W) bool: the union of all defect footprints on the plate."""
+        mask = np.zeros(shape, bool)
+        for d in self.defects:
+            mask |= d.footprint(shape, pitch_mm)
+        return mask & self.region(shape, pitch_mm)
