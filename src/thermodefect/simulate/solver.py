@@ -21,6 +21,7 @@ quadratic, T_s = (9 T_0 - T_1) / 8, exact for the adiabatic front face's symmetr
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -239,7 +240,7 @@ def lateral_limit(model: Model) -> float:
     return float("inf") if worst == 0 else 0.9 / worst
 
 
-def simulate_surface(
+def march(
     model: Model,
     flash: Flash,
     times: np.ndarray,
@@ -247,9 +248,8 @@ def simulate_surface(
     growth: float = 1.25,
     relative_step: float = 0.2,
     max_step: float | None = None,
-    progress=None,
-) -> np.ndarray:
-    """Front-surface temperature rise (K) at ``times`` (s after the flash start), (T, H, W).
+) -> Iterator:
+    """Yield the cell temperature rises u (nz, H, W), a tensor, at each of ``times`` (s).
 
     Through the thickness the first ``SMOOTHING_STEPS`` steps are backward Euler and the
     rest Crank-Nicolson (Rannacher's start, second order without oscillations); steps stay
@@ -271,14 +271,13 @@ def simulate_surface(
     dt = min(limit, flash.duration_s / 4 if flash.duration_s > 0 else 1e-4 * times[0] + 1e-6)
     if flash.duration_s == 0:
         u[0] = energy / heat[0]
-    out = np.empty((times.size, *shape), np.float32)
     solvers: list[tuple[float, _Thomas]] = []
     t, n_steps = 0.0, 0
     lateral = bool((model.gx.abs().sum() + model.gy.abs().sum()) > 0)
     edges = bool(model.edge.abs().sum() > 0)
     inv_heat = 1 / heat
     du = torch.empty_like(u)
-    for i, target in enumerate(times):
+    for target in times:
         while t < target * (1 - 1e-12):
             remaining = target - t
             cap = min(limit, max(relative_step * t, dt))
@@ -317,8 +316,32 @@ def simulate_surface(
             t = target if remaining - step <= 1e-12 * target else t + step
             dt = min(limit, dt * growth)
             n_steps += 1
-        surface = (9 * u[0] - u[1]) / 8
-        out[i] = surface.cpu().numpy()
+        yield u
+
+
+def surface(u) -> np.ndarray:
+    """Front-face temperature (H, W) from the first two layers: (9 u_0 - u_1) / 8."""
+    return ((9 * u[0] - u[1]) / 8).cpu().numpy()
+
+
+def heat_content(model: Model, u) -> float:
+    """Heat stored in the plate per unit plan area summed over pixels, J/m^2."""
+    import torch
+
+    return float(torch.where(model.active, model.heat * u, torch.zeros_like(u)).double().sum())
+
+
+def simulate_surface(
+    model: Model, flash: Flash, times: np.ndarray, *, progress=None, **steps
+) -> np.ndarray:
+    """Front-surface temperature rise (K) at ``times`` (s after the flash start), (T, H, W).
+
+    ``steps`` go to :func:`march` (``growth``, ``relative_step``, ``max_step``).
+    """
+    times = np.asarray(times, np.float64)
+    out = np.empty((times.size, *model.heat.shape[1:]), np.float32)
+    for i, u in enumerate(march(model, flash, times, **steps)):
+        out[i] = surface(u)
         if progress is not None:
             progress(i + 1, times.size)
     return out

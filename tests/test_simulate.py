@@ -1,0 +1,230 @@
+"""The simulator against analytic solutions and the physics the field reports."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from thermodefect import ThermodefectError, load
+from thermodefect.analytic import parker_front
+from thermodefect.cli import PRESET_NAMES, main
+from thermodefect.simulate import LIBRARY, Boundary, Defect, Flash, Plate, from_dict, run
+from thermodefect.simulate.presets import PRESETS
+from thermodefect.simulate.solver import Grid, build_model, heat_content, march, simulate_surface
+
+ADIABATIC = Boundary(0.0, 0.0, 0.0)
+Q = 5000.0  # J/m^2
+
+
+def _surface(plate, times, *, shape=(4, 4), pitch=1.0, nz=40, flash=None, boundary=ADIABATIC):
+    model = build_model(plate, Grid(shape, pitch, nz), boundary, dtype=torch.float64)
+    return simulate_surface(model, flash or Flash(Q, 0.0), times)
+
+
+@pytest.mark.parametrize(
+    "name, thickness_mm, fps", [("cfrp", 2.0, 50.0), ("aluminium", 3.0, 500.0)]
+)
+def test_sound_plate_follows_parker(name, thickness_mm, fps):
+    m = LIBRARY[name]
+    times = np.arange(1, 201) / fps
+    got = _surface(Plate(thickness_mm, name), times)[:, 2, 2]
+    ref = parker_front(times, thickness_mm * 1e-3, m.diffusivity("z"), Q / m.rho_c)
+    assert np.abs(got[3:] / ref[3:] - 1).max() < 0.02
+
+
+def test_early_cooling_is_semi_infinite_with_slope_minus_half():
+    m = LIBRARY["cfrp"]
+    thickness = 4.0
+    times = np.geomspace(0.05, 0.05 * (thickness * 1e-3) ** 2 / m.diffusivity("z"), 30)
+    got = _surface(Plate(thickness, "cfrp"), times, shape=(2, 2), nz=60, flash=Flash(Q, 0.002))[
+        :, 0, 0
+    ]
+    slope = np.polyfit(np.log(times), np.log(got), 1)[0]
+    assert slope == pytest.approx(-0.5, abs=0.03)
+
+
+def test_adiabatic_plate_keeps_the_absorbed_energy():
+    plate = Plate(3.0, "cfrp", defects=(
+        Defect("hole", 0.6, center_mm=(10, 10), size_mm=8),
+        Defect("insert", 1.0, center_mm=(22, 20), size_mm=6, material="ptfe", thickness_mm=0.2),
+    ))  # fmt: skip
+    flash = Flash(Q, 0.003, profile="gaussian", nonuniformity=0.4)
+    model = build_model(plate, Grid((32, 32), 1.0, 24), ADIABATIC, dtype=torch.float64)
+    absorbed = float(flash.pattern((32, 32)).sum())
+    contents = [
+        heat_content(model, u) for u in march(model, flash, np.array([0.01, 0.5, 5.0, 30.0]))
+    ]
+    assert np.allclose(contents, absorbed, rtol=5e-3)
+
+
+def test_wide_flat_bottom_hole_acts_as_a_thinner_plate():
+    m = LIBRARY["cfrp"]
+    hole = Defect("hole", 0.5, center_mm=(20, 20), size_mm=30)
+    times = np.geomspace(0.02, 3.0, 40)
+    got = _surface(Plate(3.0, "cfrp", defects=(hole,)), times, shape=(40, 40), nz=30)[:, 20, 20]
+    ref = parker_front(times, 0.5e-3, m.diffusivity("z"), Q / m.rho_c)
+    assert np.abs(got / ref - 1).max() < 0.05
+
+
+def _peak_time(times, curve):
+    """Time of a curve's maximum, refined by a parabola in log time."""
+    k = int(np.clip(np.argmax(curve), 1, len(curve) - 2))
+    a, b, _ = np.polyfit(np.log(times[k - 1 : k + 2]), curve[k - 1 : k + 2], 2)
+    return float(np.exp(-b / (2 * a)))
+
+
+def test_time_of_peak_contrast_grows_as_depth_squared():
+    # Holes of one diameter-to-depth ratio (5, the thermography convention for comparing
+    # defects) in one 3 mm plate: the back wall and the grid stay the same for all.
+    times = np.geomspace(0.01, 10.0, 80)
+    shape, pitch, nz = (40, 40), 0.25, 30
+    sound = _surface(Plate(3.0, "cfrp"), times, shape=shape, pitch=pitch, nz=nz)[:, 20, 20]
+    depths = np.array([0.3, 0.5, 0.7, 1.0])
+    peaks = []
+    for d in depths:
+        hole = Defect("hole", d, center_mm=(5.0, 5.0), size_mm=5 * d)
+        plate = Plate(3.0, "cfrp", defects=(hole,))
+        contrast = _surface(plate, times, shape=shape, pitch=pitch, nz=nz)[:, 20, 20] - sound
+        peaks.append(_peak_time(times, contrast))
+    exponent = np.polyfit(np.log(depths), np.log(peaks), 1)[0]
+    assert exponent == pytest.approx(2.0, abs=0.25)
+
+
+def test_lateral_diffusion_blurs_deeper_holes_more():
+    times = np.geomspace(0.05, 30.0, 50)
+    shape = (48, 48)
+    sound = _surface(Plate(4.0, "cfrp"), times, shape=shape, nz=24)
+    half_max, fixed, peak = [], [], []
+    for depth in (0.3, 0.6, 0.9):
+        hole = Defect("hole", depth, center_mm=(24.0, 24.0), size_mm=20.0)
+        contrast = _surface(Plate(4.0, "cfrp", defects=(hole,)), times, shape=shape, nz=24) - sound
+        image = contrast[int(np.argmax(contrast[:, 24, 24]))]
+        peak.append(image.max())
+        half_max.append(2 * np.sqrt((image >= 0.5 * image.max()).sum() / np.pi))
+        fixed.append(2 * np.sqrt((image >= 1.0).sum() / np.pi))
+    assert all(d < 20.0 for d in half_max)  # edges lose heat sideways: the hole looks smaller
+    assert peak[0] > peak[1] > peak[2]
+    assert fixed[0] > fixed[1] > fixed[2]  # at a fixed detection threshold it shrinks with depth
+    assert half_max[0] < half_max[1] < half_max[2]  # while its half-maximum outline spreads
+
+
+def _tiny_spec(**changes):
+    doc = {
+        "name": "t",
+        "seed": 3,
+        "plate": {"thickness_mm": 2.0, "material": "cfrp"},
+        "defects": [{"kind": "hole", "center_mm": [10, 8], "size_mm": 5, "depth_mm": 0.5}],
+        "camera": {"height": 24, "width": 32, "n_frames": 30, "frame_rate": 5.0},
+        "solver": {"nz": 10},
+    }
+    doc.update(changes)
+    return doc
+
+
+def test_same_seed_same_bytes(tmp_path):
+    a, _ = run(from_dict(_tiny_spec()))
+    b, _ = run(from_dict(_tiny_spec()))
+    c, _ = run(from_dict(_tiny_spec(seed=4)))
+    assert a.frames.tobytes() == b.frames.tobytes()
+    assert a.frames.tobytes() != c.frames.tobytes()
+    for out in ("x", "y"):
+        assert (
+            main(
+                [
+                    "--quiet",
+                    "simulate",
+                    str(tmp_path / out),
+                    "--preset",
+                    "tiny",
+                    "--n",
+                    "2",
+                    "--seed",
+                    "5",
+                ]
+            )
+            == 0
+        )
+    for name in ("tiny_0.mat", "tiny_1.json", "labels/tiny_0_label.png", "manifest.csv"):
+        assert (tmp_path / "x" / name).read_bytes() == (tmp_path / "y" / name).read_bytes()
+
+
+def test_written_specimen_reproduces_from_its_json(tmp_path):
+    assert main(["--quiet", "simulate", str(tmp_path / "d"), "--preset", "tiny", "--n", "3"]) == 0
+    seq = load(tmp_path / "d" / "tiny_1.mat")
+    assert seq.mask is not None and seq.mask.any() and seq.meta.pixel_pitch_mm == 0.5
+    doc = json.loads((tmp_path / "d" / "tiny_1.json").read_text())
+    assert {"kind", "center_px", "equivalent_diameter_mm", "simulated_depth_mm"} <= set(
+        doc["ground_truth"]["defects"][0]
+    )
+    assert (
+        main(
+            [
+                "--quiet",
+                "simulate",
+                str(tmp_path / "again"),
+                "--spec",
+                str(tmp_path / "d" / "tiny_1.json"),
+            ]
+        )
+        == 0
+    )
+    again = load(tmp_path / "again" / "tiny_1.mat")
+    np.testing.assert_array_equal(again.frames, seq.frames)
+    rows = (tmp_path / "d" / "manifest.csv").read_text().splitlines()
+    assert rows[0].startswith("name,split,") and sorted(r.split(",")[1] for r in rows[1:]) == [
+        "test",
+        "train",
+        "val",
+    ]
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        (
+            {"camera": {"frame_rte": 5}},
+            r"camera\.frame_rte: unknown field; did you mean 'frame_rate'",
+        ),
+        ({"plate": {"material": "cfrp"}}, r"plate\.thickness_mm: missing"),
+        (
+            {"defects": [{"kind": "hole", "size_mm": 3, "center_mm": [1, 1]}]},
+            r"defects\[0\]\.depth_mm: missing",
+        ),
+        (
+            {"defects": [{"kind": "crack", "depth_mm": 1}]},
+            r"defects\[0\]: defect kind must be one of",
+        ),
+        ({"plate": {"thickness_mm": 2, "material": "wood"}}, "unknown material 'wood'"),
+        ({"flsh": {}}, "flsh: unknown section; did you mean 'flash'"),
+    ],
+)
+def test_spec_errors_name_the_field(tmp_path, changes, message):
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(_tiny_spec(**changes)))
+    from thermodefect.simulate import read_spec
+
+    with pytest.raises(ThermodefectError, match=message) as info:
+        spec = read_spec(path)
+        run(spec)
+    assert str(info.value).startswith(str(path)) or "material" in message
+
+
+def test_yaml_spec_and_cli_errors(tmp_path, capsys):
+    import yaml
+
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump(_tiny_spec()))
+    assert (
+        main(["--quiet", "simulate", str(tmp_path / "o"), "--spec", str(tmp_path / "p.yaml")]) == 0
+    )
+    assert (tmp_path / "o" / "t.mat").exists()
+    (tmp_path / "broken.json").write_text("{")
+    assert main(["simulate", str(tmp_path / "o2"), "--spec", str(tmp_path / "broken.json")]) == 2
+    assert "broken.json: corrupt JSON" in capsys.readouterr().err
+    assert not (tmp_path / "o2").exists()
+
+
+def test_presets_registry_matches_the_cli():
+    assert tuple(PRESETS) == PRESET_NAMES
