@@ -206,10 +206,11 @@ def test_fuse_seed_labels_with_eroded_and_dilated_copies(tmp_path, capsys):
 
 def test_prepare_writes_pct_images_at_native_resolution(tmp_path):
     from thermodefect.io import save
-    from thermodefect.synthetic import Hole, plate
+
+    from .conftest import simulated_plate
 
     data = tmp_path / "data"
-    save(plate((Hole(20, 30, 4, 0.5),), shape=(40, 60), n_frames=40), data / "P1.h5")
+    save(simulated_plate([(20, 30, 8, 0.5)]), data / "P1.h5")
     out = tmp_path / "to_label"
     assert main(["--quiet", "labels", "prepare", str(data), "--out", str(out)]) == 0
     assert sorted(p.name for p in out.iterdir()) == ["P1.png"] + [

@@ -118,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hdf5", action="store_true", help="also write our HDF5 next to each .mat")
     p.set_defaults(run=cmd_simulate)
 
-    p = sub.add_parser("demo", help="make a small synthetic dataset and run the PCA workflow")
+    p = sub.add_parser("demo", help="simulate a small dataset and run the PCA workflow on it")
     p.add_argument("--out", type=Path, default=Path("demo_out"), help="default: demo_out")
     p.set_defaults(run=cmd_demo)
     return parser

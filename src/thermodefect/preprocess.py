@@ -321,7 +321,7 @@ def _legendre_basis(h: int, w: int, order: int) -> np.ndarray:
 
 
 def heating_background(
-    seq: Sequence, *, order: int = 4, clip: float = 3.0, iterations: int = 3
+    seq: Sequence, *, order: int = 6, clip: float = 3.0, iterations: int = 3
 ) -> tuple[np.ndarray, np.ndarray]:
     """Smooth heating pattern of each frame and the pixels it was fitted on.
 
@@ -358,7 +358,7 @@ def heating_background(
     return background, keep.reshape(h, w)
 
 
-def correct_heating(seq: Sequence, *, order: int = 4, clip: float = 3.0) -> Sequence:
+def correct_heating(seq: Sequence, *, order: int = 6, clip: float = 3.0) -> Sequence:
     """Remove non-uniform heating: subtract each frame's smooth background, keep its mean level.
 
     A defect-free plate under an uneven (e.g. Gaussian lamp) flash comes out flat, while local

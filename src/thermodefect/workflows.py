@@ -13,6 +13,8 @@ from thermodefect.io._common import atomic_path
 
 #: Suffixes scanned by folder workflows (plain ``.txt``/``.dat`` are left alone there).
 FOLDER_SUFFIXES = (".mat", ".h5", ".hdf5", ".npy", ".npz", ".tif", ".tiff", ".csv")
+#: Tables thermodefect writes into data folders, never sequences.
+OUR_TABLES = ("manifest.csv", "explained_variance.csv", "agreement.csv")
 
 
 def sequence_files(data_dir: Path) -> list[Path]:
@@ -21,7 +23,9 @@ def sequence_files(data_dir: Path) -> list[Path]:
     if not data_dir.is_dir():
         raise ThermodefectError("not a folder", data_dir)
     files = sorted(
-        p for p in data_dir.iterdir() if p.is_file() and p.suffix.lower() in FOLDER_SUFFIXES
+        p
+        for p in data_dir.iterdir()
+        if p.is_file() and p.suffix.lower() in FOLDER_SUFFIXES and p.name not in OUR_TABLES
     )
     if not files:
         raise ThermodefectError(f"holds no sequence files ({', '.join(FOLDER_SUFFIXES)})", data_dir)
@@ -81,49 +85,39 @@ def pca_folder(
     return failures
 
 
-def demo(out: Path, *, quiet: bool = False) -> None:
-    """Make four small synthetic plates, run the PCA workflow and export frames and curves."""
-    from thermodefect.io import save
-    from thermodefect.masks import write_label_png
+def demo(out: Path, *, quiet: bool = False, n: int = 4) -> None:
+    """Simulate ``n`` CFRP plates with flat-bottom holes, run the PCA workflow, export frames,
+    curves and an overview figure, and say where everything is."""
+    from thermodefect.io import load
     from thermodefect.methods import pct
+    from thermodefect.preprocess import detect_flash
     from thermodefect.report import export_frames, overview
-    from thermodefect.synthetic import demo_specimens
+    from thermodefect.simulate.dataset import generate
 
     out = Path(out)
     data = out / "data"
-    specimens = demo_specimens(4, seed=0)
-    for name, seq in specimens:
-        save(seq, data / f"{name}.mat")
-        write_label_png(seq.mask, data / "labels" / f"{name}_label.png")
+    generate(data, "cfrp-fbh", n, seed=0, quiet=quiet)
     failures = pca_folder(data, out / "pca_imgs", components=4, quiet=quiet)
     if failures:
         raise ThermodefectError("; ".join(failures))
-    first_name, first = specimens[0]
-    export_frames(first.derive("demo", source=str(data / f"{first_name}.mat")), out / "frames")
     rows = []
-    for name, seq in specimens:
+    for path in sequence_files(data):
+        seq = load(path)
         comps = pct(seq, 3).components
-        rows.append(
-            (
-                name,
-                [
-                    ("frame 20", seq.frames[20]),
-                    ("PCT 0", comps[0]),
-                    ("PCT 1", comps[1]),
-                    ("PCT 2", comps[2]),
-                    ("label", np.where(seq.mask, 0, 255)),
-                ],
-            )
-        )
+        shown = min(seq.n_frames - 1, detect_flash(seq) + 8)
+        panels = [(f"frame {shown}", seq.frames[shown])]
+        panels += [(f"PCT {i}", c) for i, c in enumerate(comps)]
+        panels.append(("label", np.where(seq.mask, 0, 255)))
+        rows.append((path.stem, panels))
+    export_frames(load(sequence_files(data)[0]), out / "frames")
     overview(rows, out / "overview.png")
     if not quiet:
         print(
             f"\nDemo finished. Results in {out}/:\n"
-            f"  {data}/             4 synthetic sequences (.mat, seed layout) and labels/\n"
-            f"  {out / 'pca_imgs'}/         PCT images {{name}}_{{0..3}}.png and their variance\n"
-            f"  {out / 'frames'}/           frames and temperature curves of {first_name}\n"
-            f"  {out / 'overview.png'}      frame, PCT images and label of every specimen\n"
-            "The data come from thermodefect.synthetic, a quick analytic stand-in."
+            f"  {data}/   {n} simulated CFRP plates (.mat, seed layout), labels, specs\n"
+            f"  {out / 'pca_imgs'}/   PCT images {{name}}_{{0..3}}.png and explained_variance.csv\n"
+            f"  {out / 'frames'}/     frames and temperature curves of the first plate\n"
+            f"  {out / 'overview.png'}  a frame, PCT images and the label of every plate"
         )
 
 
