@@ -110,7 +110,11 @@ def _write_curves(seq, out: Path, name: str, pixels, flash: int) -> list[Path]:
 
 
 def overview(rows: list[tuple[str, list[tuple[str, np.ndarray]]]], path: Path) -> Path:
-    """A grid of grey images with titles: one row per specimen, one column per panel."""
+    """A grid of grey images with titles: one row per specimen, one column per panel.
+
+    Integer images (labels, uint8) are shown on 0..255; float images between their 0.5 and
+    99.5 percentiles.
+    """
     plt = _pyplot()
     n_rows, n_cols = len(rows), max(len(panels) for _, panels in rows)
     fig, axes = plt.subplots(
@@ -118,8 +122,13 @@ def overview(rows: list[tuple[str, list[tuple[str, np.ndarray]]]], path: Path) -
     )
     for ax_row, (name, panels) in zip(axes, rows, strict=True):
         for ax, (title, image) in zip(ax_row, panels, strict=False):
-            ax.imshow(image, cmap="gray")
-            ax.set_title(f"{name}: {title}", fontsize=8)
+            image = np.asarray(image)
+            if np.issubdtype(image.dtype, np.integer):
+                lo, hi = 0, 255
+            else:
+                lo, hi = np.percentile(image, (0.5, 99.5))
+            ax.imshow(image, cmap="gray", vmin=lo, vmax=hi if hi > lo else lo + 1)
+            ax.set_title(f"{name}: {title}", fontsize=7)
         for ax in ax_row:
             ax.axis("off")
     with atomic_path(Path(path)) as tmp:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from thermodefect.methods.pct import NORMALIZATIONS, PCTResult, pct
-from thermodefect.methods.tsr import TSRResult, tsr
+from thermodefect.methods._pct import NORMALIZATIONS, PCTResult, pct
+from thermodefect.methods._tsr import TSRResult, tsr
 
 #: name -> function(data, ...) for every classical method.
 METHODS = {"pct": pct, "tsr": tsr}
