@@ -106,29 +106,11 @@ def tiny(rng, name: str) -> SimulationSpec:
     )
 
 
-def cfrp_fbh(rng, name: str) -> SimulationSpec:
-    """CFRP plates with grids of flat-bottom holes, diameter across, depth down (like N*)."""
+def _cfrp_grid(rng, name: str, kind: str, max_cols: int) -> SimulationSpec:
     thickness = float(rng.choice([2.0, 3.0, 4.0]))
     shape, pitch = (96, 160), 0.5
-    rows, cols = int(rng.integers(2, 4)), int(rng.integers(3, 6))
-    return SimulationSpec(
-        name=name,
-        plate=Plate(
-            thickness, "cfrp", defects=_grid_holes(rng, shape, pitch, thickness, rows, cols)
-        ),
-        flash=_flash(rng, bool(rng.random() < 0.5)),
-        camera=_camera(rng, "cfrp", thickness, shape, pixel_pitch_mm=pitch),
-        solver=SolverSettings(nz=20),
-        seed=int(rng.integers(2**31)),
-    )
-
-
-def cfrp_delam(rng, name: str) -> SimulationSpec:
-    """CFRP plates with air delaminations and PTFE inserts at several depths."""
-    thickness = float(rng.choice([2.0, 3.0, 4.0]))
-    shape, pitch = (96, 160), 0.5
-    rows, cols = int(rng.integers(2, 4)), int(rng.integers(3, 5))
-    defects = _grid_holes(rng, shape, pitch, thickness, rows, cols, kind="insert")
+    rows, cols = int(rng.integers(2, 4)), int(rng.integers(3, max_cols + 1))
+    defects = _grid_holes(rng, shape, pitch, thickness, rows, cols, kind=kind)
     return SimulationSpec(
         name=name,
         plate=Plate(thickness, "cfrp", defects=defects),
@@ -137,6 +119,16 @@ def cfrp_delam(rng, name: str) -> SimulationSpec:
         solver=SolverSettings(nz=20),
         seed=int(rng.integers(2**31)),
     )
+
+
+def cfrp_fbh(rng, name: str) -> SimulationSpec:
+    """CFRP plates with grids of flat-bottom holes, diameter across, depth down (like N*)."""
+    return _cfrp_grid(rng, name, "hole", 5)
+
+
+def cfrp_delam(rng, name: str) -> SimulationSpec:
+    """CFRP plates with air delaminations and PTFE inserts at several depths."""
+    return _cfrp_grid(rng, name, "insert", 4)
 
 
 def seed_layouts(rng, name: str) -> SimulationSpec:
