@@ -1,0 +1,85 @@
+"""Thermal contrast methods against a sound reference, and differential absolute contrast.
+
+For a cooling sequence T(t) (times > 0, seconds after the flash) and a sound reference
+T_s(t) (the mean over ``reference`` pixels, or the image median per frame when no reference
+is given; the median is sound wherever defects cover under half the image):
+
+- ``absolute``: T - T_s (K);
+- ``running``: (T - T_s) / T_s;
+- ``normalised``: T / T(t_m) - T_s / T_s(t_m), t_m the frame of peak mean response;
+- DAC (Pilla et al., QIRT 2002): T(t) - sqrt(t'/t) T(t'), the contrast against the
+  semi-infinite prediction from a time t' before any defect shows. With ``t_prime=None`` t' is
+  the frame, within the first quarter of the cooling, where the median curve's local log-log
+  slope is closest to the semi-infinite -1/2.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from thermodefect.errors import ThermodefectError
+from thermodefect.sequence import Sequence
+
+CONTRASTS = ("absolute", "running", "normalised")
+
+
+def _cooling(seq: Sequence) -> None:
+    if seq.times[0] <= 0:
+        raise ThermodefectError(
+            "contrast methods need the cooling with positive times after the flash; "
+            "apply thermodefect.preprocess.extract_cooling first",
+            seq.meta.source,
+        )
+
+
+def sound_curve(seq: Sequence, reference: np.ndarray | None = None) -> np.ndarray:
+    """(T,) sound temperature: mean over ``reference`` pixels, or the per-frame median."""
+    flat = seq.frames.reshape(seq.n_frames, -1)
+    if reference is None:
+        return np.median(flat, axis=1)
+    reference = np.asarray(reference, bool)
+    if reference.shape != seq.image_shape or not reference.any():
+        raise ThermodefectError(
+            f"the sound reference must be a non-empty {seq.image_shape} mask", seq.meta.source
+        )
+    return flat[:, reference.ravel()].mean(axis=1)
+
+
+def contrast(
+    seq: Sequence, kind: str = "absolute", *, reference: np.ndarray | None = None
+) -> np.ndarray:
+    """Contrast frames (T, H, W) float32 of ``kind`` in ``CONTRASTS`` (see the module docstring)."""
+    if kind not in CONTRASTS:
+        raise ThermodefectError(
+            f"contrast kind must be one of {', '.join(CONTRASTS)}, got {kind!r}"
+        )
+    _cooling(seq)
+    ts = sound_curve(seq, reference).astype(np.float32)[:, None, None]
+    if kind == "absolute":
+        return seq.frames - ts
+    if kind == "running":
+        return (seq.frames - ts) / np.where(np.abs(ts) > 0, ts, np.inf)
+    peak = int(np.argmax(seq.frames.reshape(seq.n_frames, -1).mean(axis=1)))
+    ref_peak = seq.frames[peak]
+    scale = np.where(np.abs(ref_peak) > 0, ref_peak, np.inf)
+    return seq.frames / scale - ts / (ts[peak] if ts[peak] != 0 else np.inf)
+
+
+def auto_t_prime(seq: Sequence) -> int:
+    """Frame index of t' for DAC (see the module docstring)."""
+    _cooling(seq)
+    med = np.median(seq.frames.reshape(seq.n_frames, -1), axis=1)
+    usable = max(3, seq.n_frames // 4)
+    lt, lm = np.log(seq.times[:usable]), np.log(np.maximum(med[:usable], 1e-12))
+    slope = np.gradient(lm, lt)
+    return int(np.argmin(np.abs(slope + 0.5)))
+
+
+def dac(seq: Sequence, *, t_prime: int | None = None) -> tuple[np.ndarray, int]:
+    """Differential absolute contrast frames (T, H, W) and the frame index used for t'."""
+    _cooling(seq)
+    k = auto_t_prime(seq) if t_prime is None else int(t_prime)
+    if not 0 <= k < seq.n_frames:
+        raise ThermodefectError(f"t' frame {k} is outside 0..{seq.n_frames - 1}", seq.meta.source)
+    ratio = np.sqrt(seq.times[k] / seq.times).astype(np.float32)[:, None, None]
+    return seq.frames - ratio * seq.frames[k], k

@@ -1,0 +1,87 @@
+"""Turning images into defect masks: thresholds, K-means on temporal features, region growing."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from thermodefect.errors import ThermodefectError
+
+THRESHOLDS = ("otsu", "adaptive", "hysteresis")
+
+
+def threshold(image: np.ndarray, method: str = "otsu", *, block_size: int = 51,
+              low: float | None = None, high: float | None = None) -> np.ndarray:  # fmt: skip
+    """Bool mask of ``image`` above a threshold: Otsu's, a local (adaptive) one over
+    ``block_size`` pixels, or hysteresis between ``low`` and ``high`` (default: Otsu's value
+    and half of it above the median)."""
+    from skimage import filters
+
+    image = np.asarray(image, np.float64)
+    if not np.all(np.isfinite(image)):
+        raise ThermodefectError("cannot threshold an image holding NaN or inf")
+    if method not in THRESHOLDS:
+        raise ThermodefectError(f"threshold must be one of {', '.join(THRESHOLDS)}, got {method!r}")
+    if np.ptp(image) == 0:
+        return np.zeros(image.shape, bool)
+    if method == "otsu":
+        return image > filters.threshold_otsu(image)
+    if method == "adaptive":
+        return image > filters.threshold_local(image, block_size | 1)
+    hi = filters.threshold_otsu(image) if high is None else high
+    lo = (np.median(image) + hi) / 2 if low is None else low
+    if not lo <= hi:
+        raise ThermodefectError(f"hysteresis needs low <= high, got {lo} and {hi}")
+    return filters.apply_hysteresis_threshold(image, lo, hi)
+
+
+def kmeans(features: np.ndarray, k: int = 2, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Cluster pixels by their features (F, H, W) (e.g. log-spaced normalised frames).
+
+    Returns the label image (H, W) and a defect mask: every cluster but the largest (the
+    sound material), so K-means always splits; see ``postprocess`` for significance.
+    """
+    from sklearn.cluster import KMeans
+
+    f = np.asarray(features, np.float64)
+    if f.ndim != 3 or k < 2:
+        raise ThermodefectError("kmeans needs features (F, H, W) and k >= 2")
+    x = f.reshape(f.shape[0], -1).T
+    x = (x - x.mean(0)) / np.where(x.std(0) > 0, x.std(0), 1)
+    labels = KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(x)
+    labels = labels.reshape(f.shape[1:])
+    largest = np.bincount(labels.ravel()).argmax()
+    return labels, labels != largest
+
+
+def region_grow(image: np.ndarray, seeds=None, *, tolerance: float = 0.5, max_seeds: int = 10,
+                min_distance: int = 5) -> np.ndarray:  # fmt: skip
+    """Regions grown from seeds over pixels within ``tolerance`` x (seed value - image median).
+
+    ``seeds`` are (row, col) points; by default the ``max_seeds`` strongest local maxima
+    above Otsu's threshold. Each region is the connected set of pixels brighter than
+    median + (1 - tolerance) (seed - median) that holds the seed: one labelling per seed, no
+    per-pixel loops.
+    """
+    from scipy import ndimage
+    from skimage.feature import peak_local_max
+    from skimage.filters import threshold_otsu
+
+    image = np.asarray(image, np.float64)
+    if np.ptp(image) == 0:
+        return np.zeros(image.shape, bool)
+    if seeds is None:
+        level = threshold_otsu(image)
+        seeds = peak_local_max(
+            image, min_distance=min_distance, threshold_abs=level, num_peaks=max_seeds
+        )
+    seeds = np.asarray(seeds, int).reshape(-1, 2)
+    base = np.median(image)
+    out = np.zeros(image.shape, bool)
+    for r, c in seeds:
+        if not (0 <= r < image.shape[0] and 0 <= c < image.shape[1]):
+            raise ThermodefectError(f"seed ({r}, {c}) lies outside the {image.shape} image")
+        level = base + (1 - tolerance) * (image[r, c] - base)
+        labels, _ = ndimage.label(image >= level)
+        if labels[r, c]:
+            out |= labels == labels[r, c]
+    return out
