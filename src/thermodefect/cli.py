@@ -12,6 +12,8 @@ PROG = "thermodefect"
 #: Kept in step with thermodefect.simulate.presets.PRESETS (a test checks it), so that
 #: ``--help`` does not import the simulator.
 PRESET_NAMES = ("tiny", "cfrp-fbh", "cfrp-delam", "seed-layouts", "mixed")
+#: Kept in step with thermodefect.detect.FEATURES (a test checks it).
+METHOD_NAMES = ("pct", "tsr", "ppt", "hos", "contrast", "dac")
 
 
 def _shape(text: str) -> tuple[int, int]:
@@ -106,6 +108,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_pca)
 
     _labels_parser(sub)
+
+    p = sub.add_parser(
+        "detect", help="find defects with a classical method: masks, overlays, tables"
+    )
+    p.add_argument("files", type=Path, nargs="+")
+    p.add_argument("--method", choices=METHOD_NAMES, default="pct")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument(
+        "--z-min", type=float, default=6.0, help="significance in robust sigma (default 6)"
+    )
+    p.add_argument("--min-area", type=int, default=9, help="smallest defect in pixels (default 9)")
+    _load_options(p)
+    p.set_defaults(run=cmd_detect)
+
+    p = sub.add_parser("evaluate", help="score a detect folder against ground-truth labels")
+    p.add_argument("pred_dir", type=Path)
+    p.add_argument("gt_dir", type=Path, help="folder with {name}_label.png (or labels/ inside)")
+    p.set_defaults(run=cmd_evaluate)
+
+    p = sub.add_parser("benchmark", help="score every classical method on a simulated dataset")
+    p.add_argument("data_dir", type=Path)
+    p.add_argument("--out", type=Path, default=Path("benchmark_results"))
+    p.add_argument("--split", choices=("train", "val", "test", "all"), default="test")
+    p.add_argument("--methods", nargs="+", choices=METHOD_NAMES)
+    p.set_defaults(run=cmd_benchmark)
 
     p = sub.add_parser("simulate", help="simulate specimens (3-D heat conduction + camera)")
     p.add_argument("out_dir", type=Path)
@@ -298,6 +325,40 @@ def cmd_labels_fuse(args) -> int:
     )
     _say(args, summary.rstrip())
     return _report(problems)
+
+
+def cmd_detect(args) -> int:
+    from thermodefect.detect import detect, write_detection
+
+    problems = []
+    for path in args.files:
+        try:
+            seq = _load(path, args)
+            found = detect(seq, args.method, z_min=args.z_min, min_area=args.min_area)
+        except ThermodefectError as exc:
+            problems.append(str(exc) if exc.path else f"{path}: {exc}")
+            continue
+        write_detection(found, args.out, seq.name)
+        _say(args, f"{path}: {len(found.regions)} defect(s) -> {args.out}/{seq.name}_*")
+    return _report(problems)
+
+
+def cmd_evaluate(args) -> int:
+    from thermodefect.workflows import evaluate_folder
+
+    problems, summary = evaluate_folder(args.pred_dir, args.gt_dir)
+    _say(args, summary.rstrip())
+    return _report(problems)
+
+
+def cmd_benchmark(args) -> int:
+    from thermodefect.benchmark import run_benchmark
+
+    text = run_benchmark(
+        args.data_dir, args.out, methods=args.methods, split=args.split, quiet=args.quiet
+    )
+    _say(args, text.rstrip() + f"\n\nwrote {args.out}/results.md, results.csv, pod.png, examples/")
+    return 0
 
 
 def cmd_simulate(args) -> int:

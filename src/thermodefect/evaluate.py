@@ -162,6 +162,35 @@ def match_defects(pred: np.ndarray, truth_labels: np.ndarray, *, min_overlap: fl
     return Match(hits=hits, false_calls=false_calls, n_predicted=n_pred)
 
 
+def match_footprints(
+    pred: np.ndarray, footprints: list[np.ndarray], *, min_overlap: float = 0.2
+) -> Match:
+    """Like :func:`match_defects`, with each defect given as its own (H, W) footprint, so that
+    touching or overlapping defects are judged separately (the simulator knows them)."""
+    from scipy import ndimage
+
+    pred = np.asarray(pred, bool)
+    pred_labels, n_pred = ndimage.label(pred, structure=np.ones((3, 3)))
+    centroids = ndimage.center_of_mass(pred, pred_labels, range(1, n_pred + 1)) if n_pred else []
+    hits = np.zeros(len(footprints), bool)
+    touched = np.zeros(n_pred + 1, bool)
+    for i, foot in enumerate(footprints):
+        foot = np.asarray(foot, bool)
+        if foot.shape != pred.shape:
+            _check_pair(pred, foot)
+        area = int(foot.sum())
+        if area == 0:
+            continue
+        overlap = np.bincount(pred_labels[foot], minlength=n_pred + 1)
+        overlap[0] = 0
+        touched |= overlap > 0
+        for k in np.nonzero(overlap)[0]:
+            r, c = (int(np.rint(v)) for v in centroids[k - 1])
+            if overlap[k] >= min_overlap * area or foot[r, c]:
+                hits[i] = True
+    return Match(hits=hits, false_calls=int(n_pred - touched[1:].sum()), n_predicted=n_pred)
+
+
 def contrast_to_noise(
     image: np.ndarray,
     defect: np.ndarray,

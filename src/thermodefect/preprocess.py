@@ -70,7 +70,10 @@ def extract_cooling(seq: Sequence, *, skip: int = 1) -> Sequence:
 
     With the default ``skip=1`` every kept time is positive, as log-time methods need.
     """
-    flash = detect_flash(seq)
+    response = mean_response(seq)
+    if np.ptp(response) == 0:
+        raise _fail(seq, "the sequence never changes: there is no flash and no cooling")
+    flash = int(np.argmax(response))
     start = flash + skip
     if start >= seq.n_frames - 1:
         raise _fail(

@@ -1,0 +1,91 @@
+"""Classical detection end to end: silence on sound plates, detection, files, scoring, benchmark."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from thermodefect.cli import METHOD_NAMES, main
+from thermodefect.detect import FEATURES, detect
+from thermodefect.simulate import from_dict, run
+
+
+def _plate(heating: str, *, holes=(), size_mm=None, seed=0):
+    spec = from_dict({
+        "name": f"p_{heating}",
+        "seed": seed,
+        "plate": {"thickness_mm": 2.0, "material": "cfrp", "size_mm": size_mm},
+        "defects": [
+            {"kind": "hole", "center_mm": [x, y], "size_mm": d, "depth_mm": z}
+            for x, y, d, z in holes
+        ],
+        "flash": {"profile": heating, "nonuniformity": 0.4, "angle_deg": 30},
+        "camera": {"height": 48, "width": 64, "n_frames": 48, "frame_rate": 4.0, "netd_k": 0.04},
+        "solver": {"nz": 12},
+    })  # fmt: skip
+    return run(spec)[0]
+
+
+@pytest.mark.parametrize(
+    "heating, size_mm",
+    [("uniform", None), ("gaussian", None), ("gradient", None), ("uniform", [26.0, 18.0])],
+)
+def test_sound_plates_give_empty_tables_for_every_method(heating, size_mm):
+    seq = _plate(heating, size_mm=size_mm)
+    for method in FEATURES:
+        found = detect(seq, method)
+        assert found.regions == [], (method, [(r.row, r.col, r.area_px) for r in found.regions])
+
+
+def test_shallow_holes_are_found_and_measured():
+    seq = _plate("gaussian", holes=[(10, 12, 5.0, 0.3), (22, 12, 6.0, 0.4)])
+    found = detect(seq, "pct")
+    assert len(found.regions) == 2
+    by_col = sorted(found.regions, key=lambda r: r.col)
+    assert by_col[0].col == pytest.approx(10 / 0.5, abs=2) and by_col[0].row == pytest.approx(
+        24, abs=2
+    )
+    assert all(r.diameter_mm is not None and 2.5 < r.diameter_mm < 8 for r in found.regions)
+    assert by_col[0].peak_frame <= by_col[1].peak_frame  # the shallower hole peaks first
+
+
+def test_detect_evaluate_cli_and_benchmark(tmp_path, capsys):
+    data = tmp_path / "data"
+    assert (
+        main(["--quiet", "simulate", str(data), "--preset", "tiny", "--n", "4", "--seed", "1"]) == 0
+    )
+    out = tmp_path / "found"
+    files = sorted(str(p) for p in data.glob("*.mat"))
+    assert main(["--quiet", "detect", *files, "--method", "ppt", "--out", str(out)]) == 0
+    names = {p.name for p in out.iterdir()}
+    for suffix in ("mask.png", "prob.png", "overlay.png", "defects.csv", "defects.json"):
+        assert f"tiny_0_{suffix}" in names
+    mask = np.asarray(Image.open(out / "tiny_0_mask.png"))
+    assert mask.shape == (48, 64) and set(np.unique(mask)) <= {0, 255}
+    assert main(["evaluate", str(out), str(data)]) == 0
+    assert "mean IoU" in capsys.readouterr().out
+    rows = (out / "evaluation.csv").read_text().splitlines()
+    assert rows[0] == "name,iou,f1,precision,recall,ap,hits,defects,false_calls" and len(rows) == 5
+    bench = tmp_path / "bench"
+    assert main(["--quiet", "benchmark", str(data), "--out", str(bench), "--split", "all",
+                 "--methods", "pct", "dac"]) == 0  # fmt: skip
+    text = (bench / "results.md").read_text()
+    assert "| pct |" in text and "| dac |" in text and "nan" not in text.lower()
+    assert (bench / "pod.png").exists() and (bench / "results.csv").exists()
+
+
+def test_detect_bad_input_and_registry(tmp_path, capsys):
+    (tmp_path / "flat.npy").write_bytes(b"")
+    assert main(["detect", str(tmp_path / "flat.npy"), "--out", str(tmp_path / "o")]) == 2
+    assert "flat.npy: the file is empty" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+    const = np.ones((20, 8, 8), np.float32)
+    np.save(tmp_path / "const.npy", const)
+    assert main(["detect", str(tmp_path / "const.npy"), "--out", str(tmp_path / "o2")]) == 2
+    assert "never changes: there is no flash" in capsys.readouterr().err
+    rising = np.cumsum(np.ones((20, 8, 8), np.float32), axis=0)
+    np.save(tmp_path / "rising.npy", rising)
+    assert main(["detect", str(tmp_path / "rising.npy"), "--out", str(tmp_path / "o3")]) == 2
+    assert "no cooling after the flash" in capsys.readouterr().err
+    assert tuple(FEATURES) == METHOD_NAMES
