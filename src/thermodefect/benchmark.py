@@ -108,6 +108,9 @@ def _record(method: str, s: dict, fit) -> dict:
     def mean(key):
         return float(np.mean(s[key])) if s[key] else None
 
+    if fit is not None and fit.a90 > max(s["ratio"]):
+        fit = None  # a90 beyond every tested defect: an extrapolation, not a result
+
     return {
         "method": method,
         "IoU": mean("iou"),
@@ -136,7 +139,18 @@ def _write_results(stats: dict, out: Path, data_dir: Path, split: str, n: int) -
     rows = ["| " + " | ".join(_cell(r[h]) for h in HEADER) + " |" for r in records]
     table = "\n".join(["| " + " | ".join(HEADER) + " |", "|" + " --- |" * len(HEADER), *rows])
     notes = [f"- {m}: POD not estimable ({why})" for m, (fit, why) in fits.items() if fit is None]
-    unbounded = [m for m, (fit, _) in fits.items() if fit is not None and fit.a90_95 is None]
+    beyond = [
+        m for m, (fit, _) in fits.items() if fit is not None and fit.a90 > max(stats[m]["ratio"])
+    ]
+    if beyond:
+        notes.append(
+            f"- {', '.join(beyond)}: the fitted a90 lies beyond the largest diameter/depth tested "
+            f"({max(max(stats[m]['ratio']) for m in beyond):.1f}); reported as n/a"
+        )
+    unbounded = [
+        m for m, (fit, _) in fits.items()
+        if fit is not None and fit.a90_95 is None and m not in beyond
+    ]  # fmt: skip
     if unbounded:
         notes.append(
             f"- {', '.join(unbounded)}: the 95% likelihood-ratio region is unbounded (too few "

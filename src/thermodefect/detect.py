@@ -3,7 +3,8 @@ to significance, regions and files.
 
 Pipeline: bad pixels replaced, non-uniform heating removed, cooling extracted after the
 detected flash; then the method's feature image, standardised to robust z-scores (median and
-MAD of the image, so mostly of sound material). A pixel is called defect when its z-score
+MAD of the image, so mostly of sound material) and signed so that the strongest pixel is
+positive. A pixel is called defect when its z-score
 reaches ``z_min`` (default 6: a sound pixel of Gaussian noise does so with probability
 1e-9) and its region keeps at least ``min_area`` pixels after an opening. A sound plate,
 evenly heated or not, therefore yields an empty table instead of the half-image that Otsu or
@@ -25,17 +26,26 @@ Z_MIN = 6.0
 MIN_AREA = 9
 
 
-def _most_significant(images) -> np.ndarray:
-    """The image (of a stack) whose largest robust |z| is highest, as |z|."""
+def _most_significant(images, *, hot: bool = False) -> np.ndarray:
+    """The image (of a stack) that reaches the highest robust z, in z units.
+
+    With ``hot`` the sign is physical (holes and delaminations trap heat: positive contrast,
+    slower log-log cooling) and only positive z counts. Otherwise (PCT components and phases
+    have no fixed sign) |z| ranks the images and the winner is flipped so that its strongest
+    pixel is positive; thresholding |z| instead would cut a zero-crossing ring through a
+    defect's halo.
+    """
     from thermodefect.postprocess import robust_z
 
-    best, best_peak = None, -1.0
+    best, best_peak = None, -np.inf
     for image in images:
-        z = np.abs(robust_z(np.asarray(image)))
-        peak = float(np.percentile(z, 99.9))
+        z = robust_z(np.asarray(image))
+        peak = float(np.percentile(z if hot else np.abs(z), 99.9))
         if peak > best_peak:
             best, best_peak = z, peak
-    return best
+    if hot:
+        return best
+    return best if best.flat[np.argmax(np.abs(best))] >= 0 else -best
 
 
 def _spread_frames(frames: np.ndarray, count: int = 12) -> list[np.ndarray]:
@@ -52,7 +62,7 @@ def feature_pct(seq: Sequence) -> np.ndarray:
 def feature_tsr(seq: Sequence) -> np.ndarray:
     from thermodefect.methods import tsr
 
-    return _most_significant(_spread_frames(tsr(seq, 5).derivative(1)))
+    return _most_significant(_spread_frames(tsr(seq, 5).derivative(1)), hot=True)
 
 
 def feature_ppt(seq: Sequence) -> np.ndarray:
@@ -71,16 +81,16 @@ def feature_hos(seq: Sequence) -> np.ndarray:
 def feature_contrast(seq: Sequence) -> np.ndarray:
     from thermodefect.methods import contrast
 
-    return _most_significant(_spread_frames(contrast(seq, "absolute")))
+    return _most_significant(_spread_frames(contrast(seq, "absolute")), hot=True)
 
 
 def feature_dac(seq: Sequence) -> np.ndarray:
     from thermodefect.methods import dac
 
-    return _most_significant(_spread_frames(dac(seq)[0]))
+    return _most_significant(_spread_frames(dac(seq)[0]), hot=True)
 
 
-#: method name -> function(cooling sequence) -> feature image (H, W) in robust |z| units.
+#: method name -> function(cooling sequence) -> feature image (H, W) in robust z units.
 FEATURES: dict[str, Callable[[Sequence], np.ndarray]] = {
     "pct": feature_pct,
     "tsr": feature_tsr,
@@ -109,7 +119,7 @@ class Detection:
     """What one method found in one sequence."""
 
     method: str
-    feature: np.ndarray  # (H, W) robust |z|
+    feature: np.ndarray  # (H, W) robust z, strongest pixel positive
     mask: np.ndarray  # (H, W) bool
     regions: list
     cooling: Sequence
