@@ -121,3 +121,4 @@ def test_demo_runs_and_says_where_results_are(tmp_path, capsys):
     assert (out / "overview.png").stat().st_size > 10_000
     assert load(out / "data" / "cfrp_fbh_0.mat").mask.any()
     assert (out / "data" / "manifest.csv").exists()
+    assert "| pct |" in text and (out / "benchmark" / "results.md").exists()

@@ -87,7 +87,8 @@ def pca_folder(
 
 def demo(out: Path, *, quiet: bool = False, n: int = 4) -> None:
     """Simulate ``n`` CFRP plates with flat-bottom holes, run the PCA workflow, export frames,
-    curves and an overview figure, and say where everything is."""
+    curves and an overview figure, benchmark every classical method on the plates, and say
+    where everything is."""
     from thermodefect.io import load
     from thermodefect.methods import pct
     from thermodefect.preprocess import detect_flash
@@ -111,13 +112,19 @@ def demo(out: Path, *, quiet: bool = False, n: int = 4) -> None:
         rows.append((path.stem, panels))
     export_frames(load(sequence_files(data)[0]), out / "frames")
     overview(rows, out / "overview.png")
+    from thermodefect.benchmark import run_benchmark
+
+    table = run_benchmark(data, out / "benchmark", split="all", quiet=quiet)
     if not quiet:
+        print("\n" + table.rstrip())
         print(
             f"\nDemo finished. Results in {out}/:\n"
             f"  {data}/   {n} simulated CFRP plates (.mat, seed layout), labels, specs\n"
             f"  {out / 'pca_imgs'}/   PCT images {{name}}_{{0..3}}.png and explained_variance.csv\n"
             f"  {out / 'frames'}/     frames and temperature curves of the first plate\n"
-            f"  {out / 'overview.png'}  a frame, PCT images and the label of every plate"
+            f"  {out / 'overview.png'}  a frame, PCT images and the label of every plate\n"
+            f"  {out / 'benchmark'}/  results.md/.csv (the table above), pod.png, examples/ "
+            "(masks, overlays, defect tables of the first two plates for every method)"
         )
 
 
