@@ -81,11 +81,15 @@ class Backend:
             return torch.sub(a, b, out=out)
         return np.subtract(a, b, out=out)
 
-    def log_floor(self, a, floor: float):
-        """Natural log of ``a`` with values below ``floor`` raised to it."""
+    def log_floor(self, a, floor: float, out):
+        """``out[...] = log(max(a, floor))``, without temporaries."""
         if self.torch:
-            return a.clamp_min(floor).log()
-        return np.log(np.maximum(a, floor))
+            import torch
+
+            torch.clamp_min(a, floor, out=out)
+            return out.log_()
+        np.maximum(a, floor, out=out)
+        return np.log(out, out=out)
 
     def argmax(self, a, axis: int):
         return a.argmax(dim=axis) if self.torch else a.argmax(axis=axis)

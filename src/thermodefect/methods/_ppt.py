@@ -71,6 +71,8 @@ def _atan2(be: Backend, y, x):
 
 
 def _robust_spread(image: np.ndarray) -> float:
+    """(99th - 1st percentile) / MAD, on every 7th pixel (ranking bins needs no more)."""
+    image = image.ravel()[::7]
     lo, hi = np.percentile(image, (1, 99))
     mad = np.median(np.abs(image - np.median(image))) + 1e-12
     return float((hi - lo) / mad)

@@ -22,7 +22,7 @@ import numpy as np
 from thermodefect._backend import Backend, frames_of
 from thermodefect.errors import ThermodefectError
 
-CPU_CHUNK = 16384
+CPU_CHUNK = 2048
 
 
 @dataclass(frozen=True)
@@ -138,8 +138,11 @@ def tsr(
     lowest = floor * peak
     coef = be.empty((degree + 1, n))
     step = chunk or (n if be.is_cuda else CPU_CHUNK)
+    buf = be.empty((t_count, min(step, n)))
     for c0 in range(0, n, step):
-        coef[:, c0 : c0 + step] = projector @ be.log_floor(x[:, c0 : c0 + step], lowest)
+        block = buf[:, : min(step, n - c0)]
+        be.log_floor(x[:, c0 : c0 + step], lowest, out=block)
+        coef[:, c0 : c0 + step] = projector @ block
     return TSRResult(
         coefficients=coef.reshape(degree + 1, *frames.shape[1:]),
         times=times,
