@@ -13,23 +13,10 @@ With CUDA, the same on a 2000 x 512 x 512 sequence on the GPU (targets on an H10
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 
-
-def _best(candidates: dict, repeats: int, sync=lambda: None) -> dict[str, float]:
-    for fn in candidates.values():
-        fn()
-    sync()
-    times = {k: [] for k in candidates}
-    for _ in range(repeats):
-        for name, fn in candidates.items():
-            t0 = time.perf_counter()
-            fn()
-            sync()
-            times[name].append(time.perf_counter() - t0)
-    return {k: min(v) for k, v in times.items()}
+from _timing import best_times
 
 
 def _candidates(frames, times, x):
@@ -75,7 +62,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     frames = rng.uniform(0.5, 2.0, (300, 480, 640)).astype(np.float32)
     times = np.arange(1, 301) / 50.0
-    _report(_best(_candidates(frames, times, frames.reshape(300, -1)), args.repeats),
+    _report(best_times(_candidates(frames, times, frames.reshape(300, -1)), args.repeats),
             f"CPU ({torch.get_num_threads()} threads), 300x480x640 float32")  # fmt: skip
     if not torch.cuda.is_available():
         print("GPU: none available, skipped")
@@ -83,7 +70,7 @@ def main() -> None:
     del frames
     g = torch.rand((2000, 512, 512), device="cuda") + 0.5
     gt = np.arange(1, 2001) / 100.0
-    best = _best(_candidates(g, gt, g.reshape(2000, -1)), args.repeats, torch.cuda.synchronize)
+    best = best_times(_candidates(g, gt, g.reshape(2000, -1)), args.repeats, torch.cuda.synchronize)
     _report(best, f"GPU {torch.cuda.get_device_name()}, 2000x512x512 float32")
 
 

@@ -20,19 +20,8 @@ import time
 
 import numpy as np
 
+from _timing import best_times
 from thermodefect.methods import pct
-
-
-def _best_times(candidates: dict, repeats: int) -> dict[str, float]:
-    for fn in candidates.values():
-        fn()
-    times = {name: [] for name in candidates}
-    for _ in range(repeats):
-        for name, fn in candidates.items():
-            t0 = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - t0)
-    return {name: min(v) for name, v in times.items()}
 
 
 def main() -> None:
@@ -47,7 +36,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     frames = rng.standard_normal((args.frames, args.height, args.width), dtype=np.float32)
     x = frames.reshape(args.frames, -1)
-    best = _best_times(
+    best = best_times(
         {
             "floor X @ X.T": lambda: x @ x.T,
             "thermodefect pct k=4": lambda: pct(frames, 4),
