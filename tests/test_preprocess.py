@@ -81,6 +81,15 @@ def test_resample_times_interpolates_linearly(ramp):
         pp.resample_times(ramp, np.array([0.0, 1.0]))
 
 
+def test_log_times_for_log_resampling(ramp):
+    cool = Sequence(ramp.frames, ramp.times + 0.1, meta=ramp.meta)
+    grid = pp.log_times(cool, 5)
+    np.testing.assert_allclose(grid, np.geomspace(0.1, cool.times[-1], 5))
+    assert pp.resample_times(cool, grid).n_frames == 5
+    with pytest.raises(ThermodefectError, match="extract the cooling first"):
+        pp.log_times(ramp, 5)
+
+
 def test_resize_area_is_block_mean_and_keeps_the_mean(ramp):
     out = pp.resize(ramp, (3, 4))
     assert_allclose(out.frames[0, 0, 0], ramp.frames[0, :2, :2].mean(), rtol=1e-6)

@@ -86,11 +86,6 @@ class Defect:
             return u**2 + v**2 <= (sx / 2) ** 2
         return (u / (sx / 2)) ** 2 + (v / (sy / 2)) ** 2 <= 1
 
-    def equivalent_diameter_mm(self, pitch_mm: float, shape: tuple[int, int]) -> float:
-        """Diameter of the disc with the footprint's area, mm."""
-        area = self.footprint(shape, pitch_mm).sum() * pitch_mm**2
-        return float(2 * np.sqrt(area / np.pi))
-
 
 SEED_PREFIX = "seed:"
 
