@@ -63,7 +63,7 @@ def run_benchmark(
     if not rows:
         raise ThermodefectError(f"no specimens in split {split!r}", Path(data_dir) / "manifest.csv")
     out = Path(out)
-    keys = ("iou", "f1", "precision", "recall", "ap", "hits", "ratio", "false", "seconds")
+    keys = ("iou", "f1", "precision", "recall", "ap", "cnr", "hits", "ratio", "false", "seconds")
     stats = {m: {k: [] for k in keys} for m in methods}
     for i, row in enumerate(tqdm(rows, desc="benchmark", unit="specimen", disable=quiet)):
         seq = load(Path(data_dir) / f"{row['name']}.mat")
@@ -79,6 +79,7 @@ def run_benchmark(
             ap = average_precision(found.feature, seq.mask)
             if ap is not None:
                 s["ap"].append(ap)
+            s["cnr"] += _defect_cnr(found.feature, feet)
             match = match_footprints(found.mask, feet)
             s["hits"] += match.hits.tolist()
             s["ratio"] += ratio.tolist()
@@ -87,6 +88,23 @@ def run_benchmark(
             if i < 2:
                 write_detection(found, out / "examples", f"{row['name']}_{m}")
     return _write_results(stats, out, data_dir, split, len(rows))
+
+
+def _defect_cnr(feature: np.ndarray, feet: list) -> list[float]:
+    """CNR of every defect in the feature image against the sound ring around it (other
+    defects excluded from the ring)."""
+    from thermodefect.evaluate import contrast_to_noise
+
+    if not feet:
+        return []
+    sound = ~np.any(feet, axis=0)
+    values = []
+    for foot in feet:
+        try:
+            values.append(contrast_to_noise(feature, foot, sound=sound)["cnr"])
+        except ThermodefectError:
+            continue
+    return [v for v in values if np.isfinite(v)]
 
 
 def _pod(s: dict):
@@ -99,7 +117,7 @@ def _pod(s: dict):
 
 
 HEADER = (
-    "method", "IoU", "F1", "precision", "recall", "AP", "hits", "false calls / specimen",
+    "method", "IoU", "F1", "precision", "recall", "AP", "CNR", "hits", "false calls / specimen",
     "a50 (d/z)", "a90 (d/z)", "a90/95 (d/z)", "s / specimen",
 )  # fmt: skip
 
@@ -118,6 +136,7 @@ def _record(method: str, s: dict, fit) -> dict:
         "precision": mean("precision"),
         "recall": mean("recall"),
         "AP": mean("ap"),
+        "CNR": float(np.median(s["cnr"])) if s["cnr"] else None,
         "hits": f"{int(np.sum(s['hits']))}/{len(s['hits'])}",
         "false calls / specimen": mean("false"),
         "a50 (d/z)": None if fit is None else fit.a50,
@@ -160,9 +179,10 @@ def _write_results(stats: dict, out: Path, data_dir: Path, split: str, n: int) -
         f"# Classical methods on {Path(data_dir).name}, split {split} ({n} specimens)\n\n"
         f"{table}\n\n"
         "IoU, F1, precision, recall: per specimen, averaged (a sound plate called sound scores "
-        "1). AP: area under the precision-recall curve of the feature map. Hits: defects found "
-        "(a predicted region covering 20% of a defect or centred on it). POD: logit fit of hit "
-        "against diameter/depth (d/z), a90/95 from the likelihood ratio.\n"
+        "1). AP: area under the precision-recall curve of the feature map. CNR: median over "
+        "defects of |mean z in the defect - mean z around it| / std z around it. Hits: defects "
+        "found (a predicted region covering 20% of a defect or centred on it). POD: logit fit "
+        "of hit against diameter/depth (d/z), a90/95 from the likelihood ratio.\n"
         + ("\n" + "\n".join(notes) + "\n" if notes else "")
     )
     out.mkdir(parents=True, exist_ok=True)
