@@ -340,14 +340,20 @@ def heating_background(
     """
     t, h, w = seq.shape
     basis = _legendre_basis(h, w, order)
+    basis32 = basis.astype(np.float32)
     x = seq.frames.reshape(t, h * w)
     keep = np.ones(h * w, bool)
-    step = frames_per_chunk((h * w,), 8)
+    step = frames_per_chunk((h * w,), 4)
     for _ in range(iterations + 1):
-        coef, *_ = np.linalg.lstsq(basis[keep], x[:, keep].T.astype(np.float64), rcond=None)
+        # Normal equations over the kept pixels: one float32 product with the frames, no copy
+        # of them; the small (P, P) system in float64.
+        kept = basis32 * keep[:, None]
+        fitted = basis[keep]
+        normal = fitted.T @ fitted
+        coef = np.linalg.solve(normal, (x @ kept).T.astype(np.float64)).astype(np.float32)
         score = np.zeros(h * w)
         for t0 in range(0, t, step):
-            resid = x[t0 : t0 + step] - (basis @ coef[:, t0 : t0 + step]).T
+            resid = x[t0 : t0 + step] - coef[:, t0 : t0 + step].T @ basis32.T
             scale = resid[:, keep].std(axis=1, keepdims=True)
             score += ((resid / np.where(scale > 0, scale, np.inf)) ** 2).sum(axis=0)
         score = np.sqrt(score / t)
@@ -357,7 +363,7 @@ def heating_background(
         if new_keep.sum() < basis.shape[1] * 4 or np.array_equal(new_keep, keep):
             break
         keep = new_keep
-    background = (basis @ coef).T.reshape(t, h, w).astype(np.float32)
+    background = (coef.T @ basis32.T).reshape(t, h, w)
     return background, keep.reshape(h, w)
 
 
