@@ -139,33 +139,14 @@ def match_defects(pred: np.ndarray, truth_labels: np.ndarray, *, min_overlap: fl
         _check_pair(pred, truth_labels)
     if truth_labels.dtype == bool:
         truth_labels, _ = ndimage.label(truth_labels, structure=np.ones((3, 3)))
-    n_true = int(truth_labels.max())
-    pred_labels, n_pred = ndimage.label(pred, structure=np.ones((3, 3)))
-    hits = np.zeros(n_true, bool)
-    false_calls = 0
-    if n_pred:
-        centroids = ndimage.center_of_mass(pred, pred_labels, range(1, n_pred + 1))
-    area = np.bincount(truth_labels.ravel(), minlength=n_true + 1)
-    for k in range(1, n_pred + 1):
-        region = pred_labels == k
-        touched = np.unique(truth_labels[region])
-        touched = touched[touched > 0]
-        if touched.size == 0:
-            false_calls += 1
-            continue
-        overlap = np.bincount(truth_labels[region], minlength=n_true + 1)
-        r, c = (int(np.rint(v)) for v in centroids[k - 1])
-        inside = truth_labels[min(r, pred.shape[0] - 1), min(c, pred.shape[1] - 1)]
-        for t in touched:
-            if overlap[t] >= min_overlap * area[t] or inside == t:
-                hits[t - 1] = True
-    return Match(hits=hits, false_calls=false_calls, n_predicted=n_pred)
+    footprints = [truth_labels == k for k in range(1, int(truth_labels.max()) + 1)]
+    return match_footprints(pred, footprints, min_overlap=min_overlap)
 
 
 def match_footprints(
     pred: np.ndarray, footprints: list[np.ndarray], *, min_overlap: float = 0.2
 ) -> Match:
-    """Like :func:`match_defects`, with each defect given as its own (H, W) footprint, so that
+    """Match predicted regions to defects given each as its own (H, W) bool footprint, so that
     touching or overlapping defects are judged separately (the simulator knows them)."""
     from scipy import ndimage
 

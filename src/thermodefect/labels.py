@@ -176,9 +176,10 @@ def rasterize(
 def write_mask(mask: np.ndarray, path: Path, fmt: str = "seed") -> None:
     """Write a mask as ``seed`` (0 black = defect, 255 white = sound) or ``binary`` (1 = defect)."""
     from thermodefect.images import write_png
+    from thermodefect.masks import write_label_png
 
     if fmt == "seed":
-        write_png(np.where(mask, 0, 255).astype(np.uint8), path)
+        write_label_png(mask, path)
     elif fmt == "binary":
         write_png(mask.astype(np.uint8), path)
     else:
