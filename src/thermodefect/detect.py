@@ -126,14 +126,23 @@ class Detection:
 
 
 def detect(
-    seq: Sequence, method: str = "pct", *, z_min: float = Z_MIN, min_area: int = MIN_AREA
+    seq: Sequence,
+    method: str = "pct",
+    *,
+    z_min: float = Z_MIN,
+    min_area: int = MIN_AREA,
+    prepared: Sequence | None = None,
 ) -> Detection:
-    """Run one classical method end to end on a sequence (see the module docstring)."""
+    """Run one classical method end to end on a sequence (see the module docstring).
+
+    ``prepared`` is ``prepare(seq)`` when the caller already has it (several methods on one
+    sequence), so the preprocessing runs once.
+    """
     from thermodefect.postprocess import clean, measure
 
     if method not in FEATURES:
         raise ThermodefectError(f"unknown method {method!r}; methods: {', '.join(FEATURES)}")
-    cooling = prepare(seq)
+    cooling = prepare(seq) if prepared is None else prepared
     feature = FEATURES[method](cooling)
     mask = clean(feature >= z_min, min_area=min_area)
     regions = measure(mask, feature, seq=cooling)
