@@ -336,7 +336,7 @@ def cmd_detect(args) -> int:
             seq = _load(path, args)
             found = detect(seq, args.method, z_min=args.z_min, min_area=args.min_area)
         except ThermodefectError as exc:
-            problems.append(str(exc) if exc.path else f"{path}: {exc}")
+            problems.append(exc.naming(path))
             continue
         write_detection(found, args.out, seq.name)
         _say(args, f"{path}: {len(found.regions)} defect(s) -> {args.out}/{seq.name}_*")

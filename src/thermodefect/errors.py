@@ -20,3 +20,7 @@ class ThermodefectError(Exception):
         self.path = None if path is None else os.fspath(path)
         self.problem = " ".join(str(message).split())
         super().__init__(self.problem if self.path is None else f"{self.path}: {self.problem}")
+
+    def naming(self, path: str | os.PathLike) -> str:
+        """The one-line message, led by ``path`` when the error names no file itself."""
+        return str(self) if self.path else f"{os.fspath(path)}: {self.problem}"

@@ -68,7 +68,7 @@ def pca_folder(
             seq = load(path)
             result = pct(seq, components, normalize=normalize)
         except ThermodefectError as exc:
-            failures.append(str(exc) if exc.path else f"{path}: {exc}")
+            failures.append(exc.naming(path))
             continue
         images = [stretch(c) for c in result.components]
         if size is not None:
@@ -209,7 +209,7 @@ def labels_prepare(
             if tsr_images:
                 images += tsr_derivative_images(seq)
         except ThermodefectError as exc:
-            failures.append(str(exc) if exc.path else f"{path}: {exc}")
+            failures.append(exc.naming(path))
             continue
         write_png(images[component], Path(out) / f"{path.stem}.png")
         for i, image in enumerate(images[:components]):
