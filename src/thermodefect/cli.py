@@ -14,6 +14,9 @@ PROG = "thermodefect"
 PRESET_NAMES = ("tiny", "cfrp-fbh", "cfrp-delam", "seed-layouts", "mixed")
 #: Kept in step with thermodefect.detect.FEATURES (a test checks it).
 METHOD_NAMES = ("pct", "tsr", "ppt", "hos", "contrast", "dac")
+#: Kept in step with thermodefect.nn.MODELS and LOSSES (a test checks it).
+MODEL_NAMES = ("lstm", "unet", "unetpp", "stunet", "stunet-att")
+LOSS_NAMES = ("bce", "bce_dice", "dice", "focal", "tversky")
 
 
 def _shape(text: str) -> tuple[int, int]:
@@ -110,17 +113,50 @@ def build_parser() -> argparse.ArgumentParser:
     _labels_parser(sub)
 
     p = sub.add_parser(
-        "detect", help="find defects with a classical method: masks, overlays, tables"
+        "detect", help="find defects (built-in model, a trained model or a classical method)"
     )
     p.add_argument("files", type=Path, nargs="+")
-    p.add_argument("--method", choices=METHOD_NAMES, default="pct")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--method", choices=METHOD_NAMES, help="a classical method instead")
+    how.add_argument("--model", type=Path, help="a checkpoint from train (default: built-in)")
     p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--device", default="cpu", help="torch device for models (default cpu)")
+    p.add_argument("--threshold", type=float, help="model probability threshold (default: tuned)")
     p.add_argument(
-        "--z-min", type=float, default=6.0, help="significance in robust sigma (default 6)"
+        "--z-min", type=float, default=6.0, help="methods: significance in robust sigma (default 6)"
     )
-    p.add_argument("--min-area", type=int, default=9, help="smallest defect in pixels (default 9)")
+    p.add_argument("--min-area", type=int, help="smallest defect in pixels (default 9)")
     _load_options(p)
     p.set_defaults(run=cmd_detect)
+
+    p = sub.add_parser("train", help="train a network on a simulated dataset")
+    p.add_argument("data_dir", type=Path)
+    p.add_argument("--model", choices=MODEL_NAMES, default="unet")
+    p.add_argument(
+        "--out", type=Path, required=True, help="folder for model.pt, log.csv, curves.png"
+    )
+    p.add_argument("--epochs", type=int, default=40)
+    p.add_argument("--steps", type=int, default=40, help="batches per epoch (default 40)")
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--patch", type=int, default=64, help="training patch size in pixels")
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--loss", choices=LOSS_NAMES, default="bce_dice")
+    p.add_argument("--patience", type=int, default=10, help="early-stopping epochs (default 10)")
+    p.add_argument("--base", type=int, help="network width (channels of the first level)")
+    p.add_argument("--frames", type=int, help="log-spaced frames the network reads (default 16)")
+    p.add_argument("--input", choices=("frames", "features"), help="2-D input (default frames)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--processes", type=int, default=1, help="DistributedDataParallel processes")
+    p.add_argument("--folds", type=int, default=0, help="k-fold by specimen (0: manifest split)")
+    p.add_argument("--fold", type=int, default=0)
+    p.add_argument("--exclude", nargs="+", default=[], help="presets left out of training")
+    p.set_defaults(run=cmd_train)
+
+    p = sub.add_parser("export", help="export a checkpoint to ONNX")
+    p.add_argument("checkpoint", type=Path)
+    p.add_argument("--onnx", type=Path, required=True, help="output .onnx file")
+    p.set_defaults(run=cmd_export)
 
     p = sub.add_parser("evaluate", help="score a detect folder against ground-truth labels")
     p.add_argument("pred_dir", type=Path)
@@ -328,19 +364,61 @@ def cmd_labels_fuse(args) -> int:
 
 
 def cmd_detect(args) -> int:
-    from thermodefect.detect import detect, write_detection
+    from thermodefect.detect import MIN_AREA, detect, write_detection
+
+    if args.method is None:
+        from thermodefect.nn.detect import detect_with_model, load_model
+
+        ckpt = load_model(args.model, args.device)
+
+        def run(seq):
+            return detect_with_model(seq, ckpt, device=args.device, threshold=args.threshold,
+                                     min_area=args.min_area)  # fmt: skip
+    else:
+
+        def run(seq):
+            area = MIN_AREA if args.min_area is None else args.min_area
+            return detect(seq, args.method, z_min=args.z_min, min_area=area)
 
     problems = []
     for path in args.files:
         try:
             seq = _load(path, args)
-            found = detect(seq, args.method, z_min=args.z_min, min_area=args.min_area)
+            found = run(seq)
         except ThermodefectError as exc:
             problems.append(exc.naming(path))
             continue
         write_detection(found, args.out, seq.name)
         _say(args, f"{path}: {len(found.regions)} defect(s) -> {args.out}/{seq.name}_*")
     return _report(problems)
+
+
+def cmd_train(args) -> int:
+    from thermodefect.nn.train import TrainConfig, train
+
+    inputs = {k: v for k, v in (("n_frames", args.frames), ("mode", args.input)) if v}
+    if args.model in ("lstm", "stunet", "stunet-att") and args.input:
+        raise ThermodefectError(f"--input applies to unet and unetpp, not {args.model}")
+    config = TrainConfig(
+        model=args.model, options={} if args.base is None else {"base": args.base},
+        inputs=inputs, epochs=args.epochs, steps=args.steps, batch=args.batch, patch=args.patch,
+        lr=args.lr, loss=args.loss, patience=args.patience, seed=args.seed, device=args.device,
+        processes=args.processes, folds=args.folds, fold=args.fold, exclude=args.exclude,
+    )  # fmt: skip
+    result = train(args.data_dir, args.out, config, quiet=args.quiet)
+    _say(args, f"best validation IoU {result.val_iou:.3f} at threshold {result.threshold:.2f} "
+               f"({result.seconds:.0f} s); wrote {result.checkpoint}, {args.out}/log.csv, "
+               f"{args.out}/curves.png")  # fmt: skip
+    return 0
+
+
+def cmd_export(args) -> int:
+    from thermodefect.nn.checkpoint import load_checkpoint
+    from thermodefect.nn.export import export_onnx
+
+    path = export_onnx(load_checkpoint(args.checkpoint), args.onnx)
+    _say(args, f"wrote {path}")
+    return 0
 
 
 def cmd_evaluate(args) -> int:

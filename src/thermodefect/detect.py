@@ -123,6 +123,7 @@ class Detection:
     mask: np.ndarray  # (H, W) bool
     regions: list
     cooling: Sequence
+    feature_max: float = 2 * Z_MIN  # feature value drawn white in {name}_prob.png
 
 
 def detect(
@@ -150,14 +151,15 @@ def detect(
 
 
 def write_detection(result: Detection, out: Path, name: str) -> list[Path]:
-    """``{name}_mask.png`` (255 = defect), ``{name}_prob.png`` (feature, 0-255 for z 0..2 z_min),
+    """``{name}_mask.png`` (255 = defect), ``{name}_prob.png`` (feature, 0-255 for z 0..2 z_min
+    or probability 0..1),
     ``{name}_overlay.png`` and ``{name}_defects.csv`` / ``.json`` in ``out``."""
     from thermodefect.images import write_png
     from thermodefect.postprocess import overlay, write_table
 
     out = Path(out)
     write_png((result.mask * 255).astype(np.uint8), out / f"{name}_mask.png")
-    scaled = np.clip(result.feature / (2 * Z_MIN), 0, 1)
+    scaled = np.clip(result.feature / result.feature_max, 0, 1)
     write_png(np.round(scaled * 255).astype(np.uint8), out / f"{name}_prob.png")
     overlay(result.feature, result.mask, result.regions, out / f"{name}_overlay.png",
             title=f"{name}: {result.method}, {len(result.regions)} defect(s)")  # fmt: skip

@@ -1,0 +1,92 @@
+"""One-file checkpoints: weights, model configuration, input settings, tuned threshold.
+
+The file is a ``torch.save`` dictionary read back with ``weights_only=True`` (tensors,
+numbers, strings, lists and dicts only: loading runs no pickled code). ``format`` and
+``version`` guard against files of other programs or of an incompatible version.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from thermodefect.errors import ThermodefectError
+from thermodefect.io._common import atomic_path
+from thermodefect.nn.inputs import InputConfig
+
+FORMAT = "thermodefect-checkpoint"
+VERSION = 1
+
+
+@dataclass
+class Checkpoint:
+    """A trained network and everything detection needs to reproduce training."""
+
+    model_name: str
+    options: dict
+    inputs: InputConfig
+    model: nn.Module
+    threshold: float = 0.5
+    min_area: int = 9
+    info: dict = field(default_factory=dict)  # training data, epochs, scores, times
+
+
+def save_checkpoint(ckpt: Checkpoint, path: Path) -> Path:
+    """Write atomically (never a half-written file at ``path``)."""
+    state = {k: v.detach().cpu() for k, v in ckpt.model.state_dict().items()}
+    doc = {
+        "format": FORMAT,
+        "version": VERSION,
+        "model_name": ckpt.model_name,
+        "options": ckpt.options,
+        "inputs": ckpt.inputs.to_dict(),
+        "threshold": float(ckpt.threshold),
+        "min_area": int(ckpt.min_area),
+        "info": ckpt.info,
+        "state_dict": state,
+    }
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        torch.save(doc, tmp)
+    return path
+
+
+def load_checkpoint(path: Path, device: str = "cpu") -> Checkpoint:
+    """Read a checkpoint; the network is in evaluation mode on ``device``."""
+    from thermodefect.nn.models import build_model
+
+    path = Path(path)
+    if not path.is_file():
+        raise ThermodefectError("no such checkpoint file", path)
+    try:
+        doc = torch.load(path, map_location=device, weights_only=True)
+    except Exception as exc:  # torch raises many types for truncated or foreign files
+        reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        raise ThermodefectError(f"not a readable checkpoint ({reason})", path) from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise ThermodefectError("not a thermodefect checkpoint", path)
+    if doc.get("version") != VERSION:
+        raise ThermodefectError(
+            f"checkpoint version {doc.get('version')} is not supported by this thermodefect "
+            f"(reads version {VERSION}); retrain or use the matching thermodefect",
+            path,
+        )
+    inputs = InputConfig.from_dict(doc["inputs"])
+    model = build_model(doc["model_name"], inputs, doc["options"])
+    try:
+        model.load_state_dict(doc["state_dict"])
+    except RuntimeError as exc:
+        raise ThermodefectError(
+            f"weights do not fit {doc['model_name']} {doc['options']}: "
+            f"{str(exc).splitlines()[0][:120]}",
+            path,
+        ) from None
+    model.to(device).eval()
+    return Checkpoint(
+        doc["model_name"], doc["options"], inputs, model, doc["threshold"], doc["min_area"],
+        doc.get("info", {}),
+    )  # fmt: skip

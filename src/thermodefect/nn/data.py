@@ -1,0 +1,177 @@
+"""Training data from a simulated dataset: specimens split strictly by specimen, samples
+drawn with consistent augmentation of frames and mask.
+
+Splits come from the manifest's ``split`` column, or from k folds over specimen names
+(:func:`kfold_splits`); a specimen is never in two splits (:func:`check_disjoint`).
+
+Augmentation, in the raw temperature domain before the input representation: a smooth
+multiplicative heating field (linear and quadratic terms up to +-30 %), an additive offset,
+extra Gaussian noise up to the measured noise, clip-offset jitter of the log-spaced frames;
+then on the representation and mask together: flips, 90-degree rotations and a small affine
+(rotation up to 10 degrees, scale 0.9-1.1). Balanced sampling centres half of the patches
+(half of the pixels for per-pixel models) on defects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from thermodefect.errors import ThermodefectError
+from thermodefect.nn.inputs import InputConfig, feature_stack, frame_stack, ratio_frames
+
+
+@dataclass
+class Specimen:
+    """One specimen held in memory for training."""
+
+    name: str
+    cooling: object  # Sequence of the cooling frames
+    mask: np.ndarray  # (H, W) bool
+    noise: float  # temporal noise estimate, same units as the frames
+
+
+def kfold_splits(names: list[str], k: int, fold: int, seed: int = 0) -> dict[str, list[str]]:
+    """Fold ``fold`` of ``k`` over specimen names: that fold is ``val``, the rest ``train``."""
+    if not 2 <= k <= len(names) or not 0 <= fold < k:
+        raise ThermodefectError(f"cannot take fold {fold} of {k} from {len(names)} specimens")
+    order = np.random.default_rng(seed).permutation(sorted(names))
+    val = set(order[fold::k])
+    return {"train": [n for n in order if n not in val], "val": sorted(val)}
+
+
+def manifest_splits(rows: list[dict]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for row in rows:
+        out.setdefault(row["split"], []).append(row["name"])
+    return out
+
+
+def check_disjoint(splits: dict[str, list[str]]) -> None:
+    """Raise if any specimen appears in two splits."""
+    seen: dict[str, str] = {}
+    for split, names in splits.items():
+        for name in names:
+            if name in seen and seen[name] != split:
+                raise ThermodefectError(f"specimen {name} is in both {seen[name]} and {split}")
+            seen[name] = split
+
+
+def _noise(frames: np.ndarray) -> float:
+    """Temporal noise: robust std of the difference of the last two frames / sqrt(2)."""
+    d = (frames[-1] - frames[-2]).ravel()
+    return float(1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(2))
+
+
+def load_specimens(data_dir: Path, names: list[str], *, quiet: bool = True) -> list[Specimen]:
+    """Read each specimen's sequence and mask; the mask must exist."""
+    from tqdm import tqdm
+
+    from thermodefect.io import load
+    from thermodefect.preprocess import extract_cooling
+
+    out = []
+    for name in tqdm(names, desc="loading", unit="specimen", disable=quiet):
+        path = Path(data_dir) / f"{name}.mat"
+        seq = load(path)
+        if seq.mask is None:
+            raise ThermodefectError("no ground-truth label next to the sequence", path)
+        cooling = extract_cooling(seq)
+        out.append(Specimen(name, cooling, np.asarray(seq.mask, bool), _noise(cooling.frames)))
+    return out
+
+
+def heating_field(shape: tuple[int, int], rng: np.random.Generator, amplitude: float = 0.3):
+    """A smooth positive gain (H, W): 1 + linear and quadratic terms, each within
+    +-``amplitude``."""
+    h, w = shape
+    y, x = np.meshgrid(np.linspace(-1, 1, h), np.linspace(-1, 1, w), indexing="ij")
+    a, b, c = rng.uniform(-amplitude, amplitude, 3)
+    cx, cy = rng.uniform(-1, 1, 2)
+    field = 1 + a * x + b * y + c * ((x - cx) ** 2 + (y - cy) ** 2) / 4
+    return np.clip(field, 0.4, None).astype(np.float32)
+
+
+class Augmenter:
+    """Draws augmented inputs and masks of whole specimens (see the module docstring)."""
+
+    def __init__(self, config: InputConfig, *, augment: bool = True, max_offset: int = 3):
+        self.config, self.augment, self.max_offset = config, augment, max_offset
+        self._features: dict[str, np.ndarray] = {}
+
+    def full(self, spec: Specimen, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Augmented representation (C, H, W) or (1, T, H, W) and mask (H, W) float32."""
+        if self.config.mode == "features":
+            if spec.name not in self._features:  # PCT + TSR per draw would be too slow
+                self._features[spec.name] = feature_stack(spec.cooling, self.config)
+            x = self._features[spec.name]
+        else:
+            frames = spec.cooling.frames
+            spare = frames.shape[0] - self.config.n_frames - 1
+            offset = int(rng.integers(0, min(self.max_offset, spare) + 1)) if self.augment else 0
+            stack = frame_stack(frames, self.config.n_frames, offset)
+            if self.augment:
+                level = float(np.median(np.abs(stack[0]))) or 1.0
+                stack = stack * heating_field(stack.shape[1:], rng)
+                stack = stack + np.float32(rng.uniform(-0.02, 0.02) * level)
+                sigma = rng.uniform(0, 1) * spec.noise
+                stack = stack + rng.normal(0, sigma, stack.shape).astype(np.float32)
+            x = ratio_frames(stack)
+        y = spec.mask.astype(np.float32)
+        if self.augment:
+            x, y = geometric(x, y, rng)
+        return (x[None] if self.config.mode == "clip" else x), y
+
+
+def geometric(x: np.ndarray, y: np.ndarray, rng: np.random.Generator):
+    """Random flips, and with probability 1/2 a small rotation and scaling about the centre,
+    applied alike to every channel of ``x`` (C, H, W) and to ``y`` (H, W)."""
+    from scipy import ndimage
+
+    if rng.random() < 0.5:
+        x, y = x[:, :, ::-1], y[:, ::-1]
+    if rng.random() < 0.5:
+        x, y = x[:, ::-1, :], y[::-1, :]
+    if rng.random() < 0.5:
+        angle = np.deg2rad(rng.uniform(-10, 10))
+        scale = rng.uniform(0.9, 1.1)
+        rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]]) / scale
+        centre = (np.array(y.shape) - 1) / 2
+        offset = centre - rot @ centre
+        x = np.stack([ndimage.affine_transform(c, rot, offset, order=1, mode="reflect")
+                      for c in x])  # fmt: skip
+        y = ndimage.affine_transform(y, rot, offset, order=0, mode="reflect")
+    return np.ascontiguousarray(x), np.ascontiguousarray(y)
+
+
+def random_patch(
+    x: np.ndarray, y: np.ndarray, size: int, rng: np.random.Generator, *, on_defect: bool
+):
+    """A ``size`` x ``size`` patch (the whole image where smaller), centred on a random defect
+    pixel when ``on_defect`` and the specimen has one; a random rotation by k x 90 degrees."""
+    h, w = y.shape
+    ph, pw = min(size, h), min(size, w)
+    if on_defect and y.any():
+        rows, cols = np.nonzero(y > 0.5)
+        i = rng.integers(len(rows))
+        r0 = int(np.clip(rows[i] - ph // 2 + rng.integers(-ph // 4, ph // 4 + 1), 0, h - ph))
+        c0 = int(np.clip(cols[i] - pw // 2 + rng.integers(-pw // 4, pw // 4 + 1), 0, w - pw))
+    else:
+        r0, c0 = int(rng.integers(0, h - ph + 1)), int(rng.integers(0, w - pw + 1))
+    xp, yp = x[..., r0 : r0 + ph, c0 : c0 + pw], y[r0 : r0 + ph, c0 : c0 + pw]
+    if ph == pw:
+        k = int(rng.integers(4))
+        xp, yp = np.rot90(xp, k, axes=(-2, -1)), np.rot90(yp, k)
+    return np.ascontiguousarray(xp), np.ascontiguousarray(yp)
+
+
+def pixel_batch(x: np.ndarray, y: np.ndarray, n: int, rng: np.random.Generator):
+    """``n`` pixel series (n, T) and labels (n,), half defect where the specimen has any."""
+    series = x.reshape(x.shape[0], -1).T
+    labels = y.ravel() > 0.5
+    pos, neg = np.flatnonzero(labels), np.flatnonzero(~labels)
+    n_pos = n // 2 if pos.size else 0
+    pick = np.concatenate([rng.choice(pos, n_pos), rng.choice(neg, n - n_pos)])
+    return series[pick], labels[pick].astype(np.float32)

@@ -1,0 +1,135 @@
+"""What a network sees: the input representation of a sequence, stored in every checkpoint.
+
+From a raw sequence (any length, frame rate or size):
+
+1. the cooling after the detected flash is kept (:func:`thermodefect.preprocess.extract_cooling`);
+2. ``n_frames`` frames log-spaced in frame index are taken from it (from ``offset`` on;
+   training jitters the offset), with the first cooling frame as the reference T0;
+3. dead, hot and stuck pixels are replaced (maps found on those frames only);
+4. each frame is divided by T0 pixel by pixel: a flash that heats the plate unevenly
+   scales a sound pixel's whole history, so the ratio removes it without a fitted surface.
+   The first channel keeps T0 itself, divided by its median (shallow defects and the
+   heating pattern);
+5. every channel is turned into robust z-scores (median and MAD over the image, so noise
+   units of mostly sound material) and compressed as sign(z) log(1 + |z|).
+
+Modes: ``frames`` gives (n_frames, H, W) for the 2-D networks; ``clip`` the same as
+(1, n_frames, H, W) for the 3-D ones; ``pixels`` the same again, read per pixel by the LSTM;
+``features`` gives PCT component images and TSR first-derivative images (as channels).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from thermodefect.errors import ThermodefectError
+from thermodefect.sequence import Sequence
+
+MODES = ("frames", "clip", "pixels", "features")
+
+
+@dataclass(frozen=True)
+class InputConfig:
+    """Preprocessing settings; ``offset`` jitter applies in training only."""
+
+    mode: str = "frames"
+    n_frames: int = 16
+    pct_components: int = 4
+    tsr_images: int = 4
+
+    def __post_init__(self):
+        if self.mode not in MODES:
+            raise ThermodefectError(
+                f"input mode must be one of {', '.join(MODES)}; got {self.mode!r}"
+            )
+        if self.n_frames < 2:
+            raise ThermodefectError(f"n_frames must be at least 2; got {self.n_frames}")
+
+    @property
+    def channels(self) -> int:
+        """Channels of the 2-D input (frames or features)."""
+        if self.mode == "features":
+            return self.pct_components + self.tsr_images
+        return self.n_frames
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> InputConfig:
+        return cls(**d)
+
+
+def robust_scale(images: np.ndarray) -> np.ndarray:
+    """(C, H, W) -> robust z per channel, compressed as sign(z) log(1 + |z|). A channel
+    whose MAD is zero (constant over most of the image) uses its standard deviation."""
+    flat = images.reshape(images.shape[0], -1)
+    med = np.median(flat, axis=1, keepdims=True)
+    dev = flat - med
+    scale = 1.4826 * np.median(np.abs(dev), axis=1, keepdims=True)
+    scale = np.where(scale > 0, scale, dev.std(axis=1, keepdims=True))
+    z = dev / np.where(scale > 0, scale, 1)
+    return (np.sign(z) * np.log1p(np.abs(z))).reshape(images.shape).astype(np.float32)
+
+
+def frame_stack(cooling: np.ndarray, n_frames: int, offset: int = 0) -> np.ndarray:
+    """(n_frames + 1, H, W): T0 (first cooling frame) then n_frames log-spaced frames from
+    ``offset`` on."""
+    from thermodefect.preprocess import frame_indices
+
+    idx = frame_indices(cooling.shape[0], n_frames, start=offset, spacing="log")
+    return np.concatenate([cooling[:1], cooling[idx]]).astype(np.float32, copy=False)
+
+
+def ratio_frames(stack: np.ndarray) -> np.ndarray:
+    """(n + 1, H, W) stack of T0 and n frames -> (n, H, W): T0 / median(T0), then each later
+    frame / T0, robustly scaled (steps 3-5 of the module docstring)."""
+    from thermodefect.preprocess import replace_bad_pixels
+
+    seq = Sequence(stack, np.arange(stack.shape[0], dtype=np.float64) + 1.0)
+    stack = replace_bad_pixels(seq).frames
+    t0 = stack[0]
+    level = float(np.median(t0))
+    if not level > 0:
+        level = float(np.abs(t0).mean()) or 1.0
+    safe = np.where(np.abs(t0) > 0.05 * abs(level), t0, 0.05 * abs(level))
+    out = stack[1:] / safe
+    out[0] = t0 / level
+    return robust_scale(out)
+
+
+def feature_stack(cooling: Sequence, config: InputConfig) -> np.ndarray:
+    """(pct_components + tsr_images, H, W): PCT components and TSR first log-derivative
+    images at log-spaced times, robustly scaled and signed like the detection features."""
+    from thermodefect.methods import pct, tsr
+    from thermodefect.preprocess import frame_indices
+
+    comps = np.asarray(pct(cooling, config.pct_components).components)
+    deriv = np.asarray(tsr(cooling, 5).derivative(1))
+    idx = frame_indices(deriv.shape[0], config.tsr_images, start=1, spacing="log")
+    images = robust_scale(np.concatenate([comps, deriv[idx]]))
+    peaks = np.abs(images).reshape(images.shape[0], -1).argmax(axis=1)
+    signs = np.sign(images.reshape(images.shape[0], -1)[np.arange(len(peaks)), peaks])
+    return images * np.where(signs < 0, -1, 1)[:, None, None].astype(np.float32)
+
+
+def representation(seq: Sequence, config: InputConfig, *, offset: int = 0) -> np.ndarray:
+    """The network input of a raw sequence: (C, H, W), or (1, T, H, W) in ``clip`` mode.
+
+    Raises ``ThermodefectError`` (naming the file) when the cooling is too short.
+    """
+    from thermodefect.preprocess import extract_cooling
+
+    cooling = extract_cooling(seq)
+    need = config.n_frames + offset + 1
+    if cooling.n_frames < need:
+        raise ThermodefectError(
+            f"only {cooling.n_frames} frames follow the flash; this model needs {need}",
+            seq.meta.source,
+        )
+    if config.mode == "features":
+        return feature_stack(cooling, config)
+    x = ratio_frames(frame_stack(cooling.frames, config.n_frames, offset))
+    return x[None] if config.mode == "clip" else x

@@ -1,0 +1,98 @@
+"""Segmentation losses on logits.
+
+Shape contract: ``logits`` and ``target`` are tensors of one shape, ``(N, 1, H, W)`` or
+``(N, H, W)`` or ``(N,)`` per pixel; ``target`` holds 0/1 (or soft) labels, defect = 1.
+Every loss returns a scalar averaged over the batch. Overlap losses (Dice, Tversky) are
+computed over the whole batch as one set of pixels, so an image without defects does not
+make the ratio undefined; ``smooth`` keeps it finite when the batch has no defect at all.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def dice_loss(logits: torch.Tensor, target: torch.Tensor, *, smooth: float = 1.0) -> torch.Tensor:
+    """1 - (2 sum(p t) + s) / (sum(p) + sum(t) + s), p = sigmoid(logits).
+
+    >>> round(float(dice_loss(torch.tensor([0.0, 0.0]), torch.tensor([1.0, 0.0]))), 4)
+    0.3333
+    """
+    p = torch.sigmoid(logits)
+    inter = (p * target).sum()
+    return 1 - (2 * inter + smooth) / (p.sum() + target.sum() + smooth)
+
+
+def bce_dice_loss(
+    logits: torch.Tensor, target: torch.Tensor, *, bce_weight: float = 2.0, dice_weight: float = 1.0
+) -> torch.Tensor:
+    """``bce_weight`` x binary cross-entropy + ``dice_weight`` x Dice loss (2:1, the seed's)."""
+    bce = F.binary_cross_entropy_with_logits(logits, target)
+    return bce_weight * bce + dice_weight * dice_loss(logits, target)
+
+
+def tversky_loss(
+    logits: torch.Tensor,
+    target: torch.Tensor,
+    *,
+    alpha: float = 0.3,
+    beta: float = 0.7,
+    smooth: float = 1.0,
+) -> torch.Tensor:
+    """1 - (TP + s) / (TP + alpha FP + beta FN + s) on soft counts; beta > alpha weighs
+    misses above false alarms (alpha = beta = 0.5 is the Dice loss)."""
+    p = torch.sigmoid(logits)
+    tp = (p * target).sum()
+    fp = (p * (1 - target)).sum()
+    fn = ((1 - p) * target).sum()
+    return 1 - (tp + smooth) / (tp + alpha * fp + beta * fn + smooth)
+
+
+def class_balanced_weights(target: torch.Tensor, beta: float) -> torch.Tensor:
+    """Per-pixel weights of Cui et al. (2019): class c weighs (1 - beta) / (1 - beta^n_c)
+    for its n_c pixels in the batch, normalised so the two class weights sum to 2."""
+    hard = target > 0.5
+    counts = torch.stack([(~hard).sum(), hard.sum()]).to(target.dtype)
+    effective = (1 - beta ** counts.clamp(min=1)) / (1 - beta)
+    w = 1 / effective
+    w = 2 * w / w.sum()
+    return torch.where(hard, w[1], w[0])
+
+
+def focal_loss(
+    logits: torch.Tensor,
+    target: torch.Tensor,
+    *,
+    gamma: float = 2.0,
+    beta: float = 0.999,
+    smoothing: float = 0.1,
+) -> torch.Tensor:
+    """Class-balanced focal loss with label smoothing (the seed's), averaged over pixels.
+
+    Targets are smoothed to t' = t (1 - smoothing) + smoothing / 2; each pixel's
+    cross-entropy against t' is scaled by (1 - p_t)^gamma, p_t being the probability given
+    to its (hard) class, and by the class-balanced weight of its class
+    (:func:`class_balanced_weights`; ``beta = 0`` weighs both classes 1).
+    """
+    soft = target * (1 - smoothing) + smoothing / 2
+    ce = F.binary_cross_entropy_with_logits(logits, soft, reduction="none")
+    p = torch.sigmoid(logits)
+    p_t = torch.where(target > 0.5, p, 1 - p)
+    weights = class_balanced_weights(target, beta) if beta > 0 else 1.0
+    return (weights * (1 - p_t) ** gamma * ce).mean()
+
+
+def bce_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Plain binary cross-entropy on logits."""
+    return F.binary_cross_entropy_with_logits(logits, target)
+
+
+#: name -> loss(logits, target) for the CLI and the training configuration.
+LOSSES = {
+    "bce": bce_loss,
+    "bce_dice": bce_dice_loss,
+    "dice": dice_loss,
+    "focal": focal_loss,
+    "tversky": tversky_loss,
+}

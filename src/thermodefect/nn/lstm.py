@@ -1,0 +1,30 @@
+"""Per-pixel LSTM classifier over each pixel's cooling curve (the seed's first model)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class PixelLSTM(nn.Module):
+    """Stacked LSTM over one pixel's T normalised temperatures, then a linear layer to one
+    defect logit (a two-class softmax, as the seed, is the same model with one redundant
+    output). Input (N, T) or (N, T, 1); output (N,).
+
+    >>> PixelLSTM()(torch.zeros(5, 16)).shape
+    torch.Size([5])
+    """
+
+    kind = "pixel"
+
+    def __init__(self, *, hidden: int = 16, layers: int = 3, dropout: float = 0.5):
+        super().__init__()
+        self.lstm = nn.LSTM(1, hidden, num_layers=layers, batch_first=True, dropout=dropout)
+        self.drop = nn.Dropout(dropout)
+        self.head = nn.Linear(hidden, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() == 2:
+            x = x.unsqueeze(-1)
+        out, _ = self.lstm(x)
+        return self.head(self.drop(out[:, -1])).squeeze(-1)

@@ -1,0 +1,337 @@
+"""Training that does not fool itself: splits by specimen, validation on whole held-out
+specimens, the best checkpoint by validation IoU, the threshold tuned on validation only.
+
+Adam with ReduceLROnPlateau on the validation IoU, early stopping, fixed seeds, bf16
+autocast on CUDA, a CSV log and a loss/IoU plot. ``processes > 1`` trains with
+DistributedDataParallel (gloo on CPU, NCCL on CUDA), one process per device or CPU share;
+rank 0 validates, saves and tells the others when to stop.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from thermodefect.errors import ThermodefectError
+from thermodefect.io._common import atomic_path
+from thermodefect.nn.checkpoint import Checkpoint, save_checkpoint
+from thermodefect.nn.data import (
+    Augmenter,
+    check_disjoint,
+    kfold_splits,
+    load_specimens,
+    manifest_splits,
+    pixel_batch,
+    random_patch,
+)
+from thermodefect.nn.losses import LOSSES
+from thermodefect.nn.models import build_model, default_inputs, model_spec
+
+LOG_FIELDS = ("epoch", "train_loss", "val_loss", "val_iou", "lr", "seconds")
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run depends on (stored in the checkpoint)."""
+
+    model: str = "unet"
+    options: dict = field(default_factory=dict)  # network options over the registry defaults
+    inputs: dict = field(default_factory=dict)  # input settings over the model's defaults
+    epochs: int = 40
+    steps: int = 40  # batches per epoch
+    batch: int = 8
+    patch: int = 64  # square training patches (pixels); pixel models draw 64 x batch series
+    lr: float = 2e-3
+    loss: str = "bce_dice"
+    balance: float = 0.5  # share of patches centred on a defect
+    patience: int = 10  # epochs without a better validation IoU before stopping
+    seed: int = 0
+    device: str = "cpu"
+    processes: int = 1
+    folds: int = 0  # 0: the manifest's splits; k: k-fold by specimen over train + val
+    fold: int = 0
+    exclude: list = field(default_factory=list)  # specimen presets left out of training
+    min_area: int = 9
+
+
+def set_determinism(seed: int) -> None:
+    """Seed torch and random (our numpy draws use explicit generators); deterministic
+    algorithms where torch has them."""
+    import random
+
+    random.seed(seed)
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def choose_splits(data_dir: Path, config: TrainConfig) -> dict[str, list[str]]:
+    """Train and validation specimen names (test specimens never enter training)."""
+    from thermodefect.benchmark import read_manifest
+
+    rows = read_manifest(data_dir)
+    rows = [r for r in rows if r.get("preset") not in set(config.exclude)]
+    splits = manifest_splits(rows)
+    if config.folds:
+        pool = splits.get("train", []) + splits.get("val", [])
+        splits = {**kfold_splits(pool, config.folds, config.fold, config.seed),
+                  "test": splits.get("test", [])}  # fmt: skip
+    check_disjoint(splits)
+    for need in ("train", "val"):
+        if not splits.get(need):
+            raise ThermodefectError(f"no {need} specimens", Path(data_dir) / "manifest.csv")
+    return splits
+
+
+def _draw(specimens, aug: Augmenter, config: TrainConfig, rng, kind: str, batch: int):
+    """One training batch (inputs, targets) as tensors."""
+    if kind == "pixel":
+        per = max(64 * batch // 4, 1)
+        xs, ys = zip(*[pixel_batch(*aug.full(specimens[rng.integers(len(specimens))], rng),
+                                   per, rng) for _ in range(4)], strict=True)  # fmt: skip
+        return torch.from_numpy(np.concatenate(xs)), torch.from_numpy(np.concatenate(ys))
+    xs, ys = [], []
+    for _ in range(batch):
+        x, y = aug.full(specimens[rng.integers(len(specimens))], rng)
+        x, y = random_patch(x, y, config.patch, rng, on_defect=rng.random() < config.balance)
+        xs.append(x)
+        ys.append(y[None])
+    return torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(ys))
+
+
+def _loss(loss_fn, out, target):
+    if isinstance(out, list):  # deep supervision: every head's loss, averaged
+        return sum(loss_fn(o, target) for o in out) / len(out)
+    return loss_fn(out, target)
+
+
+def _validate(model, inputs, masks, loss_fn, device):
+    """Validation loss and probability maps of whole specimens."""
+    from thermodefect.nn.infer import predict_probability
+
+    probs = [predict_probability(model, x, device=device) for x in inputs]
+    eps = 1e-6
+    losses = [
+        float(loss_fn(torch.logit(torch.from_numpy(p).clamp(eps, 1 - eps)), torch.from_numpy(m)))
+        for p, m in zip(probs, masks, strict=True)
+    ]
+    return float(np.mean(losses)), probs
+
+
+def mean_iou(probs, masks, threshold: float, min_area: int) -> float:
+    """Mean per-specimen IoU of cleaned masks (a sound specimen called sound scores 1)."""
+    from thermodefect.evaluate import pixel_scores
+    from thermodefect.postprocess import clean
+
+    return float(np.mean([pixel_scores(clean(p >= threshold, min_area=min_area), m > 0.5).iou
+                          for p, m in zip(probs, masks, strict=True)]))  # fmt: skip
+
+
+def tune_threshold(probs, masks, min_area: int) -> tuple[float, float]:
+    """The threshold in 0.20..0.80 (step 0.05) with the best validation IoU."""
+    grid = np.round(np.arange(0.2, 0.801, 0.05), 2)
+    scores = [mean_iou(probs, masks, t, min_area) for t in grid]
+    best = int(np.argmax(scores))
+    return float(grid[best]), float(scores[best])
+
+
+@dataclass
+class TrainResult:
+    checkpoint: Path
+    history: list
+    threshold: float
+    val_iou: float
+    seconds: float
+
+
+def train(data_dir: Path, out: Path, config: TrainConfig, *, quiet: bool = False) -> TrainResult:
+    """Train ``config.model`` on ``data_dir``; write ``out/model.pt``, ``log.csv``,
+    ``curves.png``. Returns the best checkpoint's path and scores."""
+    model_spec(config.model)
+    if config.loss not in LOSSES:
+        raise ThermodefectError(f"unknown loss {config.loss!r}; losses: {', '.join(LOSSES)}")
+    if config.device.startswith("cuda") and not torch.cuda.is_available():
+        raise ThermodefectError(f"device {config.device}: CUDA is not available on this machine")
+    splits = choose_splits(data_dir, config)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    if config.processes > 1:
+        return _spawn(data_dir, out, config, splits, quiet)
+    return _run(0, 1, data_dir, out, config, splits, quiet)
+
+
+def _spawn(data_dir, out, config, splits, quiet) -> TrainResult:
+    import socket
+
+    import torch.multiprocessing as mp
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    mp.spawn(_worker, args=(config.processes, data_dir, out, config, splits, quiet),
+             nprocs=config.processes, join=True)  # fmt: skip
+    import json
+
+    doc = json.loads((out / "result.json").read_text())
+    return TrainResult(Path(doc["checkpoint"]), doc["history"], doc["threshold"],
+                       doc["val_iou"], doc["seconds"])  # fmt: skip
+
+
+def _worker(rank, world, data_dir, out, config, splits, quiet):
+    import json
+
+    import torch.distributed as dist
+
+    cuda = config.device.startswith("cuda")
+    dist.init_process_group("nccl" if cuda else "gloo", rank=rank, world_size=world)
+    try:
+        result = _run(rank, world, data_dir, out, config, splits, quiet)
+        if rank == 0:
+            doc = {**asdict(result), "checkpoint": str(result.checkpoint)}
+            (out / "result.json").write_text(json.dumps(doc))
+    finally:
+        dist.destroy_process_group()
+
+
+def _run(rank, world, data_dir, out, config, splits, quiet) -> TrainResult:
+    from tqdm import tqdm
+
+    t_start = time.perf_counter()
+    set_determinism(config.seed)
+    device = config.device
+    if world > 1:
+        torch.set_num_threads(max(1, (os.cpu_count() or 2) // world))
+        if device.startswith("cuda"):
+            device = f"cuda:{rank}"
+            torch.cuda.set_device(rank)
+    inputs_cfg = default_inputs(config.model, **config.inputs)
+    model = build_model(config.model, inputs_cfg, config.options).to(device)
+    kind = getattr(model, "kind", "image")
+    net = model
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        net = DistributedDataParallel(model)
+    train_set = load_specimens(data_dir, splits["train"], quiet=quiet or rank > 0)
+    val_set = load_specimens(data_dir, splits["val"], quiet=True) if rank == 0 else []
+    aug = Augmenter(inputs_cfg)
+    plain = Augmenter(inputs_cfg, augment=False)
+    val_rng = np.random.default_rng(0)
+    val_inputs, val_masks = zip(*[plain.full(s, val_rng) for s in val_set], strict=True) \
+        if val_set else ((), ())  # fmt: skip
+    loss_fn = LOSSES[config.loss]
+    opt = torch.optim.Adam(model.parameters(), lr=config.lr)
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max", factor=0.5, patience=3)
+    rng = np.random.default_rng([config.seed, rank])
+    per_rank = max(config.batch // world, 1)
+    amp = device.startswith("cuda")
+    history, best, best_epoch = [], -1.0, 0
+    best_state = None
+    bar = tqdm(range(1, config.epochs + 1), desc=f"train {config.model}", unit="epoch",
+               disable=quiet or rank > 0)  # fmt: skip
+    for epoch in bar:
+        t0 = time.perf_counter()
+        net.train()
+        losses = []
+        for _ in range(config.steps):
+            x, y = _draw(train_set, aug, config, rng, kind, per_rank)
+            x, y = x.to(device), y.to(device)
+            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp):
+                out_t = net(x)
+            loss = _loss(loss_fn, [o.float() for o in out_t] if isinstance(out_t, list)
+                         else out_t.float(), y)  # fmt: skip
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        verdict = torch.zeros(2)
+        if rank == 0:
+            val_loss, probs = _validate(model, val_inputs, val_masks, loss_fn, device)
+            iou = mean_iou(probs, val_masks, 0.5, config.min_area)
+            row = {"epoch": epoch, "train_loss": float(np.mean(losses)), "val_loss": val_loss,
+                   "val_iou": iou, "lr": opt.param_groups[0]["lr"],
+                   "seconds": time.perf_counter() - t0}  # fmt: skip
+            history.append(row)
+            write_log(history, out / "log.csv")
+            if iou > best:
+                best, best_epoch = iou, epoch
+                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            bar.set_postfix(loss=f"{row['train_loss']:.3f}", val_iou=f"{iou:.3f}",
+                            best=f"{best:.3f}")  # fmt: skip
+            stop = epoch - best_epoch >= config.patience
+            verdict = torch.tensor([iou, float(stop)])
+        if world > 1:
+            import torch.distributed as dist
+
+            dist.broadcast(verdict, src=0)
+        sched.step(float(verdict[0]))
+        if verdict[1] > 0:
+            break
+    if rank > 0:
+        return TrainResult(Path(), [], 0.5, 0.0, 0.0)
+    model.load_state_dict(best_state)
+    _, probs = _validate(model, val_inputs, val_masks, loss_fn, device)
+    threshold, tuned = tune_threshold(probs, val_masks, config.min_area)
+    seconds = time.perf_counter() - t_start
+    info = {
+        "train_config": asdict(config),
+        "data": str(Path(data_dir).resolve().name),
+        "train_specimens": splits["train"],
+        "val_specimens": splits["val"],
+        "best_epoch": best_epoch,
+        "val_iou_at_0.5": best,
+        "val_iou": tuned,
+        "training_seconds": seconds,
+        "device": _device_name(device),
+        "processes": world,
+    }
+    ckpt = Checkpoint(config.model, {**model_spec(config.model).defaults, **config.options},
+                      inputs_cfg, model, threshold, config.min_area, info)  # fmt: skip
+    path = save_checkpoint(ckpt, out / "model.pt")
+    write_log(history, out / "log.csv")
+    plot_curves(history, out / "curves.png", title=f"{config.model} on {Path(data_dir).name}")
+    return TrainResult(path, history, threshold, tuned, seconds)
+
+
+def _device_name(device: str) -> str:
+    if device.startswith("cuda"):
+        return torch.cuda.get_device_name(torch.device(device))
+    import platform
+
+    return f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
+
+
+def write_log(history: list[dict], path: Path) -> None:
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, LOG_FIELDS)
+        writer.writeheader()
+        for row in history:
+            writer.writerow({k: f"{v:.5g}" if isinstance(v, float) else v for k, v in row.items()})
+
+
+def plot_curves(history: list[dict], path: Path, *, title: str) -> None:
+    """Training and validation loss (left axis) and validation IoU (right axis) per epoch."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = [r["epoch"] for r in history]
+    fig, ax = plt.subplots(figsize=(7, 4), constrained_layout=True)
+    ax.plot(epochs, [r["train_loss"] for r in history], label="train loss")
+    ax.plot(epochs, [r["val_loss"] for r in history], label="validation loss")
+    ax.set(xlabel="epoch", ylabel="loss", title=title)
+    ax2 = ax.twinx()
+    ax2.plot(epochs, [r["val_iou"] for r in history], color="C2", label="validation IoU")
+    ax2.set(ylabel="validation IoU (threshold 0.5)", ylim=(0, 1))
+    lines = ax.get_lines() + ax2.get_lines()
+    ax.legend(lines, [line.get_label() for line in lines], loc="center right", fontsize=8)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=100, format="png")
+    plt.close(fig)
