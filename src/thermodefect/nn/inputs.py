@@ -63,15 +63,38 @@ class InputConfig:
 
 
 def robust_scale(images: np.ndarray) -> np.ndarray:
-    """(C, H, W) -> robust z per channel, compressed as sign(z) log(1 + |z|). A channel
-    whose MAD is zero (constant over most of the image) uses its standard deviation."""
-    flat = images.reshape(images.shape[0], -1)
+    """(C, H, W) -> robust z per channel, compressed as sign(z) log(1 + |z|).
+
+    The scale is the MAD (times 1.4826), or the standard deviation where the MAD is zero,
+    and never below 1e-4 of the channel's median magnitude: a channel that is uniform up to
+    rounding maps to zeros, not to amplified rounding errors.
+    """
+    flat = images.reshape(images.shape[0], -1).astype(np.float64)
     med = np.median(flat, axis=1, keepdims=True)
     dev = flat - med
     scale = 1.4826 * np.median(np.abs(dev), axis=1, keepdims=True)
     scale = np.where(scale > 0, scale, dev.std(axis=1, keepdims=True))
-    z = dev / np.where(scale > 0, scale, 1)
+    scale = np.maximum(scale, 1e-4 * np.abs(med) + 1e-30)
+    z = dev / scale
     return (np.sign(z) * np.log1p(np.abs(z))).reshape(images.shape).astype(np.float32)
+
+
+def replace_bad(stack: np.ndarray) -> np.ndarray:
+    """Dead, hot and stuck pixels (:func:`thermodefect.preprocess.find_bad_pixels` on the
+    stack) replaced in every frame by the median of their 8 neighbours."""
+    from thermodefect.preprocess import find_bad_pixels
+
+    seq = Sequence(stack, np.arange(stack.shape[0], dtype=np.float64))
+    bad = find_bad_pixels(seq)
+    if not bad.any():
+        return stack
+    h, w = bad.shape
+    r, c = np.nonzero(bad)
+    dr, dc = np.array([(a, b) for a in (-1, 0, 1) for b in (-1, 0, 1) if a or b]).T
+    rr, cc = np.clip(r[:, None] + dr, 0, h - 1), np.clip(c[:, None] + dc, 0, w - 1)
+    out = stack.copy()
+    out[:, r, c] = np.median(stack[:, rr, cc], axis=2)
+    return out
 
 
 def frame_stack(cooling: np.ndarray, n_frames: int, offset: int = 0) -> np.ndarray:
@@ -86,10 +109,7 @@ def frame_stack(cooling: np.ndarray, n_frames: int, offset: int = 0) -> np.ndarr
 def ratio_frames(stack: np.ndarray) -> np.ndarray:
     """(n + 1, H, W) stack of T0 and n frames -> (n, H, W): T0 / median(T0), then each later
     frame / T0, robustly scaled (steps 3-5 of the module docstring)."""
-    from thermodefect.preprocess import replace_bad_pixels
-
-    seq = Sequence(stack, np.arange(stack.shape[0], dtype=np.float64) + 1.0)
-    stack = replace_bad_pixels(seq).frames
+    stack = replace_bad(stack)
     t0 = stack[0]
     level = float(np.median(t0))
     if not level > 0:

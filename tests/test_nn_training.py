@@ -1,0 +1,179 @@
+"""Input representation, splits, checkpoints, tiled inference, and train-then-detect."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from thermodefect.cli import main
+from thermodefect.errors import ThermodefectError
+from thermodefect.nn import InputConfig, build_model, default_inputs, representation
+from thermodefect.nn.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from thermodefect.nn.data import check_disjoint, kfold_splits
+from thermodefect.nn.infer import predict_probability
+from thermodefect.sequence import Meta, Sequence
+
+
+def _cooling_plate(gain: np.ndarray, n: int = 40) -> Sequence:
+    """A sound plate: T(x, t) = gain(x) / sqrt(t) after a flash in frame 2."""
+    t = np.arange(n, dtype=np.float64)
+    curve = np.where(t > 2, 1 / np.sqrt(np.maximum(t - 2, 1e-9)), 0.0)
+    curve[2] = 2.0
+    frames = (curve[:, None, None] * gain[None]).astype(np.float32)
+    return Sequence(frames, t / 10, None, Meta(frame_rate=10.0, source="plate.npy"))
+
+
+def test_uneven_heating_cancels_in_the_ratio_channels():
+    y, x = np.mgrid[0:24, 0:32]
+    gain = (1 + 0.5 * x / 31 + 0.2 * (y / 23) ** 2).astype(np.float32)
+    rep = representation(_cooling_plate(gain), InputConfig(n_frames=8))
+    assert rep.shape == (8, 24, 32)
+    np.testing.assert_allclose(rep[1:], 0, atol=1e-2)  # later frames / T0: uniform (rounding)
+    assert np.ptp(rep[0]) > 1  # the first channel keeps the heating pattern
+    clip = representation(_cooling_plate(gain), InputConfig(mode="clip", n_frames=8))
+    assert clip.shape == (1, 8, 24, 32)
+
+
+def test_representation_errors_name_the_file():
+    seq = _cooling_plate(np.ones((8, 8), np.float32), n=12)
+    with pytest.raises(ThermodefectError, match=r"plate\.npy.*needs 17"):
+        representation(seq, InputConfig(n_frames=16))
+    with pytest.raises(ThermodefectError, match="input mode must be one of"):
+        InputConfig(mode="video")
+
+
+def test_splits_are_disjoint_by_specimen():
+    names = [f"s{i}" for i in range(10)]
+    vals = [kfold_splits(names, 3, k, seed=4) for k in range(3)]
+    assert sorted(n for v in vals for n in v["val"]) == sorted(names)
+    for v in vals:
+        assert not set(v["train"]) & set(v["val"])
+        check_disjoint(v)
+    with pytest.raises(ThermodefectError, match="s1 is in both train and val"):
+        check_disjoint({"train": ["s0", "s1"], "val": ["s1"]})
+    with pytest.raises(ThermodefectError, match="cannot take fold 3 of 3"):
+        kfold_splits(names, 3, 3)
+
+
+class _Sigmoid1x1(torch.nn.Module):
+    """A 1x1 convolution posing as a depth-2 image network."""
+
+    kind = "image"
+    depth = 2
+
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 1, 1)
+
+    def forward(self, x):
+        assert x.shape[-1] % 4 == 0 and x.shape[-2] % 4 == 0
+        return self.conv(x)
+
+
+def test_tiled_prediction_equals_whole_image():
+    torch.manual_seed(0)
+    model = _Sigmoid1x1()
+    x = np.random.default_rng(0).normal(size=(3, 41, 70)).astype(np.float32)
+    with torch.no_grad():
+        whole = torch.sigmoid(model(torch.from_numpy(x[None, :, :40, :68])))[0, 0].numpy()
+    tiled = predict_probability(model, x, tile=16, overlap=4, batch=3)
+    assert tiled.shape == (41, 70)
+    np.testing.assert_allclose(tiled[:40, :68], whole, atol=1e-6)
+
+
+def test_checkpoint_round_trip_and_errors(tmp_path):
+    inputs = default_inputs("unet", n_frames=4)
+    torch.manual_seed(1)
+    model = build_model("unet", inputs, {"base": 4, "depth": 2}).eval()
+    path = save_checkpoint(
+        Checkpoint("unet", {"base": 4, "depth": 2}, inputs, model, 0.35, 5, {"note": "x"}),
+        tmp_path / "m.pt",
+    )
+    back = load_checkpoint(path)
+    assert (back.model_name, back.threshold, back.min_area, back.inputs) == (
+        "unet",
+        0.35,
+        5,
+        inputs,
+    )
+    x = torch.randn(1, 4, 16, 16)
+    with torch.no_grad():
+        torch.testing.assert_close(back.model(x), model(x))
+
+    (tmp_path / "cut.pt").write_bytes(path.read_bytes()[:300])
+    with pytest.raises(ThermodefectError, match=r"cut\.pt.*not a readable checkpoint"):
+        load_checkpoint(tmp_path / "cut.pt")
+    torch.save({"weights": torch.zeros(2)}, tmp_path / "other.pt")
+    with pytest.raises(ThermodefectError, match="not a thermodefect checkpoint"):
+        load_checkpoint(tmp_path / "other.pt")
+    doc = torch.load(path, weights_only=True)
+    torch.save({**doc, "version": 99}, tmp_path / "future.pt")
+    with pytest.raises(ThermodefectError, match="checkpoint version 99 is not supported"):
+        load_checkpoint(tmp_path / "future.pt")
+    with pytest.raises(ThermodefectError, match="no such checkpoint"):
+        load_checkpoint(tmp_path / "absent.pt")
+    assert main(["detect", str(tmp_path / "x.npy"), "--model", str(tmp_path / "cut.pt"),
+                 "--out", str(tmp_path / "o")]) == 2  # fmt: skip
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory):
+    out = tmp_path_factory.mktemp("tiny")
+    assert (
+        main(["--quiet", "simulate", str(out), "--preset", "tiny", "--n", "6", "--seed", "1"]) == 0
+    )
+    return out
+
+
+TRAIN_ARGS = ["--epochs", "8", "--steps", "8", "--batch", "4", "--patch", "32", "--base", "8",
+              "--frames", "8", "--patience", "8"]  # fmt: skip
+
+
+def test_train_then_detect_then_export_on_tiny_data(tiny_data, tmp_path):
+    """Train a small UNet on 4 tiny plates, detect on the held-out one through the CLI."""
+    run = tmp_path / "run"
+    assert main(["--quiet", "train", str(tiny_data), "--model", "unet", "--out", str(run),
+                 *TRAIN_ARGS]) == 0  # fmt: skip
+    for name in ("model.pt", "log.csv", "curves.png"):
+        assert (run / name).is_file()
+    ckpt = load_checkpoint(run / "model.pt")
+    assert ckpt.info["train_specimens"] == ["tiny_1", "tiny_2", "tiny_3", "tiny_4"]
+    assert ckpt.info["val_specimens"] == ["tiny_5"]
+    assert 0.2 <= ckpt.threshold <= 0.8
+
+    det = tmp_path / "det"
+    assert main(["--quiet", "detect", str(tiny_data / "tiny_0.mat"), "--model",
+                 str(run / "model.pt"), "--out", str(det)]) == 0  # fmt: skip
+    mask = np.asarray(Image.open(det / "tiny_0_mask.png")) > 127
+    truth = np.asarray(Image.open(tiny_data / "labels" / "tiny_0_label.png")) < 128
+    iou = (mask & truth).sum() / (mask | truth).sum()
+    assert iou > 0.4, iou
+    assert (det / "tiny_0_defects.csv").read_text().count("\n") >= 2
+
+    ort = pytest.importorskip("onnxruntime")
+    assert (
+        main(["--quiet", "export", str(run / "model.pt"), "--onnx", str(tmp_path / "m.onnx")]) == 0
+    )
+    x = representation(__import__("thermodefect").load(tiny_data / "tiny_0.mat"), ckpt.inputs)
+    x = np.ascontiguousarray(x[None, :, :48, :64])
+    got = ort.InferenceSession(str(tmp_path / "m.onnx")).run(None, {"input": x})[0]
+    with torch.no_grad():
+        np.testing.assert_allclose(got, ckpt.model(torch.from_numpy(x)).numpy(), atol=1e-4)
+
+
+def test_distributed_training_with_two_cpu_processes(tiny_data, tmp_path):
+    run = tmp_path / "ddp"
+    args = ["--epochs", "1", "--steps", "2", "--batch", "4", "--patch", "32", "--base", "4",
+            "--frames", "8", "--processes", "2"]  # fmt: skip
+    assert main(["--quiet", "train", str(tiny_data), "--out", str(run), *args]) == 0
+    ckpt = load_checkpoint(run / "model.pt")
+    assert ckpt.info["processes"] == 2
+    assert (run / "log.csv").read_text().count("\n") == 2
+
+
+def test_train_bad_input(tmp_path, capsys):
+    assert main(["train", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
+    assert "no manifest.csv" in capsys.readouterr().err
