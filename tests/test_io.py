@@ -298,3 +298,16 @@ def test_meta_json_survives_hdf5(tmp_path, ramp):
     with h5py.File(path) as f:
         meta = json.loads(f.attrs["meta"])
     assert meta["frame_rate"] == 50.0
+
+
+def test_written_files_are_not_private(tmp_path):
+    import os
+    import stat
+
+    from thermodefect.io._common import atomic_path
+
+    with atomic_path(tmp_path / "a.txt") as tmp:
+        tmp.write_text("x")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE((tmp_path / "a.txt").stat().st_mode) == 0o666 & ~mask

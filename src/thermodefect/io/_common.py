@@ -131,9 +131,19 @@ def as_frames(array: np.ndarray, path: Path, layout: str = "THW") -> np.ndarray:
     return fill_frames(view.shape, lambda t0, t1: view[t0:t1], path)
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success it replaces ``path``, else it vanishes."""
+    """Yield a temporary path beside ``path``; on success it replaces ``path``, else it vanishes.
+
+    The result gets the permissions of a newly created file (0666 less the umask), not the
+    private 0600 of the temporary file.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
@@ -141,6 +151,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
     tmp = Path(tmp)
     try:
         yield tmp
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
