@@ -40,41 +40,77 @@ def defect_truth(
     return feet, diam / np.maximum(depth, 1e-9)
 
 
-def run_benchmark(
-    data_dir: Path, out: Path, *, methods=None, split: str = "test", quiet: bool = False
-) -> str:
-    """Score every classical method on the split; write results.md/.csv, pod.png, overlays.
+def _detectors(methods, models, device: str) -> tuple[dict, list[str]]:
+    """label -> (function(seq, prepared) -> Detection, needs the classical preparation), and
+    one Markdown table row per network (parameters, training)."""
+    from thermodefect.detect import FEATURES, detect
 
-    Returns the Markdown table.
-    """
-    from tqdm import tqdm
-
-    from thermodefect.detect import FEATURES, detect, prepare, write_detection
-    from thermodefect.evaluate import average_precision, match_footprints, pixel_scores
-    from thermodefect.io import load
-
-    methods = list(methods or FEATURES)
+    methods = list(FEATURES) if methods is None and not models else list(methods or [])
     unknown = [m for m in methods if m not in FEATURES]
     if unknown:
         raise ThermodefectError(
             f"unknown method(s) {', '.join(unknown)}; methods: {', '.join(FEATURES)}"
         )
+    out = {m: ((lambda seq, cooling, m=m: detect(seq, m, prepared=cooling)), True) for m in methods}
+    networks = []
+    if models:
+        from thermodefect.nn.detect import detect_with_model, load_model
+        from thermodefect.nn.models import count_parameters
+
+        for path in models:
+            ckpt = load_model(None if path == "default" else Path(path), device)
+            label = ckpt.model_name if path == "default" else Path(path).stem
+            label = f"{ckpt.model_name} ({label})" if label != ckpt.model_name else label
+            out[label] = ((lambda seq, _, c=ckpt: detect_with_model(seq, c, device=device)), False)
+            info = ckpt.info
+            seconds = info.get("training_seconds")
+            networks.append(
+                f"| {label} | {count_parameters(ckpt.model):,} | {info.get('data', '?')} | "
+                f"{'?' if seconds is None else f'{seconds / 60:.1f}'} | "
+                f"{info.get('device', '?')} | {info.get('best_epoch', '?')} | "
+                f"{_cell(info.get('val_iou'))} | {ckpt.threshold:.2f} |"
+            )
+    return out, networks
+
+
+def run_benchmark(
+    data_dir: Path,
+    out: Path,
+    *,
+    methods=None,
+    models=(),
+    split: str = "test",
+    device: str = "cpu",
+    quiet: bool = False,
+) -> str:
+    """Score classical methods (all by default) and trained models (checkpoint paths, or
+    ``"default"`` for the packaged one) on the split; write results.md/.csv, pod.png and
+    example overlays. Returns the Markdown table.
+    """
+    from tqdm import tqdm
+
+    from thermodefect.detect import prepare, write_detection
+    from thermodefect.evaluate import average_precision, match_footprints, pixel_scores
+    from thermodefect.io import load
+
+    detectors, networks = _detectors(methods, models, device)
     rows = [r for r in read_manifest(data_dir) if split == "all" or r["split"] == split]
     if not rows:
         raise ThermodefectError(f"no specimens in split {split!r}", Path(data_dir) / "manifest.csv")
     out = Path(out)
     keys = ("iou", "f1", "precision", "recall", "ap", "cnr", "hits", "ratio", "false", "seconds")
-    stats = {m: {k: [] for k in keys} for m in methods}
+    stats = {m: {k: [] for k in keys} for m in detectors}
+    classical = any(needs for _, needs in detectors.values())
     for i, row in enumerate(tqdm(rows, desc="benchmark", unit="specimen", disable=quiet)):
         seq = load(Path(data_dir) / f"{row['name']}.mat")
         feet, ratio = defect_truth(data_dir, row["name"], seq.image_shape)
         t0 = time.perf_counter()
-        cooling = prepare(seq)
-        preparing = time.perf_counter() - t0  # counted in every method's time per specimen
-        for m in methods:
+        cooling = prepare(seq) if classical else None
+        preparing = time.perf_counter() - t0  # counted in every classical method's time
+        for m, (run, needs_prep) in detectors.items():
             t0 = time.perf_counter()
-            found = detect(seq, m, prepared=cooling)
-            seconds = preparing + time.perf_counter() - t0
+            found = run(seq, cooling)
+            seconds = (preparing if needs_prep else 0.0) + time.perf_counter() - t0
             s = stats[m]
             scores = pixel_scores(found.mask, seq.mask)
             for key in ("iou", "f1", "precision", "recall"):
@@ -89,8 +125,9 @@ def run_benchmark(
             s["false"].append(match.false_calls)
             s["seconds"].append(seconds)
             if i < 2:
-                write_detection(found, out / "examples", f"{row['name']}_{m}")
-    return _write_results(stats, out, data_dir, split, len(rows))
+                tag = m.split(" ")[0]
+                write_detection(found, out / "examples", f"{row['name']}_{tag}")
+    return _write_results(stats, out, data_dir, split, len(rows), networks)
 
 
 def _defect_cnr(feature: np.ndarray, feet: list) -> list[float]:
@@ -120,7 +157,8 @@ def _pod(s: dict):
 
 
 HEADER = (
-    "method", "IoU", "F1", "precision", "recall", "AP", "CNR", "hits", "false calls / specimen",
+    "method", "IoU", "F1", "precision", "recall", "AP", "CNR", "hits", "hits d/z >= 2",
+    "false calls / specimen",
     "a50 (d/z)", "a90 (d/z)", "a90/95 (d/z)", "s / specimen",
 )  # fmt: skip
 
@@ -141,6 +179,7 @@ def _record(method: str, s: dict, fit) -> dict:
         "AP": mean("ap"),
         "CNR": float(np.median(s["cnr"])) if s["cnr"] else None,
         "hits": f"{int(np.sum(s['hits']))}/{len(s['hits'])}",
+        "hits d/z >= 2": _share(np.asarray(s["hits"])[np.asarray(s["ratio"]) >= 2]),
         "false calls / specimen": mean("false"),
         "a50 (d/z)": None if fit is None else fit.a50,
         "a90 (d/z)": None if fit is None else fit.a90,
@@ -149,18 +188,33 @@ def _record(method: str, s: dict, fit) -> dict:
     }
 
 
+def _share(hits: np.ndarray) -> str:
+    """``'k/n (p%)'`` of a hit array, or n/a when empty."""
+    if hits.size == 0:
+        return "n/a"
+    return f"{int(hits.sum())}/{hits.size} ({100 * hits.mean():.0f}%)"
+
+
 def _cell(value, digits: int = 2) -> str:
     if value is None:
         return "n/a"
     return value if isinstance(value, str) else f"{value:.{digits}f}"
 
 
-def _write_results(stats: dict, out: Path, data_dir: Path, split: str, n: int) -> str:
+NETWORK_HEADER = (
+    "| network | parameters | trained on | training (min) | training device | best epoch "
+    "| validation IoU | threshold |\n|" + " --- |" * 8
+)
+
+
+def _write_results(
+    stats: dict, out: Path, data_dir: Path, split: str, n: int, networks: list[str]
+) -> str:
     fits = {m: _pod(s) for m, s in stats.items()}
     records = [_record(m, s, fits[m][0]) for m, s in stats.items()]
     rows = ["| " + " | ".join(_cell(r[h]) for h in HEADER) + " |" for r in records]
     table = "\n".join(["| " + " | ".join(HEADER) + " |", "|" + " --- |" * len(HEADER), *rows])
-    notes = [f"- {m}: POD not estimable ({why})" for m, (fit, why) in fits.items() if fit is None]
+    notes = [f"- {m}: {why}" for m, (fit, why) in fits.items() if fit is None]
     beyond = [
         m for m, (fit, _) in fits.items() if fit is not None and fit.a90 > max(stats[m]["ratio"])
     ]
@@ -179,14 +233,16 @@ def _write_results(stats: dict, out: Path, data_dir: Path, split: str, n: int) -
             "misses near a90 to bound it), so a90/95 is n/a"
         )
     text = (
-        f"# Classical methods on {Path(data_dir).name}, split {split} ({n} specimens)\n\n"
+        f"# Methods on {Path(data_dir).name}, split {split} ({n} specimens)\n\n"
         f"{table}\n\n"
         "IoU, F1, precision, recall: per specimen, averaged (a sound plate called sound scores "
-        "1). AP: area under the precision-recall curve of the feature map. CNR: median over "
-        "defects of |mean z in the defect - mean z around it| / std z around it. Hits: defects "
+        "1). AP: area under the precision-recall curve of the feature (or probability) map. CNR: "
+        "median over defects of |mean in the defect - mean around it| / std around it, in the "
+        "feature image (robust z) or a model's probability map. Hits: defects "
         "found (a predicted region covering 20% of a defect or centred on it). POD: logit fit "
         "of hit against diameter/depth (d/z), a90/95 from the likelihood ratio.\n"
         + ("\n" + "\n".join(notes) + "\n" if notes else "")
+        + (f"\n## Networks\n\n{NETWORK_HEADER}\n" + "\n".join(networks) + "\n" if networks else "")
     )
     out.mkdir(parents=True, exist_ok=True)
     with atomic_path(out / "results.md") as tmp:

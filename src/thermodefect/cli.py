@@ -163,11 +163,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("gt_dir", type=Path, help="folder with {name}_label.png (or labels/ inside)")
     p.set_defaults(run=cmd_evaluate)
 
-    p = sub.add_parser("benchmark", help="score every classical method on a simulated dataset")
+    p = sub.add_parser("benchmark", help="score methods and models on a simulated dataset")
     p.add_argument("data_dir", type=Path)
     p.add_argument("--out", type=Path, default=Path("benchmark_results"))
     p.add_argument("--split", choices=("train", "val", "test", "all"), default="test")
-    p.add_argument("--methods", nargs="+", choices=METHOD_NAMES)
+    p.add_argument(
+        "--methods", nargs="+", choices=METHOD_NAMES, help="default: all, or none with --models"
+    )
+    p.add_argument(
+        "--models", nargs="+", default=[], help="checkpoints to score too ('default': built-in)"
+    )
+    p.add_argument("--device", default="cpu", help="torch device for models (default cpu)")
     p.set_defaults(run=cmd_benchmark)
 
     p = sub.add_parser("simulate", help="simulate specimens (3-D heat conduction + camera)")
@@ -432,9 +438,8 @@ def cmd_evaluate(args) -> int:
 def cmd_benchmark(args) -> int:
     from thermodefect.benchmark import run_benchmark
 
-    text = run_benchmark(
-        args.data_dir, args.out, methods=args.methods, split=args.split, quiet=args.quiet
-    )
+    text = run_benchmark(args.data_dir, args.out, methods=args.methods, models=args.models,
+                         split=args.split, device=args.device, quiet=args.quiet)  # fmt: skip
     _say(args, text.rstrip() + f"\n\nwrote {args.out}/results.md, results.csv, pod.png, examples/")
     return 0
 

@@ -87,8 +87,8 @@ def pca_folder(
 
 def demo(out: Path, *, quiet: bool = False, n: int = 4) -> None:
     """Simulate ``n`` CFRP plates with flat-bottom holes, run the PCA workflow, export frames,
-    curves and an overview figure, benchmark every classical method on the plates, and say
-    where everything is."""
+    curves and an overview figure, benchmark every classical method and the built-in network
+    on the plates, and say where everything is."""
     from thermodefect.io import load
     from thermodefect.methods import pct
     from thermodefect.preprocess import detect_flash
@@ -113,8 +113,10 @@ def demo(out: Path, *, quiet: bool = False, n: int = 4) -> None:
     export_frames(load(sequence_files(data)[0]), out / "frames")
     overview(rows, out / "overview.png")
     from thermodefect.benchmark import run_benchmark
+    from thermodefect.detect import FEATURES
 
-    table = run_benchmark(data, out / "benchmark", split="all", quiet=quiet)
+    table = run_benchmark(data, out / "benchmark", methods=list(FEATURES), models=["default"],
+                          split="all", quiet=quiet)  # fmt: skip
     if not quiet:
         print("\n" + table.rstrip())
         print(
@@ -124,7 +126,8 @@ def demo(out: Path, *, quiet: bool = False, n: int = 4) -> None:
             f"  {out / 'frames'}/     frames and temperature curves of the first plate\n"
             f"  {out / 'overview.png'}  a frame, PCT images and the label of every plate\n"
             f"  {out / 'benchmark'}/  results.md/.csv (the table above), pod.png, examples/ "
-            "(masks, overlays, defect tables of the first two plates for every method)"
+            "(masks, overlays, defect tables of the first two plates for every method and the "
+            "built-in network)"
         )
 
 

@@ -27,6 +27,12 @@ def example_input(ckpt: Checkpoint, height: int = 64, width: int = 64) -> torch.
 
 def export_onnx(ckpt: Checkpoint, path: Path, *, opset: int = 17) -> Path:
     """Write the network as ONNX with dynamic batch (and image size); returns ``path``."""
+    try:
+        import onnx  # noqa: F401
+    except ImportError:
+        raise ThermodefectError(
+            "ONNX export needs the onnx package: pip install 'thermodefect[onnx]'"
+        ) from None
     model = ckpt.model.cpu().eval()
     x = example_input(ckpt)
     kind = getattr(model, "kind", "image")
