@@ -3,7 +3,7 @@ at most 3 s on 2 CPU cores with the default model), split into its stages.
 
 The sequence is synthetic but shaped like a real one: 20 pre-flash frames, a flash, a
 1/sqrt(t) cooling scaled by an uneven heating field, a few warmer discs and camera noise,
-written once as float32 .npy (THW) and as a seed-layout .mat. Stages: load, input
+written once as float32 .npy (THW), as our HDF5 and as a seed-layout .mat. Stages: load, input
 representation, network forward (tiled), mask cleaning and measurement, files.
 
     python benchmarks/bench_detect_model.py [--model PATH] [--repeats 3] [--device cuda]
@@ -53,9 +53,10 @@ def main() -> None:
           f"device {args.device}")  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         npy = synthetic_sequence(Path(tmp) / "seq.npy")
-        mat = Path(tmp) / "seq.mat"
+        mat, h5 = Path(tmp) / "seq.mat", Path(tmp) / "seq.h5"
         save(load(npy), mat)
-        for path in (npy, mat):
+        save(load(npy), h5)
+        for path in (npy, h5, mat):
             stages: dict[str, list[float]] = {}
             for _ in range(args.repeats):
                 t0 = time.perf_counter()

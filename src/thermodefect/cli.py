@@ -412,6 +412,8 @@ def cmd_train(args) -> int:
         processes=args.processes, folds=args.folds, fold=args.fold, exclude=args.exclude,
     )  # fmt: skip
     result = train(args.data_dir, args.out, config, quiet=args.quiet)
+    if result is None:  # a non-zero torchrun rank
+        return 0
     _say(args, f"best validation IoU {result.val_iou:.3f} at threshold {result.threshold:.2f} "
                f"({result.seconds:.0f} s); wrote {result.checkpoint}, {args.out}/log.csv, "
                f"{args.out}/curves.png")  # fmt: skip

@@ -146,7 +146,8 @@ def overlay(
 
     base = np.asarray(base, np.float64)
     h, w = base.shape
-    fig, ax = plt.subplots(figsize=(max(4, w / 40), max(3, h / 40) + 0.4), constrained_layout=True)
+    width = float(np.clip(w / 40, 4, 8))  # inches; large frames are drawn at most 880 px wide
+    fig, ax = plt.subplots(figsize=(width, max(3, width * h / w) + 0.4), constrained_layout=True)
     lo, hi = np.percentile(base, (0.5, 99.5))
     ax.imshow(base, cmap="gray", vmin=lo, vmax=hi if hi > lo else lo + 1)
     if np.any(mask):

@@ -4,7 +4,8 @@ specimens, the best checkpoint by validation IoU, the threshold tuned on validat
 Adam with ReduceLROnPlateau on the validation IoU, early stopping, fixed seeds, bf16
 autocast on CUDA, a CSV log and a loss/IoU plot. ``processes > 1`` trains with
 DistributedDataParallel (gloo on CPU, NCCL on CUDA), one process per device or CPU share;
-rank 0 validates, saves and tells the others when to stop.
+rank 0 validates, saves and tells the others when to stop. Under ``torchrun`` (several
+nodes, or one) the ranks come from its environment instead.
 """
 
 from __future__ import annotations
@@ -149,9 +150,12 @@ class TrainResult:
     seconds: float
 
 
-def train(data_dir: Path, out: Path, config: TrainConfig, *, quiet: bool = False) -> TrainResult:
+def train(
+    data_dir: Path, out: Path, config: TrainConfig, *, quiet: bool = False
+) -> TrainResult | None:
     """Train ``config.model`` on ``data_dir``; write ``out/model.pt``, ``log.csv``,
-    ``curves.png``. Returns the best checkpoint's path and scores."""
+    ``curves.png``. Returns the best checkpoint's path and scores (``None`` in the
+    non-zero ranks of a ``torchrun`` launch)."""
     model_spec(config.model)
     if config.loss not in LOSSES:
         raise ThermodefectError(f"unknown loss {config.loss!r}; losses: {', '.join(LOSSES)}")
@@ -160,6 +164,11 @@ def train(data_dir: Path, out: Path, config: TrainConfig, *, quiet: bool = False
     splits = choose_splits(data_dir, config)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1:  # launched by torchrun, on one node or several
+        rank = int(os.environ["RANK"])
+        _worker(rank, world, data_dir, out, config, splits, quiet)
+        return _read_result(out) if rank == 0 else None
     if config.processes > 1:
         return _spawn(data_dir, out, config, splits, quiet)
     return _run(0, 1, data_dir, out, config, splits, quiet)
@@ -176,6 +185,10 @@ def _spawn(data_dir, out, config, splits, quiet) -> TrainResult:
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
     mp.spawn(_worker, args=(config.processes, data_dir, out, config, splits, quiet),
              nprocs=config.processes, join=True)  # fmt: skip
+    return _read_result(out)
+
+
+def _read_result(out: Path) -> TrainResult:
     import json
 
     doc = json.loads((out / "result.json").read_text())
@@ -208,8 +221,9 @@ def _run(rank, world, data_dir, out, config, splits, quiet) -> TrainResult:
     if world > 1:
         torch.set_num_threads(max(1, (os.cpu_count() or 2) // world))
         if device.startswith("cuda"):
-            device = f"cuda:{rank}"
-            torch.cuda.set_device(rank)
+            local = int(os.environ.get("LOCAL_RANK", rank))
+            device = f"cuda:{local}"
+            torch.cuda.set_device(local)
     inputs_cfg = default_inputs(config.model, **config.inputs)
     model = build_model(config.model, inputs_cfg, config.options).to(device)
     kind = getattr(model, "kind", "image")
