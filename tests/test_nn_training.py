@@ -177,3 +177,12 @@ def test_distributed_training_with_two_cpu_processes(tiny_data, tmp_path):
 def test_train_bad_input(tmp_path, capsys):
     assert main(["train", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
     assert "no manifest.csv" in capsys.readouterr().err
+
+
+def test_same_seed_same_weights(tiny_data, tmp_path):
+    args = ["--quiet", "train", str(tiny_data), "--epochs", "1", "--steps", "2", "--batch", "2",
+            "--patch", "32", "--base", "4", "--frames", "8"]  # fmt: skip
+    for run in ("a", "b"):
+        assert main([*args, "--out", str(tmp_path / run)]) == 0
+    a, b = (load_checkpoint(tmp_path / run / "model.pt").model.state_dict() for run in "ab")
+    assert all(torch.equal(a[k], b[k]) for k in a)
