@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from thermodefect.cli import METHOD_NAMES, main
-from thermodefect.detect import FEATURES, detect
+from thermodefect.cli import DECISION_NAMES, METHOD_NAMES, main
+from thermodefect.detect import DECISIONS, FEATURES, decide, detect, gate
+from thermodefect.errors import ThermodefectError
 from thermodefect.simulate import from_dict, run
 
 
@@ -36,6 +37,29 @@ def test_sound_plates_give_empty_tables_for_every_method(heating, size_mm):
     for method in FEATURES:
         found = detect(seq, method)
         assert found.regions == [], (method, [(r.row, r.col, r.area_px) for r in found.regions])
+
+
+@pytest.mark.parametrize("heating", ["gaussian", "gradient"])
+def test_every_decision_rule_stays_silent_on_sound_plates(heating):
+    seq = _plate(heating, seed=3)
+    for rule in DECISIONS:
+        assert detect(seq, "pct", decision=rule).regions == [], rule
+
+
+def test_decision_rules_by_hand():
+    z = np.zeros((20, 20))
+    z[2:6, 2:6] = 8.0  # significant square with a halo at z = 4
+    z[1, 2:6] = z[6, 2:6] = 4.0
+    z[12:16, 12:16] = 4.0  # a faint square that never reaches z_min
+    assert decide(z, "significance").sum() == 16
+    hyst = decide(z, "hysteresis")
+    assert hyst.sum() == 24 and not hyst[12:16, 12:16].any()  # halo joined, faint square not
+    for rule in ("otsu", "kmeans", "region"):
+        mask = decide(z, rule)
+        assert mask[2:6, 2:6].all() and not mask[12:16, 12:16].any(), rule
+    assert not gate(z > 3, z, 9.0).any()
+    with pytest.raises(ThermodefectError, match="decision must be one of"):
+        decide(z, "watershed")
 
 
 def test_shallow_holes_are_found_and_measured():
@@ -73,6 +97,12 @@ def test_detect_evaluate_cli_and_benchmark(tmp_path, capsys):
     text = (bench / "results.md").read_text()
     assert "| pct |" in text and "| dac |" in text and "nan" not in text.lower()
     assert (bench / "pod.png").exists() and (bench / "results.csv").exists()
+    chosen = tmp_path / "chosen"
+    assert main(["--quiet", "benchmark", str(data), "--out", str(chosen), "--methods", "pct",
+                 "--decisions", "significance", "kmeans", "--models", "default"]) == 0  # fmt: skip
+    text = (chosen / "results.md").read_text()
+    assert ("| pct |" in text or "| pct (kmeans) |" in text) and "| unet |" in text
+    assert "## Networks" in text
 
 
 def test_detect_bad_input_and_registry(tmp_path, capsys):
@@ -89,3 +119,4 @@ def test_detect_bad_input_and_registry(tmp_path, capsys):
     assert main(["detect", str(tmp_path / "rising.npy"), "--out", str(tmp_path / "o3")]) == 2
     assert "no cooling after the flash" in capsys.readouterr().err
     assert tuple(FEATURES) == METHOD_NAMES
+    assert DECISIONS == DECISION_NAMES

@@ -40,18 +40,20 @@ def defect_truth(
     return feet, diam / np.maximum(depth, 1e-9)
 
 
-def _detectors(methods, models, device: str) -> tuple[dict, list[str]]:
+def _detectors(methods, models, device: str, decisions: dict) -> tuple[dict, list[str]]:
     """label -> (function(seq, prepared) -> Detection, needs the classical preparation), and
     one Markdown table row per network (parameters, training)."""
-    from thermodefect.detect import FEATURES, detect
+    from thermodefect.detect import detect
 
-    methods = list(FEATURES) if methods is None and not models else list(methods or [])
-    unknown = [m for m in methods if m not in FEATURES]
-    if unknown:
-        raise ThermodefectError(
-            f"unknown method(s) {', '.join(unknown)}; methods: {', '.join(FEATURES)}"
-        )
-    out = {m: ((lambda seq, cooling, m=m: detect(seq, m, prepared=cooling)), True) for m in methods}
+    out = {}
+    for m in _methods(methods, models):
+        rule = decisions.get(m, "significance")
+        label = m if rule == "significance" else f"{m} ({rule})"
+
+        def run(seq, cooling, m=m, rule=rule):
+            return detect(seq, m, decision=rule, prepared=cooling)
+
+        out[label] = (run, True)
     networks = []
     if models:
         from thermodefect.nn.detect import detect_with_model, load_model
@@ -73,6 +75,47 @@ def _detectors(methods, models, device: str) -> tuple[dict, list[str]]:
     return out, networks
 
 
+def _methods(methods, models) -> list[str]:
+    from thermodefect.detect import FEATURES
+
+    methods = list(FEATURES) if methods is None and not models else list(methods or [])
+    unknown = [m for m in methods if m not in FEATURES]
+    if unknown:
+        raise ThermodefectError(
+            f"unknown method(s) {', '.join(unknown)}; methods: {', '.join(FEATURES)}"
+        )
+    return methods
+
+
+def tune_decisions(data_dir: Path, methods: list[str], rules, *, quiet: bool = True) -> dict:
+    """Per method, the decision rule with the best mean IoU on the ``val`` split."""
+    from tqdm import tqdm
+
+    from thermodefect.detect import DECISIONS, detect, prepare
+    from thermodefect.evaluate import pixel_scores
+    from thermodefect.io import load
+
+    bad = [r for r in rules if r not in DECISIONS]
+    if bad:
+        raise ThermodefectError(
+            f"unknown decision(s) {', '.join(bad)}; rules: {', '.join(DECISIONS)}"
+        )
+    rows = [r for r in read_manifest(data_dir) if r["split"] == "val"]
+    if not rows:
+        raise ThermodefectError(
+            "no val specimens to choose decisions on", Path(data_dir) / "manifest.csv"
+        )
+    iou = {(m, r): [] for m in methods for r in rules}
+    for row in tqdm(rows, desc="choosing decisions (val)", unit="specimen", disable=quiet):
+        seq = load(Path(data_dir) / f"{row['name']}.mat")
+        cooling = prepare(seq)
+        for m in methods:
+            for r in rules:
+                found = detect(seq, m, decision=r, prepared=cooling)
+                iou[m, r].append(pixel_scores(found.mask, seq.mask).iou)
+    return {m: max(rules, key=lambda r, m=m: np.mean(iou[m, r])) for m in methods}
+
+
 def run_benchmark(
     data_dir: Path,
     out: Path,
@@ -81,11 +124,15 @@ def run_benchmark(
     models=(),
     split: str = "test",
     device: str = "cpu",
+    decisions=("significance",),
     quiet: bool = False,
 ) -> str:
     """Score classical methods (all by default) and trained models (checkpoint paths, or
     ``"default"`` for the packaged one) on the split; write results.md/.csv, pod.png and
     example overlays. Returns the Markdown table.
+
+    With several ``decisions`` (rules of :func:`thermodefect.detect.decide`), each method uses
+    the one with the best IoU on the validation split (:func:`tune_decisions`).
     """
     from tqdm import tqdm
 
@@ -93,7 +140,12 @@ def run_benchmark(
     from thermodefect.evaluate import average_precision, match_footprints, pixel_scores
     from thermodefect.io import load
 
-    detectors, networks = _detectors(methods, models, device)
+    chosen = {}
+    if len(decisions) > 1:
+        chosen = tune_decisions(data_dir, _methods(methods, models), decisions, quiet=quiet)
+    elif decisions:
+        chosen = {m: decisions[0] for m in _methods(methods, models)}
+    detectors, networks = _detectors(methods, models, device, chosen)
     rows = [r for r in read_manifest(data_dir) if split == "all" or r["split"] == split]
     if not rows:
         raise ThermodefectError(f"no specimens in split {split!r}", Path(data_dir) / "manifest.csv")

@@ -14,6 +14,8 @@ PROG = "thermodefect"
 PRESET_NAMES = ("tiny", "cfrp-fbh", "cfrp-delam", "seed-layouts", "mixed")
 #: Kept in step with thermodefect.detect.FEATURES (a test checks it).
 METHOD_NAMES = ("pct", "tsr", "ppt", "hos", "contrast", "dac")
+#: Kept in step with thermodefect.detect.DECISIONS (a test checks it).
+DECISION_NAMES = ("significance", "hysteresis", "otsu", "kmeans", "region")
 #: Kept in step with thermodefect.nn.MODELS and LOSSES (a test checks it).
 MODEL_NAMES = ("lstm", "unet", "unetpp", "stunet", "stunet-att")
 LOSS_NAMES = ("bce", "bce_dice", "dice", "focal", "tversky")
@@ -126,6 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--z-min", type=float, default=6.0, help="methods: significance in robust sigma (default 6)"
     )
     p.add_argument("--min-area", type=int, help="smallest defect in pixels (default 9)")
+    p.add_argument(
+        "--decision", choices=DECISION_NAMES, default="significance",
+        help="methods: feature image to mask (every rule is gated by --z-min)",
+    )  # fmt: skip
     _load_options(p)
     p.set_defaults(run=cmd_detect)
 
@@ -174,6 +180,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--models", nargs="+", default=[], help="checkpoints to score too ('default': built-in)"
     )
     p.add_argument("--device", default="cpu", help="torch device for models (default cpu)")
+    p.add_argument(
+        "--decisions", nargs="+", choices=DECISION_NAMES, default=["significance"],
+        help="several: each method uses the one best on the val split",
+    )  # fmt: skip
     p.set_defaults(run=cmd_benchmark)
 
     p = sub.add_parser("simulate", help="simulate specimens (3-D heat conduction + camera)")
@@ -384,7 +394,8 @@ def cmd_detect(args) -> int:
 
         def run(seq):
             area = MIN_AREA if args.min_area is None else args.min_area
-            return detect(seq, args.method, z_min=args.z_min, min_area=area)
+            return detect(seq, args.method, z_min=args.z_min, min_area=area,
+                          decision=args.decision)  # fmt: skip
 
     problems = []
     for path in args.files:
@@ -441,7 +452,8 @@ def cmd_benchmark(args) -> int:
     from thermodefect.benchmark import run_benchmark
 
     text = run_benchmark(args.data_dir, args.out, methods=args.methods, models=args.models,
-                         split=args.split, device=args.device, quiet=args.quiet)  # fmt: skip
+                         split=args.split, device=args.device, decisions=args.decisions,
+                         quiet=args.quiet)  # fmt: skip
     _say(args, text.rstrip() + f"\n\nwrote {args.out}/results.md, results.csv, pod.png, examples/")
     return 0
 

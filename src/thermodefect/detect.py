@@ -24,6 +24,8 @@ from thermodefect.sequence import Sequence
 
 Z_MIN = 6.0
 MIN_AREA = 9
+#: How the feature image becomes a mask; every rule keeps only regions that reach z_min.
+DECISIONS = ("significance", "hysteresis", "otsu", "kmeans", "region")
 
 
 def _max_z(images) -> np.ndarray:
@@ -101,6 +103,52 @@ FEATURES: dict[str, Callable[[Sequence], np.ndarray]] = {
 }
 
 
+def gate(mask: np.ndarray, feature: np.ndarray, z_min: float) -> np.ndarray:
+    """Keep the connected regions of ``mask`` that hold at least one pixel with z >= z_min."""
+    from scipy import ndimage
+
+    labels, n = ndimage.label(mask, structure=np.ones((3, 3)))
+    if n == 0:
+        return mask
+    peaks = ndimage.maximum(feature, labels, index=np.arange(1, n + 1))
+    keep = np.concatenate([[False], np.asarray(peaks) >= z_min])
+    return keep[labels]
+
+
+def decide(feature: np.ndarray, decision: str = "significance", *, z_min: float = Z_MIN):
+    """Defect mask (before cleaning) of a feature image in robust z units.
+
+    - ``significance``: z >= z_min;
+    - ``hysteresis``: regions above z_min / 2 that reach z_min;
+    - ``otsu``: Otsu's threshold of the image;
+    - ``kmeans``: K-means (k = 3) on the feature values, every cluster above the sound one;
+    - ``region``: region growing from the strongest local maxima (tolerance 0.5).
+
+    The last three always split an image, so each of their regions must also reach z_min:
+    a sound plate stays silent under every rule.
+    """
+    from thermodefect.methods import kmeans, region_grow, threshold
+
+    if decision not in DECISIONS:
+        raise ThermodefectError(f"decision must be one of {', '.join(DECISIONS)}; got {decision!r}")
+    if decision == "significance":
+        return feature >= z_min
+    if decision == "hysteresis":
+        return threshold(feature, "hysteresis", low=z_min / 2, high=z_min)
+    if decision == "otsu":
+        mask = threshold(feature, "otsu")
+    elif decision == "kmeans":
+        labels, _ = kmeans(feature[None], 3)
+        centres = [
+            feature[labels == c].mean() if (labels == c).any() else -np.inf for c in range(3)
+        ]
+        sound = labels[np.unravel_index(np.argmin(np.abs(feature)), feature.shape)]
+        mask = np.isin(labels, [c for c in range(3) if centres[c] > centres[sound]])
+    else:
+        mask = region_grow(feature, tolerance=0.5)
+    return gate(mask, feature, z_min)
+
+
 def prepare(seq: Sequence) -> Sequence:
     """Bad pixels replaced, heating corrected, cooling after the flash kept."""
     from thermodefect.preprocess import correct_heating, extract_cooling, replace_bad_pixels
@@ -132,12 +180,13 @@ def detect(
     *,
     z_min: float = Z_MIN,
     min_area: int = MIN_AREA,
+    decision: str = "significance",
     prepared: Sequence | None = None,
 ) -> Detection:
     """Run one classical method end to end on a sequence (see the module docstring).
 
     ``prepared`` is ``prepare(seq)`` when the caller already has it (several methods on one
-    sequence), so the preprocessing runs once.
+    sequence), so the preprocessing runs once. ``decision`` picks the rule of :func:`decide`.
     """
     from thermodefect.postprocess import clean, measure
 
@@ -145,7 +194,7 @@ def detect(
         raise ThermodefectError(f"unknown method {method!r}; methods: {', '.join(FEATURES)}")
     cooling = prepare(seq) if prepared is None else prepared
     feature = FEATURES[method](cooling)
-    mask = clean(feature >= z_min, min_area=min_area)
+    mask = gate(clean(decide(feature, decision, z_min=z_min), min_area=min_area), feature, z_min)
     regions = measure(mask, feature, seq=cooling)
     return Detection(method, feature.astype(np.float32), mask, regions, cooling)
 
