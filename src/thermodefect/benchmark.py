@@ -324,7 +324,10 @@ def _plot_pod(fits: dict, path: Path) -> None:
     ax.axhline(0.9, color="0.6", lw=0.8)
     ax.set(xlabel="defect diameter / depth", ylabel="probability of detection", ylim=(0, 1.02),
            title="POD (solid) and its 95% lower bound (dotted)")  # fmt: skip
-    ax.legend(fontsize=8)
+    if any(fit is not None for fit, _ in fits.values()):
+        ax.legend(fontsize=8)
+    else:
+        ax.text(0.5, 0.5, "no method's POD was estimable", ha="center", transform=ax.transAxes)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=100, format="png")
     plt.close(fig)
