@@ -61,8 +61,9 @@ def _detectors(methods, models, device: str, decisions: dict) -> tuple[dict, lis
 
         for path in models:
             ckpt = load_model(None if path == "default" else Path(path), device)
-            label = ckpt.model_name if path == "default" else Path(path).stem
-            label = f"{ckpt.model_name} ({label})" if label != ckpt.model_name else label
+            label = ckpt.model_name
+            if label in out:  # two checkpoints of one network: tell them apart by file
+                label = f"{label} ({'built-in' if path == 'default' else path})"
             out[label] = ((lambda seq, _, c=ckpt: detect_with_model(seq, c, device=device)), False)
             info = ckpt.info
             seconds = info.get("training_seconds")
