@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from thermodefect._backend import Backend, frames_of
+from thermodefect._backend import Backend, frames_of, is_tensor, torch_view
 from thermodefect.errors import ThermodefectError
 
 
@@ -52,6 +52,8 @@ def ppt(data, bins=None, *, frame_rate: float | None = None) -> PPTResult:
     n = np.arange(t)
     angle = 2 * np.pi * np.outer(bins, n) / t
     basis = np.vstack([np.cos(angle), -np.sin(angle)])
+    numpy_in = not is_tensor(frames)
+    frames = torch_view(frames)
     be = Backend(frames)
     spectrum = be.asarray(basis) @ frames.reshape(t, h * w)
     re, im = spectrum[: bins.size], spectrum[bins.size :]
@@ -59,6 +61,8 @@ def ppt(data, bins=None, *, frame_rate: float | None = None) -> PPTResult:
     amplitude = be.sqrt(re * re + im * im).reshape(bins.size, h, w)
     spread = [_robust_spread(np.asarray(p.cpu() if be.torch else p)) for p in phase]
     rate = frame_rate or 1.0
+    if numpy_in:
+        phase, amplitude = phase.numpy(), amplitude.numpy()
     return PPTResult(phase, amplitude, bins * rate / t, bins, int(np.argmax(spread)))
 
 

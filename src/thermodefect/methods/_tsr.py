@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from thermodefect._backend import Backend, frames_of
+from thermodefect._backend import Backend, frames_of, is_tensor, torch_view
 from thermodefect.errors import ThermodefectError
 
 CPU_CHUNK = 2048
@@ -124,6 +124,8 @@ def tsr(
         )
     if not 1 <= degree < t_count:
         raise ThermodefectError(f"TSR degree must be between 1 and {t_count - 1}, got {degree}")
+    numpy_in = not is_tensor(frames)
+    frames = torch_view(frames)
     be = Backend(frames)
     log_t = np.log(times)
     center, scale = float(log_t.mean()), float(max(log_t.std(), 1e-12))
@@ -132,7 +134,7 @@ def tsr(
     projector = be.asarray(np.linalg.pinv(vander))
     x = frames.reshape(t_count, -1)
     n = x.shape[1]
-    peak = float(abs(x).max())
+    peak = max(float(x.max()), -float(x.min()))
     if peak <= 0:
         raise ThermodefectError("TSR needs a positive temperature rise; the frames are all zero")
     lowest = floor * peak
@@ -143,8 +145,9 @@ def tsr(
         block = buf[:, : min(step, n - c0)]
         be.log_floor(x[:, c0 : c0 + step], lowest, out=block)
         coef[:, c0 : c0 + step] = projector @ block
+    coef = coef.reshape(degree + 1, *frames.shape[1:])
     return TSRResult(
-        coefficients=coef.reshape(degree + 1, *frames.shape[1:]),
+        coefficients=coef.numpy() if numpy_in else coef,
         times=times,
         log_center=center,
         log_scale=scale,
