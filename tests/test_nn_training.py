@@ -186,3 +186,12 @@ def test_same_seed_same_weights(tiny_data, tmp_path):
         assert main([*args, "--out", str(tmp_path / run)]) == 0
     a, b = (load_checkpoint(tmp_path / run / "model.pt").model.state_dict() for run in "ab")
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_feature_mode_stacks_pct_and_tsr_images():
+    y, x = np.mgrid[0:24, 0:32]
+    gain = (1 + 0.3 * ((y - 12) ** 2 + (x - 16) ** 2 < 16)).astype(np.float32)
+    rep = representation(_cooling_plate(gain), InputConfig(mode="features"))
+    assert rep.shape == (8, 24, 32) and np.isfinite(rep).all()
+    # the warm disc stands out, positive, in the first PCT component
+    assert rep[0][12, 16] > 1 and abs(rep[0][0, 0]) < 0.5
