@@ -315,12 +315,14 @@ def _plot_pod(fits: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4.5), constrained_layout=True)
-    for m, (fit, s) in fits.items():
+    palette = matplotlib.colormaps["tab20"]
+    colours = [palette(i) for i in (*range(0, 20, 2), *range(1, 20, 2))]  # dark shades first
+    for i, (m, (fit, s)) in enumerate(fits.items()):
         if fit is None:
             continue
         a = np.geomspace(min(s["ratio"]), max(s["ratio"]), 200)
         bound = "n/a" if fit.a90_95 is None else f"{fit.a90_95:.1f}"
-        line = ax.semilogx(a, fit.pod(a), label=f"{m}: a90/95 = {bound}")
+        line = ax.semilogx(a, fit.pod(a), color=colours[i % 20], label=f"{m}: a90/95 = {bound}")
         ax.semilogx(a, fit.lower_bound(a), ":", color=line[0].get_color())
     ax.axhline(0.9, color="0.6", lw=0.8)
     ax.set(xlabel="defect diameter / depth", ylabel="probability of detection", ylim=(0, 1.02),
