@@ -195,3 +195,18 @@ def test_feature_mode_stacks_pct_and_tsr_images():
     assert rep.shape == (8, 24, 32) and np.isfinite(rep).all()
     # the warm disc stands out, positive, in the first PCT component
     assert rep[0][12, 16] > 1 and abs(rep[0][0, 0]) < 0.5
+
+
+def test_torchrun_launch(tiny_data, tmp_path):
+    """Ranks and rendezvous from torchrun's environment instead of --processes."""
+    import subprocess
+    import sys
+
+    run = tmp_path / "trun"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+           "-m", "thermodefect.cli", "--quiet", "train", str(tiny_data), "--epochs", "1",
+           "--steps", "2", "--batch", "4", "--patch", "32", "--base", "4", "--frames", "8",
+           "--out", str(run)]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert load_checkpoint(run / "model.pt").info["processes"] == 2
