@@ -43,21 +43,19 @@ def detect_with_model(
     searched among the log-spaced frames the network read.
     """
     from thermodefect.nn.infer import predict_probability
-    from thermodefect.nn.inputs import frame_stack, representation
+    from thermodefect.nn.inputs import from_cooling
     from thermodefect.postprocess import clean, measure
     from thermodefect.preprocess import extract_cooling, frame_indices
 
-    x = representation(seq, ckpt.inputs)
-    prob = predict_probability(ckpt.model, x, device=device)
+    cooling = extract_cooling(seq)
+    prob = predict_probability(ckpt.model, from_cooling(cooling, ckpt.inputs), device=device)
     thr = ckpt.threshold if threshold is None else float(threshold)
     if not 0 < thr < 1:
         raise ThermodefectError(f"a probability threshold must lie in (0, 1); got {thr}")
     area = ckpt.min_area if min_area is None else int(min_area)
     mask = clean(prob >= thr, min_area=area)
-    cooling = extract_cooling(seq)
     idx = frame_indices(cooling.n_frames, ckpt.inputs.n_frames, spacing="log")
-    shown = cooling.derive("network frames", frames=frame_stack(cooling.frames, len(idx))[1:],
-                           times=cooling.times[idx])  # fmt: skip
+    shown = cooling.derive("network frames", frames=cooling.frames[idx], times=cooling.times[idx])
     regions = measure(mask, prob, seq=shown)
     return Detection(f"model:{ckpt.model_name}", prob.astype(np.float32), mask, regions, shown,
                      feature_max=1.0)  # fmt: skip

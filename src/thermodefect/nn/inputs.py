@@ -33,7 +33,7 @@ SAMPLE = 65536  # pixels behind each channel's median and MAD
 
 @dataclass(frozen=True)
 class InputConfig:
-    """Preprocessing settings; ``offset`` jitter applies in training only."""
+    """Input settings: the mode, and how many log-spaced frames or feature images."""
 
     mode: str = "frames"
     n_frames: int = 16
@@ -145,12 +145,16 @@ def representation(seq: Sequence, config: InputConfig, *, offset: int = 0) -> np
     """
     from thermodefect.preprocess import extract_cooling
 
-    cooling = extract_cooling(seq)
+    return from_cooling(extract_cooling(seq), config, offset=offset)
+
+
+def from_cooling(cooling: Sequence, config: InputConfig, *, offset: int = 0) -> np.ndarray:
+    """:func:`representation` of a sequence whose cooling is already extracted."""
     need = config.n_frames + offset + 1
     if cooling.n_frames < need:
         raise ThermodefectError(
             f"only {cooling.n_frames} frames follow the flash; this model needs {need}",
-            seq.meta.source,
+            cooling.meta.source,
         )
     if config.mode == "features":
         return feature_stack(cooling, config)
