@@ -16,6 +16,8 @@ import numpy as np
 from thermodefect._backend import Backend, frames_of, is_tensor, torch_view
 from thermodefect.errors import ThermodefectError
 
+SPREAD_SAMPLE = 8192  # evenly spaced pixels per phase image for ranking the bins
+
 
 @dataclass(frozen=True)
 class PPTResult:
@@ -52,31 +54,25 @@ def ppt(data, bins=None, *, frame_rate: float | None = None) -> PPTResult:
     n = np.arange(t)
     angle = 2 * np.pi * np.outer(bins, n) / t
     basis = np.vstack([np.cos(angle), -np.sin(angle)])
+    import torch
+
     numpy_in = not is_tensor(frames)
-    frames = torch_view(frames)
-    be = Backend(frames)
-    spectrum = be.asarray(basis) @ frames.reshape(t, h * w)
+    # numpy input: numpy's BLAS (about 2x torch's on this project's AMD CPU); the small
+    # spectrum then goes through torch's vectorised atan2 (about 10x numpy's).
+    spectrum = torch_view(Backend(frames).asarray(basis) @ frames.reshape(t, h * w))
     re, im = spectrum[: bins.size], spectrum[bins.size :]
-    phase = _atan2(be, im, re).reshape(bins.size, h, w)
-    amplitude = be.sqrt(re * re + im * im).reshape(bins.size, h, w)
-    spread = [_robust_spread(np.asarray(p.cpu() if be.torch else p)) for p in phase]
+    phase = torch.atan2(im, re).reshape(bins.size, h, w)
+    amplitude = torch.hypot(re, im).reshape(bins.size, h, w)
+    stride = max(1, h * w // SPREAD_SAMPLE)
+    spread = _robust_spread(phase.reshape(bins.size, -1)[:, ::stride].cpu().numpy())
     rate = frame_rate or 1.0
     if numpy_in:
         phase, amplitude = phase.numpy(), amplitude.numpy()
     return PPTResult(phase, amplitude, bins * rate / t, bins, int(np.argmax(spread)))
 
 
-def _atan2(be: Backend, y, x):
-    if be.torch:
-        import torch
-
-        return torch.atan2(y, x)
-    return np.arctan2(y, x)
-
-
-def _robust_spread(image: np.ndarray) -> float:
-    """(99th - 1st percentile) / MAD, on every 7th pixel (ranking bins needs no more)."""
-    image = image.ravel()[::7]
-    lo, hi = np.percentile(image, (1, 99))
-    mad = np.median(np.abs(image - np.median(image))) + 1e-12
-    return float((hi - lo) / mad)
+def _robust_spread(sample: np.ndarray) -> np.ndarray:
+    """(99th - 1st percentile) / MAD of each row of (bins, pixels)."""
+    lo, hi = np.percentile(sample, (1, 99), axis=1)
+    mad = np.median(np.abs(sample - np.median(sample, axis=1)[:, None]), axis=1) + 1e-12
+    return (hi - lo) / mad

@@ -68,7 +68,7 @@ class TSRResult:
     def reconstruction(self, times: np.ndarray | None = None):
         """The fitted temperature rise, exp of the polynomial, (T, H, W)."""
         log_t = self._evaluate(0, times)
-        return log_t.exp() if hasattr(log_t, "exp") else np.exp(log_t)
+        return log_t.exp_() if hasattr(log_t, "exp_") else np.exp(log_t, out=log_t)
 
     def derivative(self, order: int = 1, times: np.ndarray | None = None):
         """d^order ln T / d (ln t)^order at each time, (T, H, W); order 1 or 2."""
