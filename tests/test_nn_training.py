@@ -174,6 +174,14 @@ def test_distributed_training_with_two_cpu_processes(tiny_data, tmp_path):
     assert (run / "log.csv").read_text().count("\n") == 2
 
 
+def test_base_sets_the_lstm_hidden_units(tiny_data, tmp_path):
+    args = ["--quiet", "train", str(tiny_data), "--model", "lstm", "--base", "6",
+            "--epochs", "1", "--steps", "1", "--batch", "2", "--frames", "8",
+            "--out", str(tmp_path / "l")]  # fmt: skip
+    assert main(args) == 0
+    assert load_checkpoint(tmp_path / "l" / "model.pt").options["hidden"] == 6
+
+
 def test_train_bad_input(tmp_path, capsys):
     assert main(["train", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
     assert "no manifest.csv" in capsys.readouterr().err

@@ -148,7 +148,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--loss", choices=LOSS_NAMES, default="bce_dice")
     p.add_argument("--patience", type=int, default=10, help="early-stopping epochs (default 10)")
-    p.add_argument("--base", type=int, help="network width (channels of the first level)")
+    p.add_argument(
+        "--base",
+        type=int,
+        help="network width: channels of the first level, hidden units of the lstm",
+    )
     p.add_argument("--frames", type=int, help="log-spaced frames the network reads (default 16)")
     p.add_argument("--input", choices=("frames", "features"), help="2-D input (default frames)")
     p.add_argument("--seed", type=int, default=0)
@@ -416,8 +420,9 @@ def cmd_train(args) -> int:
     inputs = {k: v for k, v in (("n_frames", args.frames), ("mode", args.input)) if v}
     if args.model in ("lstm", "stunet", "stunet-att") and args.input:
         raise ThermodefectError(f"--input applies to unet and unetpp, not {args.model}")
+    width = "hidden" if args.model == "lstm" else "base"
     config = TrainConfig(
-        model=args.model, options={} if args.base is None else {"base": args.base},
+        model=args.model, options={} if args.base is None else {width: args.base},
         inputs=inputs, epochs=args.epochs, steps=args.steps, batch=args.batch, patch=args.patch,
         lr=args.lr, loss=args.loss, patience=args.patience, seed=args.seed, device=args.device,
         processes=args.processes, folds=args.folds, fold=args.fold, exclude=args.exclude,

@@ -19,6 +19,11 @@ Standardisation conventions differ between implementations; ours are named:
 - ``'frame'``: each frame centred and divided by its spatial standard deviation;
 - ``'none'``: the raw matrix.
 
+On a GPU the Gram matrix comes by default from bfloat16 halves of the data on the tensor
+cores (``precision='split'``, :func:`split_gram`), accurate to below 1e-6 at a fraction of
+a float32 product's time; ``precision='float32'`` forces the plain product (which itself uses
+TF32 where ``torch.backends.cuda.matmul.allow_tf32`` is set).
+
 Signs are fixed: each component is flipped so that its largest-magnitude pixel is positive,
 and its temporal function with it.
 """
@@ -31,6 +36,7 @@ from thermodefect._backend import Backend, frames_of
 from thermodefect.errors import ThermodefectError
 
 NORMALIZATIONS = ("center", "pixel", "frame", "none")
+PRECISIONS = ("auto", "float32", "split")
 CPU_CHUNK = 8192
 OFFSET_LIMIT = 0.01
 
@@ -56,7 +62,14 @@ class PCTResult:
     explained_variance_ratio: object
 
 
-def pct(data, k: int = 4, *, normalize: str = "center", chunk: int | None = None) -> PCTResult:
+def pct(
+    data,
+    k: int = 4,
+    *,
+    normalize: str = "center",
+    chunk: int | None = None,
+    precision: str = "auto",
+) -> PCTResult:
     """Principal component thermography of a sequence.
 
     Parameters
@@ -69,6 +82,10 @@ def pct(data, k: int = 4, *, normalize: str = "center", chunk: int | None = None
         Standardisation before the decomposition (see the module docstring).
     chunk : int, optional
         Pixel columns per block; default 8192 on CPU, all pixels on a GPU.
+    precision : {'auto', 'float32', 'split'}
+        How the Gram matrix is formed: 'split' (bfloat16 halves on tensor cores, CUDA only)
+        or 'float32'; 'auto' picks 'split' on CUDA. Data standardised by blocks ('pixel', or
+        offsets far above the signal) always use float32.
 
     Returns
     -------
@@ -92,11 +109,19 @@ def pct(data, k: int = 4, *, normalize: str = "center", chunk: int | None = None
     if not 1 <= k <= t:
         raise ThermodefectError(f"k must be between 1 and the number of frames ({t}); got {k}")
     be = Backend(frames)
+    if precision not in PRECISIONS:
+        raise ThermodefectError(
+            f"precision must be one of {', '.join(PRECISIONS)}; got {precision!r}"
+        )
+    if precision == "split" and not be.is_cuda:
+        raise ThermodefectError("precision='split' needs a CUDA tensor")
+    split = precision == "split" or (precision == "auto" and be.is_cuda)
     x = frames.reshape(t, h * w)
     step = chunk or (x.shape[1] if be.is_cuda else CPU_CHUNK)
     gram, project = None, None
     if normalize != "pixel":
-        gram, project = _gram_direct(x, normalize, be)
+        raw = split_gram(x) if split else be.astype(x @ x.T, "float64")
+        gram, project = _gram_direct(x, raw, normalize, be)
     if gram is None:
         gram, project = _gram_blocks(x, normalize, step, be)
 
@@ -123,15 +148,32 @@ def pct(data, k: int = 4, *, normalize: str = "center", chunk: int | None = None
     )
 
 
-def _gram_direct(x, normalize: str, be: Backend):
-    """Gram matrix from one product with the raw data, and the matching projection.
+def split_gram(x, mm=None):
+    """X X^T (float64) of a float32 CUDA matrix from bfloat16 halves on the tensor cores.
+
+    x = hi + lo with hi = bf16(x) and lo = bf16(x - hi), so x is kept to about 16 bits, and
+    X X^T = hi hi^T + C + C^T with C = hi lo^T (lo lo^T, at most 2^-18 of each term, is
+    dropped). Both products accumulate in float32 (``mm``: ``torch.mm`` with a float32
+    output). Relative error below 1e-6 (5e-7 on uniform data; a float32 product 8e-8,
+    bfloat16 alone 4e-5), for the time of two bfloat16 products instead of one float32 one.
+    """
+    import torch
+
+    mm = mm or (lambda a, b: torch.mm(a, b, torch.float32))
+    hi = x.to(torch.bfloat16)
+    lo = (x - hi).to(torch.bfloat16)
+    cross = mm(hi, lo.T).double()
+    return mm(hi, hi.T).double() + cross + cross.T
+
+
+def _gram_direct(x, raw, normalize: str, be: Backend):
+    """Gram matrix from ``raw`` = X X^T of the raw data, and the matching projection.
 
     Returns ``(None, None)`` when centring removes more than 99% of the raw matrix's trace:
     float32 offsets that large leave too few significant digits, and the caller must use
     :func:`_gram_blocks`.
     """
     t, n = x.shape
-    raw = be.astype(x @ x.T, "float64")
     if normalize == "none":
         return raw, lambda vt: vt @ x
     if normalize == "center":
