@@ -124,6 +124,8 @@ def tsr(
         )
     if not 1 <= degree < t_count:
         raise ThermodefectError(f"TSR degree must be between 1 and {t_count - 1}, got {degree}")
+    import torch
+
     numpy_in = not is_tensor(frames)
     frames = torch_view(frames)
     be = Backend(frames)
@@ -134,7 +136,8 @@ def tsr(
     projector = be.asarray(np.linalg.pinv(vander))
     x = frames.reshape(t_count, -1)
     n = x.shape[1]
-    peak = max(float(x.max()), -float(x.min()))
+    low, high = torch.aminmax(x)
+    peak = max(float(high), -float(low))
     if peak <= 0:
         raise ThermodefectError("TSR needs a positive temperature rise; the frames are all zero")
     lowest = floor * peak
