@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every GPU check and benchmark of the project in one run, for a lent GPU machine whose
 # python3 already has torch, numpy, scipy, scikit-image, h5py and pytest (no install).
-# Logs go to $OUT (or ./gpu-logs); the console gets the tail of each.
+# Logs go to $OUT (or ./gpu-logs); the console gets the tail of each. ONLY="study cuda_tests"
+# runs just those steps.
 #
 #     bash benchmarks/gpu_session.sh
 set -u
@@ -12,6 +13,7 @@ td() { python3 -c 'import sys; from thermodefect.cli import main; sys.exit(main(
 step() {
     local name=$1 limit=$2
     shift 2
+    [[ -z ${ONLY:-} || " $ONLY " == *" $name "* ]] || return 0
     local t0=$SECONDS
     timeout "$limit" bash -c '"$@"' _ "$@" >"$out/$name.log" 2>&1
     echo "== $name: exit $?, $((SECONDS - t0)) s"

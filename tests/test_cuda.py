@@ -36,25 +36,31 @@ def _corr(a, b):
     return abs(np.dot(a, b)) / (np.linalg.norm(a) * np.linalg.norm(b))
 
 
-@pytest.mark.parametrize("precision", ["split", "float32"])
-def test_pct_on_cuda_matches_the_cpu(plate, precision):
-    ref = pct(plate.frames, 4)
-    got = pct(_cuda(plate), 4, precision=precision)
+def _svd64(frames):
+    """Float64 PCT ('center') of the frames: unit components (T, N) and singular values."""
+    m = frames.reshape(frames.shape[0], -1).astype(np.float64)
+    _, s, ut = np.linalg.svd(m - m.mean(0), full_matrices=False)
+    return ut, s
+
+
+@pytest.mark.parametrize("solver, cos_tol, sv_tol", [("randomized", 1e-6, 1e-5),
+                                                      ("gram", 1e-4, 1e-3)])  # fmt: skip
+def test_pct_on_cuda_matches_a_float64_svd(plate, solver, cos_tol, sv_tol):
+    ut, s = _svd64(plate.frames)
+    got = pct(_cuda(plate), 4, solver=solver)
     assert got.components.is_cuda
-    for j in range(3):  # the components above the noise
-        assert _corr(got.components[j].cpu().numpy(), ref.components[j]) > 0.9999
-    sv = got.singular_values.cpu().numpy()
-    np.testing.assert_allclose(sv[:3], ref.singular_values[:3], rtol=1e-4)
+    comps = got.components.cpu().numpy().reshape(4, -1)
+    np.testing.assert_allclose(np.abs(np.sum(comps[:3] * ut[:3], 1)), 1, atol=cos_tol)
+    np.testing.assert_allclose(got.singular_values.cpu().numpy()[:3], s[:3], rtol=sv_tol)
 
 
-def test_pct_with_many_components_uses_the_subspace_solver(plate):
-    frames = np.concatenate([plate.frames] * 2)  # 236 frames: top_eigh for k = 8
-    ref = pct(frames, 8)
+def test_pct_auto_solver_on_cuda_is_randomized_for_long_sequences(plate):
+    frames = np.concatenate([plate.frames, plate.frames[::-1]])  # 236 frames >= 4 (8 + 10)
+    ut, s = _svd64(frames)
     got = pct(torch.from_numpy(frames).cuda(), 8)
-    np.testing.assert_allclose(
-        got.explained_variance_ratio[:3].cpu().numpy(), ref.explained_variance_ratio[:3], rtol=2e-4
-    )
-    assert _corr(got.components[1].cpu().numpy(), ref.components[1]) > 0.9999
+    ratio = got.explained_variance_ratio.cpu().numpy()
+    np.testing.assert_allclose(ratio[:3], s[:3] ** 2 / np.sum(s**2), rtol=1e-5)
+    assert _corr(got.components[1].cpu().numpy(), ut[1]) > 1 - 1e-6
 
 
 def test_tsr_ppt_hos_on_cuda_match_the_cpu(plate):
@@ -64,7 +70,8 @@ def test_tsr_ppt_hos_on_cuda_match_the_cpu(plate):
     np.testing.assert_allclose(
         got.derivative(2).cpu().numpy(), ref.derivative(2), atol=2e-3, rtol=1e-3
     )
-    np.testing.assert_allclose(got.peak_time().cpu().numpy(), ref.peak_time(), rtol=1e-6)
+    same_peak = np.isclose(got.peak_time().cpu().numpy(), ref.peak_time(), rtol=1e-6)
+    assert same_peak.mean() > 0.99  # near-ties of a flat maximum may fall either way
     ref_p, got_p = ppt(plate), ppt(x, frame_rate=plate.meta.frame_rate)
     assert got_p.best == ref_p.best
     np.testing.assert_allclose(got_p.amplitude.cpu().numpy(), ref_p.amplitude, rtol=1e-3, atol=1e-4)

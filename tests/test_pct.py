@@ -8,9 +8,7 @@ import torch
 from numpy.testing import assert_allclose
 
 from thermodefect import ThermodefectError
-from thermodefect._backend import top_eigh
 from thermodefect.methods import METHODS, NORMALIZATIONS, pct
-from thermodefect.methods._pct import split_gram
 
 
 def _svd_reference(frames, normalize):
@@ -74,44 +72,48 @@ def test_registry_and_argument_errors(random_seq):
         pct(random_seq, 2, normalize="rajic")
     with pytest.raises(ThermodefectError, match=r"expected frames \(T, H, W\)"):
         pct(np.zeros((4, 4), np.float32), 1)
-    with pytest.raises(ThermodefectError, match="precision must be one of"):
-        pct(random_seq, 2, precision="half")
-    with pytest.raises(ThermodefectError, match="needs a CUDA tensor"):
-        pct(random_seq, 2, precision="split")
+    with pytest.raises(ThermodefectError, match="solver must be one of"):
+        pct(random_seq, 2, solver="lanczos")
+    with pytest.raises(ThermodefectError, match="power_iterations must be >= 0"):
+        pct(random_seq, 2, solver="randomized", power_iterations=-1)
 
 
-def test_split_gram_is_accurate_to_a_millionth():
-    # The CUDA product (bf16 operands, float32 accumulation) emulated exactly on the CPU:
-    # a product of two bfloat16 numbers is exact in float32.
-    def mm(a, b):
-        return a.float() @ b.float()
-
-    rng = np.random.default_rng(3)
-    x = rng.uniform(0.5, 2.0, (40, 5000)).astype(np.float32)
-    exact = x.astype(np.float64) @ x.T.astype(np.float64)
-    split = split_gram(torch.from_numpy(x), mm).numpy()
-    hi = torch.from_numpy(x).bfloat16()
-    bf16_only = mm(hi, hi.T).double().numpy()
-
-    def err(g):
-        return np.linalg.norm(g - exact) / np.linalg.norm(exact)
-
-    assert err(split) < 1e-6  # measured 4.6e-7; float32 BLAS 8e-8
-    assert err(bf16_only) > 30 * err(split)  # measured 3.5e-5
+def _low_rank_sequence(t=120, h=30, w=40, offset=0.0):
+    """Three space-time patterns with singular values falling tenfold, plus 1e-4 noise."""
+    rng = np.random.default_rng(5)
+    times = np.linspace(0.05, 3, t)
+    temporal = np.stack([1 / np.sqrt(times), np.exp(-times), np.sin(3 * times)])
+    spatial = rng.standard_normal((3, h * w)) * np.array([[1.0], [0.1], [0.01]])
+    m = temporal.T @ spatial + 1e-4 * rng.standard_normal((t, h * w)) + offset
+    return m.reshape(t, h, w).astype(np.float32)
 
 
-def test_top_eigh_recovers_the_leading_pairs_of_a_known_spectrum():
-    rng = np.random.default_rng(4)
-    n, k = 120, 5
-    basis, _ = np.linalg.qr(rng.standard_normal((n, n)))
-    values = np.r_[1e6 * 0.1 ** np.arange(k), np.full(n - k, 1.0) + rng.uniform(0, 0.1, n - k)]
-    a = (basis * values) @ basis.T
-    w, v = top_eigh(torch.from_numpy(a), k)
-    assert_allclose(w.numpy(), values[:k], rtol=1e-9)
-    assert_allclose(np.abs(np.sum(v.numpy() * basis[:, :k], 0)), 1, atol=1e-9)
+@pytest.mark.parametrize("normalize", NORMALIZATIONS)
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_randomized_solver_matches_a_float64_svd_above_the_noise(normalize, backend):
+    frames = _low_rank_sequence(offset=5.0 if normalize == "center" else 0.0)
+    ut, s, _ = _svd_reference(frames, normalize)
+    data = frames if backend == "numpy" else torch.from_numpy(frames)
+    fast = pct(data, 6, normalize=normalize, solver="randomized")
+    comps = np.asarray(fast.components).reshape(6, -1)
+    assert_allclose(np.abs(np.sum(comps[:3] * ut[:3], 1)), 1, atol=1e-6)
+    assert_allclose(np.asarray(fast.singular_values)[:3], s[:3], rtol=1e-5)
+    ratio = np.asarray(fast.explained_variance_ratio)
+    assert_allclose(ratio[:3], s[:3] ** 2 / np.sum(s**2), rtol=1e-5)
+    same_signs = pct(frames, 6, normalize=normalize, solver="gram").components[:3]
+    assert_allclose(np.asarray(fast.components)[:3], same_signs, atol=1e-3)
 
 
-def test_constant_sequence_gives_zero_images_not_nan():
-    result = pct(np.ones((16, 4, 4), np.float32), 2)
+def test_gram_solver_loses_weak_components_to_the_squared_condition_number():
+    frames = _low_rank_sequence(offset=5.0)
+    _, s, _ = _svd_reference(frames, "center")
+    gram = pct(frames, 3, solver="gram").singular_values
+    fast = pct(frames, 3, solver="randomized").singular_values
+    assert abs(gram[2] / s[2] - 1) > 1e-4 > 1e-5 > abs(fast[2] / s[2] - 1)
+
+
+@pytest.mark.parametrize("solver", ["gram", "randomized"])
+def test_constant_sequence_gives_zero_images_not_nan(solver):
+    result = pct(np.ones((16, 4, 4), np.float32), 2, solver=solver)
     assert np.all(np.isfinite(result.components)) and np.all(result.components == 0)
     assert np.all(result.explained_variance_ratio == 0)

@@ -10,9 +10,6 @@ import numpy as np
 
 from thermodefect.errors import ThermodefectError
 
-TOP_EIGH_ITERATIONS = 16
-TOP_EIGH_FACTOR = 4  # a GPU uses top_eigh when the matrix is this many times the subspace
-
 
 def is_tensor(x) -> bool:
     """True for a torch tensor, without importing torch when it is not loaded."""
@@ -58,22 +55,56 @@ class Backend:
         return np.asarray(values, dtype)
 
     def eigh(self, a, k: int):
-        """The ``k`` largest eigenvalues (descending) and eigenvectors (columns) of ``a``.
-
-        On a GPU a few leading pairs of a large matrix come from :func:`top_eigh`; the dense
-        solver's tridiagonal reduction costs there far more than the products that feed it.
-        """
+        """The ``k`` largest eigenvalues (descending) and eigenvectors (columns) of ``a``."""
         if self.torch:
             import torch
 
-            if self.is_cuda and a.shape[0] >= TOP_EIGH_FACTOR * (2 * k + 8):
-                return top_eigh(a, k)
             w, v = torch.linalg.eigh(a)
             return w.flip(0)[:k], v.flip(1)[:, :k]
         # numpy's LAPACK shares numpy's BLAS threads; scipy's bundled copy would compete with
         # them for the cores right after a large product (measured: 6 ms alone, 50 ms there).
         w, v = np.linalg.eigh(a)
         return w[::-1][:k].copy(), v[:, ::-1][:, :k].copy()
+
+    def random_normal(self, shape, seed: int = 0):
+        """Standard normal float32 numbers from a fixed seed."""
+        if self.torch:
+            import torch
+
+            gen = torch.Generator(device=self.device).manual_seed(seed)
+            return torch.randn(shape, generator=gen, device=self.device)
+        return np.random.default_rng(seed).standard_normal(shape, np.float32)
+
+    def var_mean(self, a, axis: int):
+        """Population variance and mean along ``axis``, from one pass on torch."""
+        if self.torch:
+            import torch
+
+            return torch.var_mean(a, dim=axis, correction=0)
+        return a.var(axis), a.mean(axis)
+
+    def norm(self, a):
+        """Frobenius norm (float64 accumulation on numpy)."""
+        if self.torch:
+            import torch
+
+            return torch.linalg.vector_norm(a)
+        return np.sqrt(np.einsum("ij,ij->", a, a, dtype=np.float64))
+
+    def cholesky(self, a):
+        """Lower Cholesky factor."""
+        if self.torch:
+            import torch
+
+            return torch.linalg.cholesky(a)
+        return np.linalg.cholesky(a)
+
+    def inv(self, a):
+        if self.torch:
+            import torch
+
+            return torch.linalg.inv(a)
+        return np.linalg.inv(a)
 
     def astype(self, a, dtype: str):
         if self.torch:
@@ -105,25 +136,6 @@ class Backend:
 
     def sqrt(self, a):
         return a.sqrt() if self.torch else np.sqrt(a)
-
-
-def top_eigh(a, k: int, iterations: int = TOP_EIGH_ITERATIONS):
-    """Leading ``k`` eigenpairs of a symmetric positive semi-definite torch matrix by subspace
-    iteration (Halko, Martinsson and Tropp 2011, algorithm 4.4) on 2k + 8 columns from a fixed
-    seed, then Rayleigh-Ritz. Pair j converges as (lambda_{2k+9} / lambda_j)^iterations: the
-    components above the noise are exact to rounding after 16 iterations, while those inside
-    the flat noise floor mix among themselves as they do under any perturbation of the data.
-    """
-    import torch
-
-    n = a.shape[0]
-    width = min(n, 2 * k + 8)
-    gen = torch.Generator(device=a.device).manual_seed(0)
-    q = torch.randn(n, width, dtype=a.dtype, device=a.device, generator=gen)
-    for _ in range(iterations):
-        q = torch.linalg.qr(a @ q).Q
-    w, v = torch.linalg.eigh(q.T @ a @ q)
-    return w.flip(0)[:k], (q @ v).flip(1)[:, :k]
 
 
 def torch_view(a):

@@ -19,10 +19,16 @@ Standardisation conventions differ between implementations; ours are named:
 - ``'frame'``: each frame centred and divided by its spatial standard deviation;
 - ``'none'``: the raw matrix.
 
-On a GPU the Gram matrix comes by default from bfloat16 halves of the data on the tensor
-cores (``precision='split'``, :func:`split_gram`), accurate to below 1e-6 at a fraction of
-a float32 product's time; ``precision='float32'`` forces the plain product (which itself uses
-TF32 where ``torch.backends.cuda.matmul.allow_tf32`` is set).
+Two solvers give the decomposition. ``'gram'`` forms the T x T Gram matrix and solves it
+densely (above): one pass, but the Gram matrix squares the condition number, so in float32 a
+component 100 times weaker than the first carries about 1e-4 relative error. ``'randomized'``
+is randomized subspace iteration (Halko, Martinsson and Tropp 2011, algorithm 4.4) on k + 10
+directions with the standardisation folded into the products, never forming a standardised
+copy or the Gram matrix: 2 + 2 q passes over the data for q power iterations. It never
+squares the data, so the components above the noise floor come out to float32 rounding
+(tested against a float64 SVD), while those inside the flat noise floor are an equally valid
+basis of it. ``'auto'`` takes it on a GPU when T >= 4 (k + 10), where the Gram product and the
+dense eigen-solver are the slow steps, and ``'gram'`` elsewhere (faster on a CPU).
 
 Signs are fixed: each component is flipped so that its largest-magnitude pixel is positive,
 and its temporal function with it.
@@ -32,11 +38,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from thermodefect._backend import Backend, frames_of
 from thermodefect.errors import ThermodefectError
 
 NORMALIZATIONS = ("center", "pixel", "frame", "none")
-PRECISIONS = ("auto", "float32", "split")
+SOLVERS = ("auto", "gram", "randomized")
+OVERSAMPLE = 10  # extra directions of the randomized solver
+POWER_ITERATIONS = 2
+CHOLESKY_SHIFT = 1e-12  # relative to the trace, keeps shifted Cholesky QR well defined
+TINY = 1e-30  # absolute shift: all-zero products (constant data) stay zero, never inf
 CPU_CHUNK = 8192
 OFFSET_LIMIT = 0.01
 
@@ -68,7 +80,8 @@ def pct(
     *,
     normalize: str = "center",
     chunk: int | None = None,
-    precision: str = "auto",
+    solver: str = "auto",
+    power_iterations: int = POWER_ITERATIONS,
 ) -> PCTResult:
     """Principal component thermography of a sequence.
 
@@ -82,10 +95,10 @@ def pct(
         Standardisation before the decomposition (see the module docstring).
     chunk : int, optional
         Pixel columns per block; default 8192 on CPU, all pixels on a GPU.
-    precision : {'auto', 'float32', 'split'}
-        How the Gram matrix is formed: 'split' (bfloat16 halves on tensor cores, CUDA only)
-        or 'float32'; 'auto' picks 'split' on CUDA. Data standardised by blocks ('pixel', or
-        offsets far above the signal) always use float32.
+    solver : {'auto', 'gram', 'randomized'}
+        See the module docstring; 'auto' is 'randomized' on CUDA when T >= 4 (k + 10).
+    power_iterations : int
+        q of the randomized solver (more for slowly decaying spectra).
 
     Returns
     -------
@@ -108,36 +121,23 @@ def pct(
         )
     if not 1 <= k <= t:
         raise ThermodefectError(f"k must be between 1 and the number of frames ({t}); got {k}")
+    if solver not in SOLVERS:
+        raise ThermodefectError(f"solver must be one of {', '.join(SOLVERS)}; got {solver!r}")
+    if power_iterations < 0:
+        raise ThermodefectError(f"power_iterations must be >= 0; got {power_iterations}")
     be = Backend(frames)
-    if precision not in PRECISIONS:
-        raise ThermodefectError(
-            f"precision must be one of {', '.join(PRECISIONS)}; got {precision!r}"
-        )
-    if precision == "split" and not be.is_cuda:
-        raise ThermodefectError("precision='split' needs a CUDA tensor")
-    split = precision == "split" or (precision == "auto" and be.is_cuda)
     x = frames.reshape(t, h * w)
-    step = chunk or (x.shape[1] if be.is_cuda else CPU_CHUNK)
-    gram, project = None, None
-    if normalize != "pixel":
-        raw = split_gram(x) if split else be.astype(x @ x.T, "float64")
-        gram, project = _gram_direct(x, raw, normalize, be)
-    if gram is None:
-        gram, project = _gram_blocks(x, normalize, step, be)
-
-    lam, v = be.eigh(gram, k)
-    lam[lam < 0] = 0
-    total = float(gram.trace())
+    if solver == "auto":
+        solver = "randomized" if be.is_cuda and t >= 4 * (k + OVERSAMPLE) else "gram"
+    if solver == "randomized":
+        lam, temporal, comps, total = _randomized(x, k, normalize, power_iterations, be)
+    else:
+        lam, temporal, comps, total = _gram_solver(x, k, normalize, chunk, be)
     sigma = be.sqrt(lam)
-    temporal = be.astype(v.T, "float32")
-    comps = project(temporal)
-    inv = be.astype(sigma, "float32")
-    inv[inv > 0] = 1 / inv[inv > 0]
-    comps *= inv[:, None]
 
     peak_at = be.argmax(abs(comps), 1)
     peaks = comps[list(range(k)), peak_at]
-    sign = be.asarray([-1.0 if float(p) < 0 else 1.0 for p in peaks])
+    sign = 1 - 2 * be.astype(peaks < 0, "float32")
     comps *= sign[:, None]
     ratio = be.astype(lam / total, "float32") if total > 0 else be.zeros(k)
     return PCTResult(
@@ -148,32 +148,113 @@ def pct(
     )
 
 
-def split_gram(x, mm=None):
-    """X X^T (float64) of a float32 CUDA matrix from bfloat16 halves on the tensor cores.
-
-    x = hi + lo with hi = bf16(x) and lo = bf16(x - hi), so x is kept to about 16 bits, and
-    X X^T = hi hi^T + C + C^T with C = hi lo^T (lo lo^T, at most 2^-18 of each term, is
-    dropped). Both products accumulate in float32 (``mm``: ``torch.mm`` with a float32
-    output). Relative error below 1e-6 (5e-7 on uniform data; a float32 product 8e-8,
-    bfloat16 alone 4e-5), for the time of two bfloat16 products instead of one float32 one.
-    """
-    import torch
-
-    mm = mm or (lambda a, b: torch.mm(a, b, torch.float32))
-    hi = x.to(torch.bfloat16)
-    lo = (x - hi).to(torch.bfloat16)
-    cross = mm(hi, lo.T).double()
-    return mm(hi, hi.T).double() + cross + cross.T
+def _gram_solver(x, k: int, normalize: str, chunk: int | None, be: Backend):
+    """Eigenvalues, temporal functions (k, T), unit components (k, N) and the total variance,
+    from the Gram matrix."""
+    step = chunk or (x.shape[1] if be.is_cuda else CPU_CHUNK)
+    gram, project = None, None
+    if normalize != "pixel":
+        gram, project = _gram_direct(x, normalize, be)
+    if gram is None:
+        gram, project = _gram_blocks(x, normalize, step, be)
+    lam, v = be.eigh(gram, k)
+    lam[lam < 0] = 0
+    temporal = be.astype(v.T, "float32")
+    return lam, temporal, _unit_rows(project(temporal), lam, be), float(gram.trace())
 
 
-def _gram_direct(x, raw, normalize: str, be: Backend):
-    """Gram matrix from ``raw`` = X X^T of the raw data, and the matching projection.
+def _unit_rows(comps, lam, be: Backend):
+    """Components divided by their singular values (zero where the value is zero)."""
+    inv = be.astype(be.sqrt(lam), "float32")
+    inv[inv > 0] = 1 / inv[inv > 0]
+    comps *= inv[:, None]
+    return comps
+
+
+def _randomized(x, k: int, normalize: str, iterations: int, be: Backend):
+    """What :func:`_gram_solver` returns, by randomized subspace iteration on the standardised
+    matrix Y, which is only ever applied: ``y(b)`` = Y b and ``yt(a)`` = Y^T a."""
+    t, n = x.shape
+    y, yt, total = _standardised_products(x, normalize, be)
+    width = min(t, k + OVERSAMPLE)
+    q = _orthonormal(y(be.random_normal((n, width))), be)
+    for _ in range(iterations):
+        q = _orthonormal(y(_orthonormal(yt(q), be)), be)
+    b = yt(q).T  # (width, N) = Q^T Y
+    b64 = be.astype(b, "float64")
+    lam, w = be.eigh(b64 @ b64.T, k)
+    lam[lam < 0] = 0
+    if total <= 0:  # constant data: rounding is all the products hold
+        lam *= 0
+    temporal = be.astype((be.astype(q, "float64") @ w).T, "float32")
+    comps = be.astype(w.T, "float32") @ b
+    return lam, temporal, _unit_rows(comps, lam, be), total
+
+
+def _standardised_products(x, normalize: str, be: Backend):
+    """Closures for Y b and Y^T a with Y the standardised x (without forming it), and
+    trace(Y Y^T). Means and variances come from one pass."""
+    t, n = x.shape
+    if normalize == "none":
+        return (lambda b: x @ b), (lambda a: x.T @ a), float(be.norm(x)) ** 2
+    axis = 1 if normalize == "frame" else 0
+    var, mean = be.var_mean(x, axis)
+    if normalize == "center":
+        total = float(var.sum()) * t
+
+        def y(b):
+            return x @ b - (mean @ b)[None, :]
+
+        def yt(a):
+            return x.T @ a - mean[:, None] * a.sum(0)[None, :]
+
+        return y, yt, total
+    inv = be.zeros(var.shape[0])
+    inv[var > 0] = 1 / be.sqrt(var[var > 0])
+    total = float((var > 0).sum()) * (n if normalize == "frame" else t)
+    if normalize == "pixel":  # Y = (X - 1 m^T) S^-1
+
+        def y(b):
+            scaled = inv[:, None] * b
+            return x @ scaled - (mean @ scaled)[None, :]
+
+        def yt(a):
+            return inv[:, None] * (x.T @ a - mean[:, None] * a.sum(0)[None, :])
+
+        return y, yt, total
+
+    def y(b):  # 'frame': Y = D (X - mu 1^T)
+        return inv[:, None] * (x @ b - mean[:, None] * b.sum(0)[None, :])
+
+    def yt(a):
+        scaled = inv[:, None] * a
+        return x.T @ scaled - (mean @ scaled)[None, :]
+
+    return y, yt, total
+
+
+def _orthonormal(z, be: Backend):
+    """An orthonormal basis of the columns of z (float32) by shifted Cholesky QR, twice: the
+    small Gram matrix is factored in float64, which copes with the condition numbers the
+    power iterations produce."""
+    eye = be.asarray(np.eye(z.shape[1]), "float64")
+    for _ in range(2):
+        z64 = be.astype(z, "float64")
+        gram = z64.T @ z64
+        gram += (CHOLESKY_SHIFT * gram.trace() + TINY) * eye  # no host sync on a GPU
+        z = z @ be.astype(be.inv(be.cholesky(gram).T), "float32")
+    return z
+
+
+def _gram_direct(x, normalize: str, be: Backend):
+    """Gram matrix from one product with the raw data, and the matching projection.
 
     Returns ``(None, None)`` when centring removes more than 99% of the raw matrix's trace:
     float32 offsets that large leave too few significant digits, and the caller must use
     :func:`_gram_blocks`.
     """
     t, n = x.shape
+    raw = be.astype(x @ x.T, "float64")
     if normalize == "none":
         return raw, lambda vt: vt @ x
     if normalize == "center":
