@@ -27,6 +27,7 @@ import torch
 from thermodefect.analytic import parker_front
 from thermodefect.methods import hos, pct, ppt, tsr
 from thermodefect.methods._pct import POWER_ITERATIONS
+from thermodefect.methods._ppt import SPREAD_SAMPLE, _robust_spread
 
 DIFFUSIVITY = 4.2e-7  # m^2/s, CFRP through the thickness
 ENERGY = 3.1e-3  # Q / (rho c), K m
@@ -172,6 +173,22 @@ def one_pass_methods(frames, times, row, repeats: int) -> None:
     err = np.abs(fit.coefficients[:, ::64, ::64].cpu().numpy() - ref_fit.coefficients).max()
     row("tsr coefficients vs the CPU", 0.0, f"max abs error {err:.1e}")
     row("ppt 16 bins", median_ms(lambda: ppt(frames), repeats))
+    x = frames.reshape(frames.shape[0], -1)
+    n = np.arange(x.shape[0])
+    angle = 2 * np.pi * np.outer(np.arange(1, 17), n) / x.shape[0]
+    basis = torch.as_tensor(np.vstack([np.cos(angle), -np.sin(angle)]), dtype=torch.float32,
+                            device=x.device)  # fmt: skip
+    row("ppt stage: basis @ X", median_ms(lambda: basis @ x, repeats))
+    row("ppt variant: (X^T @ basis^T)", median_ms(lambda: x.T @ basis.T, repeats))
+    row("ppt variant: rfft over time", median_ms(lambda: torch.fft.rfft(x, dim=0)[1:17], repeats))
+    spectrum = basis @ x
+    re, im = spectrum[:16], spectrum[16:]
+    row("ppt stage: atan2 + hypot", median_ms(lambda: (torch.atan2(im, re), torch.hypot(re, im)),
+                                              repeats))  # fmt: skip
+    phase = torch.atan2(im, re)
+    stride = max(1, phase.shape[1] // SPREAD_SAMPLE)
+    row("ppt stage: rank the bins",
+        median_ms(lambda: _robust_spread(phase[:, ::stride]), repeats))  # fmt: skip
     row("hos", median_ms(lambda: hos(frames), repeats))
 
 

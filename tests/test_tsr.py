@@ -70,3 +70,14 @@ def test_tsr_errors():
         tsr(frames, 100, times=TIMES)
     with pytest.raises(ThermodefectError, match="all zero"):
         tsr(np.zeros_like(frames), times=TIMES)
+
+
+def test_values_below_the_floor_are_raised_to_it_before_the_log():
+    frames = _from_log_poly([0.0, -0.5])
+    noisy = frames.copy()
+    noisy[60:, 0, 0] = -0.01  # noise below zero late in the cooling
+    fit = tsr(noisy, 3, times=TIMES, floor=1e-3)
+    raised = np.maximum(noisy, 1e-3 * frames.max())
+    assert np.isfinite(fit.coefficients).all()
+    assert_allclose(fit.coefficients, tsr(raised, 3, times=TIMES).coefficients, rtol=1e-5)
+    assert_allclose(fit.coefficients[:, 1, 1], tsr(frames, 3, times=TIMES).coefficients[:, 1, 1])

@@ -91,20 +91,23 @@ class Backend:
             return torch.linalg.vector_norm(a)
         return np.sqrt(np.einsum("ij,ij->", a, a, dtype=np.float64))
 
-    def cholesky(self, a):
-        """Lower Cholesky factor."""
+    def inverse_cholesky_factor(self, g):
+        """R^-1 for the upper Cholesky factor R of a positive definite g = R^T R; on torch
+        without a host synchronisation (no error check: the caller shifts g)."""
         if self.torch:
             import torch
 
-            return torch.linalg.cholesky(a)
-        return np.linalg.cholesky(a)
+            low = torch.linalg.cholesky_ex(g).L
+            eye = torch.eye(g.shape[0], dtype=g.dtype, device=g.device)
+            return torch.linalg.solve_triangular(low, eye, upper=False).T
+        return np.linalg.inv(np.linalg.cholesky(g).T)
 
-    def inv(self, a):
+    def subtract_outer(self, a, u, v):
+        """``a -= u v^T`` in place, without a temporary on torch."""
         if self.torch:
-            import torch
-
-            return torch.linalg.inv(a)
-        return np.linalg.inv(a)
+            return a.addr_(u, v, alpha=-1)
+        a -= np.outer(u, v)
+        return a
 
     def astype(self, a, dtype: str):
         if self.torch:
@@ -121,13 +124,17 @@ class Backend:
             return torch.sub(a, b, out=out)
         return np.subtract(a, b, out=out)
 
-    def log_floor(self, a, floor: float, out):
-        """``out[...] = log(max(a, floor))``, without temporaries."""
+    def log_floor(self, a, floor: float | None, out):
+        """``out[...] = log(max(a, floor))`` (``floor=None``: log(a)), without temporaries."""
         if self.torch:
             import torch
 
+            if floor is None:
+                return torch.log(a, out=out)
             torch.clamp_min(a, floor, out=out)
             return out.log_()
+        if floor is None:
+            return np.log(a, out=out)
         np.maximum(a, floor, out=out)
         return np.log(out, out=out)
 

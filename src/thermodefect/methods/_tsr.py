@@ -136,11 +136,11 @@ def tsr(
     projector = be.asarray(np.linalg.pinv(vander))
     x = frames.reshape(t_count, -1)
     n = x.shape[1]
-    low, high = torch.aminmax(x)
-    peak = max(float(high), -float(low))
+    low, high = (float(v) for v in torch.aminmax(x))
+    peak = max(high, -low)
     if peak <= 0:
         raise ThermodefectError("TSR needs a positive temperature rise; the frames are all zero")
-    lowest = floor * peak
+    lowest = floor * peak if low < floor * peak else None  # None: nothing to raise
     coef = be.empty((degree + 1, n))
     step = chunk or (n if be.is_cuda else CPU_CHUNK)
     buf = be.empty((t_count, min(step, n)))
