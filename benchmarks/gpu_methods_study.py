@@ -24,9 +24,10 @@ import time
 import numpy as np
 import torch
 
+from thermodefect._backend import Backend
 from thermodefect.analytic import parker_front
 from thermodefect.methods import hos, pct, ppt, tsr
-from thermodefect.methods._pct import POWER_ITERATIONS
+from thermodefect.methods._pct import POWER_ITERATIONS, _orthonormal, _standardised_products
 from thermodefect.methods._ppt import SPREAD_SAMPLE, _robust_spread
 
 DIFFUSIVITY = 4.2e-7  # m^2/s, CFRP through the thickness
@@ -157,6 +158,25 @@ def pct_end_to_end(frames, lam, ref_u, row, repeats: int) -> None:
                 f"max eigenvalue error {float(sv.abs().max()):.1e}")  # fmt: skip
 
 
+def randomized_stages(x, row, repeats: int) -> None:
+    """The steps of pct(k=50, solver='randomized'): 60 directions."""
+    be = Backend(x)
+    y, yt, _ = _standardised_products(x, "center", be)
+    row("rpct stage: mean and variance pass", median_ms(lambda: be.var_mean(x, 0), repeats))
+    q = _orthonormal(y(be.random_normal((x.shape[1], 60))), be)
+    z = yt(q)
+    row("rpct stage: Y b (T x 60 out)", median_ms(lambda: y(z), repeats))
+    row("rpct stage: Y^T a (N x 60 out)", median_ms(lambda: yt(q), repeats))
+    row("rpct stage: orthonormal N x 60, 1 pass",
+        median_ms(lambda: _orthonormal(z, be, passes=1), repeats))  # fmt: skip
+    row("rpct stage: orthonormal T x 60, 2 passes", median_ms(lambda: _orthonormal(q, be), repeats))
+    b64 = z.T.double()
+    row("rpct stage: B B^T float64 (60 x N)", median_ms(lambda: b64 @ b64.T, repeats))
+    small = b64 @ b64.T
+    row("rpct stage: eigh 60 x 60 on the GPU", median_ms(lambda: torch.linalg.eigh(small), repeats))
+    row("rpct stage: eigh 60 x 60 via the CPU", median_ms(lambda: be.eigh(small, 50), repeats))
+
+
 def one_pass_methods(frames, times, row, repeats: int) -> None:
     ms = median_ms(lambda: tsr(frames, 5, times=times), repeats)
     row("tsr fit (degree 5)", ms)
@@ -213,6 +233,7 @@ def main() -> None:
     lam, ref_u = reference(x, row, args.repeats)
     pct_end_to_end(frames, lam, ref_u, row, args.repeats)
     del ref_u
+    randomized_stages(x, row, args.repeats)
     one_pass_methods(frames, times, row, args.repeats)
     print("\nsummary (ms): " + ", ".join(f"{n}={m:.2f}" for n, m in rows if m > 0))
 

@@ -10,6 +10,8 @@ import numpy as np
 
 from thermodefect.errors import ThermodefectError
 
+SMALL_EIGH = 256  # on a GPU, symmetric eigenproblems up to this size are solved on the CPU
+
 
 def is_tensor(x) -> bool:
     """True for a torch tensor, without importing torch when it is not loaded."""
@@ -59,7 +61,10 @@ class Backend:
         if self.torch:
             import torch
 
-            w, v = torch.linalg.eigh(a)
+            if self.is_cuda and a.shape[0] <= SMALL_EIGH:
+                w, v = (r.to(self.device) for r in torch.linalg.eigh(a.cpu()))
+            else:
+                w, v = torch.linalg.eigh(a)
             return w.flip(0)[:k], v.flip(1)[:, :k]
         # numpy's LAPACK shares numpy's BLAS threads; scipy's bundled copy would compete with
         # them for the cores right after a large product (measured: 6 ms alone, 50 ms there).
