@@ -182,6 +182,16 @@ def test_base_sets_the_lstm_hidden_units(tiny_data, tmp_path):
     assert load_checkpoint(tmp_path / "l" / "model.pt").options["hidden"] == 6
 
 
+def test_more_cuda_processes_than_gpus_is_refused(tiny_data, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    args = ["train", str(tiny_data), "--out", str(tmp_path / "o"), "--device", "cuda",
+            "--processes", "2"]  # fmt: skip
+    assert main(args) == 2
+    assert "needs one GPU per process; this machine has 1" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
 def test_train_bad_input(tmp_path, capsys):
     assert main(["train", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
     assert "no manifest.csv" in capsys.readouterr().err

@@ -161,6 +161,12 @@ def train(
         raise ThermodefectError(f"unknown loss {config.loss!r}; losses: {', '.join(LOSSES)}")
     if config.device.startswith("cuda") and not torch.cuda.is_available():
         raise ThermodefectError(f"device {config.device}: CUDA is not available on this machine")
+    gpus = torch.cuda.device_count() if config.device.startswith("cuda") else 0
+    if config.device.startswith("cuda") and config.processes > gpus:
+        raise ThermodefectError(
+            f"--processes {config.processes} on CUDA needs one GPU per process; "
+            f"this machine has {gpus}"
+        )
     splits = choose_splits(data_dir, config)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
