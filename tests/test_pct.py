@@ -117,3 +117,12 @@ def test_constant_sequence_gives_zero_images_not_nan(solver):
     result = pct(np.ones((16, 4, 4), np.float32), 2, solver=solver)
     assert np.all(np.isfinite(result.components)) and np.all(result.components == 0)
     assert np.all(result.explained_variance_ratio == 0)
+
+
+def test_randomized_solver_with_as_many_directions_as_frames_is_exact(random_seq):
+    frames = random_seq.frames[:12]
+    ut, s, _ = _svd_reference(frames, "center")
+    fast = pct(frames, 8, solver="randomized")  # k + 10 > 12 frames: the whole space
+    assert_allclose(fast.singular_values, s[:8], rtol=1e-4)
+    comps = fast.components.reshape(8, -1)
+    assert_allclose(np.abs(np.sum(comps[:4] * ut[:4], 1)), 1, atol=1e-5)
