@@ -124,6 +124,52 @@ def ceilings(x, row, repeats: int) -> None:
     row("one sketch pass X @ (N x 60)", ms, f"{2 * 60 * x.numel() / ms / 1e9:.0f} TFLOP/s")
 
 
+def split_bf16(a):
+    """a = hi + lo with hi = bf16(a), lo = bf16(a - hi)."""
+    hi = a.to(torch.bfloat16)
+    return hi, (a - hi).to(torch.bfloat16)
+
+
+def split_product(hi, lo, b):
+    """a @ b from bfloat16 halves of a and b (hi b_hi + hi b_lo + lo b_hi), float32 out."""
+    b_hi, b_lo = split_bf16(b)
+    both = torch.mm(hi, torch.cat([b_hi, b_lo], 1), torch.float32)
+    width = b.shape[1]
+    return both[:, :width] + both[:, width:] + torch.mm(lo, b_hi, torch.float32)
+
+
+def tensor_core_products(x, row, repeats: int) -> None:
+    """Can tensor cores carry float32 accuracy? A sketch X b (60 columns) and the Gram
+    matrix, each from TF32 and from bfloat16 halves with and without cuBLAS's
+    reduced-precision reductions, against float64."""
+    if not x.is_cuda:
+        return
+    x64 = x.double()
+    b = torch.randn(x.shape[1], 60, device=x.device)
+    exact = x64 @ b.double()
+    gram_exact = centred(x64 @ x64.T)
+    del x64
+    hi, lo = split_bf16(x)
+    row("split X into bf16 halves", median_ms(lambda: split_bf16(x), repeats))
+    flag = torch.backends.cuda.matmul
+    for reduced in (True, False):
+        flag.allow_bf16_reduced_precision_reduction = reduced
+        ms = median_ms(lambda: split_product(hi, lo, b), repeats)
+        err = relative(split_product(hi, lo, b).double(), exact)
+        row(f"sketch from bf16 halves, reduced={reduced}", ms, f"error {err:.1e}")
+        cross = torch.mm(hi, lo.T, torch.float32).double()
+        gram = torch.mm(hi, hi.T, torch.float32).double() + cross + cross.T
+        row(f"gram from bf16 halves, reduced={reduced}", 0.0,
+            f"centred error {relative(centred(gram), gram_exact):.1e}")  # fmt: skip
+    flag.allow_bf16_reduced_precision_reduction = True
+    row("sketch float32", median_ms(lambda: x @ b, repeats),
+        f"error {relative((x @ b).double(), exact):.1e}")  # fmt: skip
+    flag.allow_tf32 = True
+    row("sketch tf32", median_ms(lambda: x @ b, repeats),
+        f"error {relative((x @ b).double(), exact):.1e}")  # fmt: skip
+    flag.allow_tf32 = False
+
+
 def reference(x, row, repeats: int):
     """Float64 PCT ('center'): eigenvalues and unit components (rows); Gram errors; eigh."""
     x64 = x.double()
@@ -229,6 +275,7 @@ def main() -> None:
     frames, times = synthetic_sequence(*args.shape, dev)
     x = frames.reshape(frames.shape[0], -1)
     ceilings(x, row, args.repeats)
+    tensor_core_products(x, row, args.repeats)
     lam, ref_u = reference(x, row, args.repeats)
     pct_end_to_end(frames, lam, ref_u, row, args.repeats)
     del ref_u
