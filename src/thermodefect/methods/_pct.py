@@ -200,28 +200,13 @@ def _standardised_products(x, normalize: str, be: Backend):
     axis = 1 if normalize == "frame" else 0
     var, mean = be.var_mean(x, axis)
     if normalize == "center":
-        total = float(var.sum()) * t
-
-        def y(b):
-            return x @ b - (mean @ b)[None, :]
-
-        def yt(a):
-            return be.subtract_outer(x.T @ a, mean, a.sum(0))
-
-        return y, yt, total
+        return (*_centred_products(x, mean, be), float(var.sum()) * t)
     inv = be.zeros(var.shape[0])
     inv[var > 0] = 1 / be.sqrt(var[var > 0])
     total = float((var > 0).sum()) * (n if normalize == "frame" else t)
     if normalize == "pixel":  # Y = (X - 1 m^T) S^-1
-
-        def y(b):
-            scaled = inv[:, None] * b
-            return x @ scaled - (mean @ scaled)[None, :]
-
-        def yt(a):
-            return inv[:, None] * be.subtract_outer(x.T @ a, mean, a.sum(0))
-
-        return y, yt, total
+        y, yt = _centred_products(x, mean, be)
+        return (lambda b: y(inv[:, None] * b)), (lambda a: inv[:, None] * yt(a)), total
 
     def y(b):  # 'frame': Y = D (X - mu 1^T)
         return inv[:, None] * be.subtract_outer(x @ b, mean, b.sum(0))
@@ -231,6 +216,18 @@ def _standardised_products(x, normalize: str, be: Backend):
         return x.T @ scaled - (mean @ scaled)[None, :]
 
     return y, yt, total
+
+
+def _centred_products(x, mean, be: Backend):
+    """Y b and Y^T a for Y = X - 1 m^T (each pixel's temporal mean m removed)."""
+
+    def y(b):
+        return x @ b - (mean @ b)[None, :]
+
+    def yt(a):
+        return be.subtract_outer(x.T @ a, mean, a.sum(0))
+
+    return y, yt
 
 
 def _orthonormal(z, be: Backend, passes: int = 2):

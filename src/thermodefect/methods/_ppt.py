@@ -42,6 +42,8 @@ def ppt(data, bins=None, *, frame_rate: float | None = None) -> PPTResult:
     frame_rate : float, optional
         Hz; taken from the Sequence when not given.
     """
+    import torch
+
     from thermodefect.sequence import Sequence
 
     frames = frames_of(data)
@@ -53,8 +55,6 @@ def ppt(data, bins=None, *, frame_rate: float | None = None) -> PPTResult:
         raise ThermodefectError(f"PPT bins must lie in 0..{t // 2} for {t} frames")
     n = np.arange(t)
     angle = 2 * np.pi * np.outer(bins, n) / t
-    import torch
-
     numpy_in = not is_tensor(frames)
     basis = np.vstack([np.cos(angle), -np.sin(angle)]).astype(np.float32)
     x = frames.reshape(t, h * w)

@@ -159,10 +159,10 @@ def train(
     model_spec(config.model)
     if config.loss not in LOSSES:
         raise ThermodefectError(f"unknown loss {config.loss!r}; losses: {', '.join(LOSSES)}")
-    if config.device.startswith("cuda") and not torch.cuda.is_available():
+    cuda = config.device.startswith("cuda")
+    if cuda and not torch.cuda.is_available():
         raise ThermodefectError(f"device {config.device}: CUDA is not available on this machine")
-    gpus = torch.cuda.device_count() if config.device.startswith("cuda") else 0
-    if config.device.startswith("cuda") and config.processes > gpus:
+    if cuda and config.processes > (gpus := torch.cuda.device_count()):
         raise ThermodefectError(
             f"--processes {config.processes} on CUDA needs one GPU per process; "
             f"this machine has {gpus}"
