@@ -2,7 +2,7 @@
 
 Skewness m3 / m2^1.5 and excess kurtosis m4 / m2^2 - 3 of the time series, computed over
 blocks of pixel columns centred in cache (exact two-pass moments, no full copy). A
-constant pixel gets 0 for both.
+pixel whose spread is below float32 rounding of its mean (a constant pixel) gets 0 for both.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from thermodefect._backend import Backend, frames_of
 
 CPU_CHUNK = 16384
+ROUNDING = 16 * 1.1920929e-07  # spread below this fraction of |mean| is float32 rounding
 
 
 @dataclass(frozen=True)
@@ -34,12 +35,13 @@ def hos(data, *, chunk: int | None = None) -> HOSResult:
     step = chunk or (n if be.is_cuda else CPU_CHUNK)
     for c0 in range(0, n, step):
         xs = x[:, c0 : c0 + step]
-        d = xs - weights @ xs
+        mean = weights @ xs
+        d = xs - mean
         d2 = d * d
         m2 = weights @ d2
         m3 = weights @ (d2 * d)
         m4 = weights @ (d2 * d2)
-        ok = m2 > 0
+        ok = m2 > (ROUNDING * mean) ** 2
         safe = m2 + (~ok)
         skew[c0 : c0 + step] = m3 / safe**1.5 * ok
         kurt[c0 : c0 + step] = (m4 / safe**2 - 3) * ok
