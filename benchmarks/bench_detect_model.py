@@ -35,11 +35,11 @@ def synthetic_sequence(path: Path, t: int = 300, h: int = 480, w: int = 640) -> 
 
 
 def main() -> None:
-    from thermodefect.detect import write_detection
+    from thermodefect.detect.model import detect_with_model, load_model
     from thermodefect.io import load, save
-    from thermodefect.nn.detect import detect_with_model, load_model
     from thermodefect.nn.infer import predict_probability
     from thermodefect.nn.inputs import representation
+    from thermodefect.report import write_detection
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, help="checkpoint (default: the packaged model)")

@@ -24,8 +24,8 @@ def surface(plate, times, shape, pitch, nz):
 
 
 def main() -> None:
-    from thermodefect.analytic import parker_front
     from thermodefect.simulate import LIBRARY
+    from thermodefect.simulate.analytic import parker_front
 
     for name, thickness, fps in (("cfrp", 2.0, 50.0), ("aluminium", 3.0, 500.0)):
         frames = np.arange(1, 201) / fps

@@ -18,8 +18,8 @@ def cooling_curves(out: Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from thermodefect.analytic import parker_front
     from thermodefect.simulate import LIBRARY, Boundary, Defect, Flash, Plate
+    from thermodefect.simulate.analytic import parker_front
     from thermodefect.simulate.solver import Grid, build_model, simulate_surface
 
     cfrp = LIBRARY["cfrp"]

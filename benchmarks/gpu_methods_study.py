@@ -24,11 +24,11 @@ import time
 import numpy as np
 import torch
 
-from thermodefect._backend import Backend
-from thermodefect.analytic import parker_front
 from thermodefect.methods import hos, pct, ppt, tsr
+from thermodefect.methods._backend import Backend
 from thermodefect.methods._pct import POWER_ITERATIONS, _orthonormal, _standardised_products
 from thermodefect.methods._ppt import SPREAD_SAMPLE, _robust_spread
+from thermodefect.simulate.analytic import parker_front
 
 DIFFUSIVITY = 4.2e-7  # m^2/s, CFRP through the thickness
 ENERGY = 3.1e-3  # Q / (rho c), K m

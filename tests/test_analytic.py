@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from thermodefect.analytic import half_rise_time, parker_front, parker_rear, semi_infinite_front
+from thermodefect.simulate.analytic import (
+    half_rise_time,
+    parker_front,
+    parker_rear,
+    semi_infinite_front,
+)
 
 
 def test_fourier_and_image_series_agree_where_they_meet():

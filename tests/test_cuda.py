@@ -11,9 +11,9 @@ import pytest
 import torch
 
 from thermodefect.cli import main
+from thermodefect.detect.model import detect_with_model, load_model
 from thermodefect.methods import hos, pct, ppt, tsr
 from thermodefect.nn.checkpoint import load_checkpoint
-from thermodefect.nn.detect import detect_with_model, load_model
 from thermodefect.preprocess import extract_cooling
 
 from .conftest import simulated_plate

@@ -12,7 +12,7 @@ from thermodefect.evaluate import (
     match_defects,
     pixel_scores,
 )
-from thermodefect.pod import fit_pod
+from thermodefect.evaluate.pod import fit_pod
 
 
 def test_pixel_scores_hand_computed():

@@ -13,8 +13,7 @@ import tifffile
 from numpy.testing import assert_allclose, assert_array_equal
 
 from thermodefect import ThermodefectError, load, save
-from thermodefect.io import csvfmt, matlab, sniff
-from thermodefect.io._common import MIN_FRAMES
+from thermodefect.io import MIN_FRAMES, csvfmt, matlab, sniff
 
 
 @pytest.mark.parametrize("suffix", [".mat", ".h5", ".npz"])
@@ -189,7 +188,7 @@ def test_pythermondt_container_with_lookup_table(tmp_path):
 
 
 def test_label_png_next_to_sequence_is_attached(tmp_path, ramp):
-    from thermodefect.masks import write_label_png
+    from thermodefect.io.masks import write_label_png
 
     save(ramp, tmp_path / "N9.mat")
     write_label_png(ramp.mask, tmp_path / "labels" / "N9_label.png")
@@ -304,7 +303,7 @@ def test_written_files_are_not_private(tmp_path):
     import os
     import stat
 
-    from thermodefect.io._common import atomic_path
+    from thermodefect.io.files import atomic_path
 
     with atomic_path(tmp_path / "a.txt") as tmp:
         tmp.write_text("x")

@@ -13,9 +13,9 @@ from scipy import ndimage
 
 from thermodefect import ThermodefectError
 from thermodefect.cli import main
-from thermodefect.fusion import dice, fleiss_kappa, majority, pairwise_dice, staple
+from thermodefect.io.masks import read_label_png
 from thermodefect.labels import rasterize
-from thermodefect.masks import read_label_png
+from thermodefect.labels.fusion import dice, fleiss_kappa, majority, pairwise_dice, staple
 
 from .conftest import SEED_DIR
 

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from thermodefect import ThermodefectError
-from thermodefect.masks import read_label_png, resize_nearest, write_label_png
+from thermodefect.io.masks import read_label_png, resize_nearest, write_label_png
 
 from .conftest import SEED_DIR
 

@@ -9,7 +9,6 @@ import torch
 
 from thermodefect import ThermodefectError
 from thermodefect.methods import (
-    METHODS,
     auto_t_prime,
     contrast,
     dac,
@@ -117,17 +116,3 @@ def test_thresholds_kmeans_and_region_growing():
     assert np.array_equal(mask, truth)
     with pytest.raises(ThermodefectError, match="outside"):
         region_grow(image, [(40, 1)])
-
-
-def test_registry_lists_every_method():
-    assert set(METHODS) == {
-        "pct",
-        "tsr",
-        "ppt",
-        "hos",
-        "contrast",
-        "dac",
-        "kmeans",
-        "region_grow",
-        "threshold",
-    }

@@ -9,10 +9,9 @@ import pytest
 import torch
 
 from thermodefect import ThermodefectError, load
-from thermodefect.analytic import parker_front
-from thermodefect.cli import PRESET_NAMES, main
+from thermodefect.cli import main
 from thermodefect.simulate import LIBRARY, Boundary, Defect, Flash, Plate, from_dict, run
-from thermodefect.simulate.presets import PRESETS
+from thermodefect.simulate.analytic import parker_front
 from thermodefect.simulate.solver import Grid, build_model, heat_content, march, simulate_surface
 
 ADIABATIC = Boundary(0.0, 0.0, 0.0)
@@ -224,7 +223,3 @@ def test_yaml_spec_and_cli_errors(tmp_path, capsys):
     assert main(["simulate", str(tmp_path / "o2"), "--spec", str(tmp_path / "broken.json")]) == 2
     assert "broken.json: corrupt JSON" in capsys.readouterr().err
     assert not (tmp_path / "o2").exists()
-
-
-def test_presets_registry_matches_the_cli():
-    assert tuple(PRESETS) == PRESET_NAMES

@@ -3,9 +3,22 @@
 The package imports cheaply: readers, methods and torch load when first used.
 """
 
-from thermodefect.errors import ThermodefectError
-from thermodefect.io import load, save
-from thermodefect.sequence import Meta, Sequence
+import logging
+
+from thermodefect.lazy import lazy_exports
 
 __version__ = "0.1.0"
-__all__ = ["Meta", "Sequence", "ThermodefectError", "__version__", "load", "save"]
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+__getattr__, __dir__, _names = lazy_exports(
+    __name__,
+    {
+        "Meta": ".sequence",
+        "Sequence": ".sequence",
+        "ThermodefectError": ".errors",
+        "load": ".io",
+        "save": ".io",
+    },
+)
+__all__ = ["__version__", *_names]

@@ -8,6 +8,7 @@ import numpy as np
 
 from thermodefect.errors import ThermodefectError
 
+CHUNK_BYTES = 64 * 2**20  # bytes per block when a sequence is processed in frame blocks
 BASELINES = ("unknown", "none", "first", "last", "last_mean", "preflash")
 
 
@@ -173,3 +174,8 @@ def times_from_rate(n_frames: int, frame_rate: float | None) -> np.ndarray:
 def _describe(a) -> str:
     shape = getattr(a, "shape", None)
     return f"{type(a).__name__} of shape {shape}" if shape is not None else type(a).__name__
+
+
+def frames_per_chunk(frame_shape: tuple[int, ...], itemsize: int = 4) -> int:
+    """How many frames make about ``CHUNK_BYTES``."""
+    return max(1, CHUNK_BYTES // max(1, int(np.prod(frame_shape)) * itemsize))

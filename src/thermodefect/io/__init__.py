@@ -192,7 +192,7 @@ def _to_sequence(raw: RawSequence, path: Path, opts: LoadOptions, attach_label: 
             f"its mask is {mask.shape} but frames are {raw.frames.shape[1:]}", path
         )
     if mask is None and attach_label:
-        from thermodefect.masks import find_label, read_label_png
+        from thermodefect.io.masks import find_label, read_label_png
 
         label = find_label(path)
         mask = None if label is None else read_label_png(label, raw.frames.shape[1:])

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from thermodefect.errors import ThermodefectError
+from thermodefect.sequence import frames_per_chunk
 
 MIN_FRAMES = 16
-CHUNK_BYTES = 64 * 2**20
 
 
 @dataclass(frozen=True)
@@ -77,11 +74,6 @@ def check_shape(
         )
 
 
-def frames_per_chunk(frame_shape: tuple[int, ...], itemsize: int = 4) -> int:
-    """How many frames make about ``CHUNK_BYTES``."""
-    return max(1, CHUNK_BYTES // max(1, int(np.prod(frame_shape)) * itemsize))
-
-
 def fill_frames(
     shape: tuple[int, int, int], block: Callable[[int, int], np.ndarray], path: Path
 ) -> np.ndarray:
@@ -129,32 +121,6 @@ def as_frames(array: np.ndarray, path: Path, layout: str = "THW") -> np.ndarray:
         raise ThermodefectError("expected real numbers, found complex data", path)
     view = array if layout == "THW" else np.moveaxis(array, 2, 0)
     return fill_frames(view.shape, lambda t0, t1: view[t0:t1], path)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-@contextlib.contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success it replaces ``path``, else it vanishes.
-
-    The result gets the permissions of a newly created file (0666 less the umask), not the
-    private 0600 of the temporary file.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp)
-    try:
-        yield tmp
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def short(exc: BaseException) -> str:

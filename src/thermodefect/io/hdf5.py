@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from thermodefect.errors import ThermodefectError
-from thermodefect.io._common import LoadOptions, RawSequence, atomic_path, fill_frames, short
+from thermodefect.io._common import LoadOptions, RawSequence, fill_frames, short
+from thermodefect.io.files import atomic_path
 
 FORMAT_TAG = "sequence"
 FORMAT_VERSION = 1

@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from thermodefect.errors import ThermodefectError
-from thermodefect.io._common import LoadOptions, RawSequence, atomic_path, fill_frames, short
+from thermodefect.io._common import LoadOptions, RawSequence, fill_frames, short
+from thermodefect.io.files import atomic_path
 
 TIME_NAMES = ("time", "times", "t", "Time", "timestamps")
 RATE_NAMES = ("fps", "frame_rate", "framerate", "frameRate", "FrameRate")

@@ -12,10 +12,10 @@ from thermodefect.io._common import (
     LoadOptions,
     RawSequence,
     as_frames,
-    atomic_path,
     check_finite,
     check_shape,
 )
+from thermodefect.io.files import atomic_path
 
 
 def read_npy(path: Path, opts: LoadOptions) -> RawSequence:

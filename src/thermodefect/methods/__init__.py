@@ -1,26 +1,47 @@
-"""Classical processing methods, registered by name for the CLI, benchmarks and tests."""
+"""Classical processing methods of pulsed thermography, on numpy arrays or torch tensors.
+
+Each method is a function with its own options (:func:`pct`, :func:`tsr`, :func:`ppt`,
+:func:`hos`, :func:`contrast`, :func:`dac`); :data:`METHODS` registers each one under one
+signature, ``images(cooling) -> list of (H, W) images``, the views that classical detection
+turns into a feature image. Segmentation helpers (thresholds, K-means, region growing,
+robust z and mask cleaning) turn images into masks.
+"""
 
 from __future__ import annotations
 
-from thermodefect.methods._contrast import CONTRASTS, auto_t_prime, contrast, dac, sound_curve
-from thermodefect.methods._hos import HOSResult, hos
-from thermodefect.methods._pct import NORMALIZATIONS, PCTResult, pct
-from thermodefect.methods._ppt import PPTResult, ppt
-from thermodefect.methods._segment import THRESHOLDS, kmeans, region_grow, threshold
-from thermodefect.methods._tsr import TSRResult, tsr
+from collections.abc import Callable
 
-#: name -> function(data, ...) for every classical method.
-METHODS = {
-    "pct": pct,
-    "tsr": tsr,
-    "ppt": ppt,
-    "hos": hos,
-    "contrast": contrast,
-    "dac": dac,
-    "kmeans": kmeans,
-    "region_grow": region_grow,
-    "threshold": threshold,
-}
+from thermodefect.methods._contrast import (
+    CONTRASTS,
+    auto_t_prime,
+    contrast,
+    contrast_images,
+    dac,
+    dac_images,
+    sound_curve,
+)
+from thermodefect.methods._hos import HOSResult, hos, hos_images
+from thermodefect.methods._pct import NORMALIZATIONS, PCTResult, pct, pct_images
+from thermodefect.methods._ppt import PPTResult, ppt, ppt_images
+from thermodefect.methods._segment import (
+    THRESHOLDS,
+    clean,
+    kmeans,
+    region_grow,
+    robust_z,
+    threshold,
+)
+from thermodefect.methods._tsr import TSRResult, tsr, tsr_images
+from thermodefect.registry import Registry
+
+#: name -> images(cooling sequence) -> list of (H, W) images, for every classical method.
+METHODS: Registry[Callable[..., list]] = Registry("method")
+METHODS.add("pct", pct_images, summary="principal component thermography, 4 components")
+METHODS.add("tsr", tsr_images, summary="thermographic signal reconstruction, 1st log-derivative")
+METHODS.add("ppt", ppt_images, summary="pulsed phase thermography, phase images")
+METHODS.add("hos", hos_images, summary="higher-order statistics, skewness and kurtosis")
+METHODS.add("contrast", contrast_images, summary="absolute thermal contrast")
+METHODS.add("dac", dac_images, summary="differential absolute contrast")
 
 __all__ = [
     "CONTRASTS",
@@ -32,6 +53,7 @@ __all__ = [
     "PPTResult",
     "TSRResult",
     "auto_t_prime",
+    "clean",
     "contrast",
     "dac",
     "hos",
@@ -39,6 +61,7 @@ __all__ = [
     "pct",
     "ppt",
     "region_grow",
+    "robust_z",
     "sound_curve",
     "threshold",
     "tsr",

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from thermodefect.errors import ThermodefectError
+from thermodefect.methods._backend import spread_frames
 from thermodefect.sequence import Sequence
 
 CONTRASTS = ("absolute", "running", "normalised")
@@ -83,3 +84,13 @@ def dac(seq: Sequence, *, t_prime: int | None = None) -> tuple[np.ndarray, int]:
         raise ThermodefectError(f"t' frame {k} is outside 0..{seq.n_frames - 1}", seq.meta.source)
     ratio = np.sqrt(seq.times[k] / seq.times).astype(np.float32)[:, None, None]
     return seq.frames - ratio * seq.frames[k], k
+
+
+def contrast_images(seq) -> list:
+    """The registry's view of the absolute thermal contrast at about 12 log-spaced times."""
+    return spread_frames(contrast(seq, "absolute"))
+
+
+def dac_images(seq) -> list:
+    """The registry's view of DAC at about 12 log-spaced times (t' chosen automatically)."""
+    return spread_frames(dac(seq)[0])

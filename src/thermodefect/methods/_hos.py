@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from thermodefect._backend import Backend, frames_of
+from thermodefect.methods._backend import Backend, frames_of
 
 CPU_CHUNK = 16384
 ROUNDING = 16 * 1.1920929e-07  # spread below this fraction of |mean| is float32 rounding
@@ -46,3 +46,9 @@ def hos(data, *, chunk: int | None = None) -> HOSResult:
         skew[c0 : c0 + step] = m3 / safe**1.5 * ok
         kurt[c0 : c0 + step] = (m4 / safe**2 - 3) * ok
     return HOSResult(skew.reshape(h, w), kurt.reshape(h, w))
+
+
+def hos_images(seq) -> list:
+    """The registry's view of HOS: the skewness and excess-kurtosis images (H, W)."""
+    result = hos(seq)
+    return [result.skewness, result.kurtosis]

@@ -40,8 +40,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from thermodefect._backend import Backend, frames_of
 from thermodefect.errors import ThermodefectError
+from thermodefect.methods._backend import Backend, frames_of
 
 NORMALIZATIONS = ("center", "pixel", "frame", "none")
 SOLVERS = ("auto", "gram", "randomized")
@@ -332,3 +332,9 @@ def _frame_stats(x, step: int, be: Backend):
     inv = be.zeros((t, 1))
     inv[std > 0] = 1 / std[std > 0]
     return mean, inv
+
+
+def pct_images(seq) -> list:
+    """The registry's view of PCT: the first 4 empirical orthogonal functions (H, W) of a
+    cooling sequence, centred in time (:func:`pct` with its defaults)."""
+    return list(pct(seq, 4).components)

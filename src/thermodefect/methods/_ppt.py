@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from thermodefect._backend import Backend, frames_of, is_tensor
 from thermodefect.errors import ThermodefectError
+from thermodefect.methods._backend import Backend, frames_of, is_tensor
 
 SPREAD_SAMPLE = 8192  # evenly spaced pixels per phase image for ranking the bins
 
@@ -89,3 +89,8 @@ def _robust_spread(sample) -> np.ndarray:
     med = sample.median(dim=1, keepdim=True).values
     mad = (sample - med).abs().median(dim=1).values
     return ((hi - lo) / (mad + 1e-12)).cpu().numpy()
+
+
+def ppt_images(seq) -> list:
+    """The registry's view of PPT: the phase images (H, W) of the default frequency bins."""
+    return list(ppt(seq).phase)

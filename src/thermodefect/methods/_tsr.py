@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from thermodefect._backend import Backend, frames_of, is_tensor, torch_view
 from thermodefect.errors import ThermodefectError
+from thermodefect.methods._backend import Backend, frames_of, is_tensor, spread_frames, torch_view
 
 CPU_CHUNK = 2048
 
@@ -155,3 +155,9 @@ def tsr(
         log_center=center,
         log_scale=scale,
     )
+
+
+def tsr_images(seq) -> list:
+    """The registry's view of TSR: the first log-derivative of a degree-5 fit at about 12
+    log-spaced times, as (H, W) images."""
+    return spread_frames(tsr(seq, 5).derivative(1))

@@ -1,9 +1,11 @@
 """Attention blocks and convolution units, shared by the 2-D and 3-D networks.
 
 Every attention block maps a tensor to one of the same shape: ``(N, C, H, W)`` for the 2-D
-blocks, ``(N, C, T, H, W)`` for ECA3D and spatio-temporal attention; SE, scSE and CBAM take
-either. References: SE (Hu et al. 2018), scSE (Roy et al. 2018), ECA (Wang et al. 2020),
-CBAM (Woo et al. 2018).
+blocks, ``(N, C, T, H, W)`` for ECA3D and spatio-temporal attention; SE, ECA, scSE and CBAM
+take either. Every block is built as ``Block(channels, dims=2 or 3)`` (blocks that work in
+any dimension ignore ``dims``), so the networks create them by name through
+:data:`thermodefect.nn.registry.ATTENTION`. References: SE (Hu et al. 2018), scSE (Roy
+et al. 2018), ECA (Wang et al. 2020), CBAM (Woo et al. 2018).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ class SE(nn.Module):
     torch.Size([2, 8, 5, 5])
     """
 
-    def __init__(self, channels: int, reduction: int = 4):
+    def __init__(self, channels: int, reduction: int = 4, dims: int = 2):
         super().__init__()
         hidden = max(channels // reduction, 2)
         self.mlp = nn.Sequential(
@@ -73,7 +75,7 @@ class ECA(nn.Module):
     """Efficient channel attention: a 1-D convolution across the channel descriptor (global
     mean), no dimensionality reduction. Works on 4-D and 5-D tensors alike."""
 
-    def __init__(self, channels: int, kernel_size: int | None = None):
+    def __init__(self, channels: int, kernel_size: int | None = None, dims: int = 2):
         super().__init__()
         k = kernel_size or eca_kernel(channels)
         self.conv = nn.Conv1d(1, 1, k, padding=k // 2, bias=False)
@@ -100,7 +102,7 @@ class SpatioTemporalAttention(nn.Module):
     convolution of the channel- and time-wise mean and max maps.
     """
 
-    def __init__(self, channels: int, kernel_t: int = 3, kernel_s: int = 7):
+    def __init__(self, channels: int, kernel_t: int = 3, kernel_s: int = 7, dims: int = 3):
         super().__init__()
         self.temporal = nn.Conv1d(2, 1, kernel_t, padding=kernel_t // 2)
         self.spatial = nn.Conv2d(2, 1, kernel_s, padding=kernel_s // 2)
@@ -137,26 +139,33 @@ class CBAM(nn.Module):
 CONV = {2: nn.Conv2d, 3: nn.Conv3d}
 NORM = {2: nn.BatchNorm2d, 3: nn.BatchNorm3d}
 
-#: name -> block class; every class takes the channel count first.
-ATTENTION = {
-    "se": SE,
-    "scse": SCSE,
-    "eca": ECA,
-    "eca3d": ECA3D,
-    "st": SpatioTemporalAttention,
-    "cbam": CBAM,
-}
-
 
 def attention(name: str | None, channels: int, dims: int = 2) -> nn.Module:
-    """An attention block by name (``None`` gives the identity)."""
+    """An attention block of :data:`thermodefect.nn.registry.ATTENTION` by name.
+
+    Parameters
+    ----------
+    name : str or None
+        A registered block; ``None`` gives the identity.
+    channels : int
+        Channels of the tensors it gates.
+    dims : {2, 3}
+        Spatial dimensions of the network (2 for images, 3 for clips).
+
+    Returns
+    -------
+    torch.nn.Module
+
+    Raises
+    ------
+    ThermodefectError
+        For an unknown name.
+    """
+    from thermodefect.nn.registry import ATTENTION
+
     if name is None:
         return nn.Identity()
-    if name not in ATTENTION:
-        raise ValueError(f"unknown attention {name!r}; choose from {', '.join(ATTENTION)}")
-    if name in ("scse", "cbam"):
-        return ATTENTION[name](channels, dims=dims)
-    return ATTENTION[name](channels)
+    return ATTENTION[name](channels, dims=dims)
 
 
 class ConvUnit(nn.Sequential):

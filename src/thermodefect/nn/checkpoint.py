@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from thermodefect.errors import ThermodefectError
-from thermodefect.io._common import atomic_path
+from thermodefect.io.files import atomic_path
 from thermodefect.nn.inputs import InputConfig
 
 FORMAT = "thermodefect-checkpoint"

@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 
 from thermodefect.errors import ThermodefectError
-from thermodefect.io._common import atomic_path
+from thermodefect.io.files import atomic_path
 from thermodefect.nn.checkpoint import Checkpoint
 
 

@@ -86,13 +86,3 @@ def focal_loss(
 def bce_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Plain binary cross-entropy on logits."""
     return F.binary_cross_entropy_with_logits(logits, target)
-
-
-#: name -> loss(logits, target) for the CLI and the training configuration.
-LOSSES = {
-    "bce": bce_loss,
-    "bce_dice": bce_dice_loss,
-    "dice": dice_loss,
-    "focal": focal_loss,
-    "tversky": tversky_loss,
-}

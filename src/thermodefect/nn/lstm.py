@@ -28,3 +28,8 @@ class PixelLSTM(nn.Module):
             x = x.unsqueeze(-1)
         out, _ = self.lstm(x)
         return self.head(self.drop(out[:, -1])).squeeze(-1)
+
+
+def build(inputs, **options) -> PixelLSTM:
+    """The registry's builder: a :class:`PixelLSTM` (it reads any number of frames)."""
+    return PixelLSTM(**options)

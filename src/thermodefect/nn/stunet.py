@@ -87,3 +87,8 @@ class STUNet(nn.Module):
         features = self.backbone.features(x).mean(dim=2)
         components = self.pca(clip_pca(x[:, 0], self.pca_components))
         return self.head(self.fuse(torch.cat([features, components], dim=1)))
+
+
+def build(inputs, **options) -> STUNet:
+    """The registry's builder: an :class:`STUNet` on clips of ``inputs.n_frames`` frames."""
+    return STUNet(frames=inputs.n_frames, **options)

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from thermodefect.errors import ThermodefectError
-from thermodefect.io._common import atomic_path
+from thermodefect.io.files import atomic_path
 from thermodefect.nn.checkpoint import Checkpoint, save_checkpoint
 from thermodefect.nn.data import (
     Augmenter,
@@ -31,8 +31,8 @@ from thermodefect.nn.data import (
     pixel_batch,
     random_patch,
 )
-from thermodefect.nn.losses import LOSSES
 from thermodefect.nn.models import build_model, default_inputs, model_spec
+from thermodefect.nn.registry import LOSSES
 
 LOG_FIELDS = ("epoch", "train_loss", "val_loss", "val_iou", "lr", "seconds")
 
@@ -73,7 +73,7 @@ def set_determinism(seed: int) -> None:
 
 def choose_splits(data_dir: Path, config: TrainConfig) -> dict[str, list[str]]:
     """Train and validation specimen names (test specimens never enter training)."""
-    from thermodefect.benchmark import read_manifest
+    from thermodefect.simulate.dataset import read_manifest
 
     rows = read_manifest(data_dir)
     rows = [r for r in rows if r.get("preset") not in set(config.exclude)]
@@ -127,7 +127,7 @@ def _validate(model, inputs, masks, loss_fn, device):
 def mean_iou(probs, masks, threshold: float, min_area: int) -> float:
     """Mean per-specimen IoU of cleaned masks (a sound specimen called sound scores 1)."""
     from thermodefect.evaluate import pixel_scores
-    from thermodefect.postprocess import clean
+    from thermodefect.methods import clean
 
     return float(np.mean([pixel_scores(clean(p >= threshold, min_area=min_area), m > 0.5).iou
                           for p, m in zip(probs, masks, strict=True)]))  # fmt: skip
@@ -157,8 +157,7 @@ def train(
     ``curves.png``. Returns the best checkpoint's path and scores (``None`` in the
     non-zero ranks of a ``torchrun`` launch)."""
     model_spec(config.model)
-    if config.loss not in LOSSES:
-        raise ThermodefectError(f"unknown loss {config.loss!r}; losses: {', '.join(LOSSES)}")
+    LOSSES.check(config.loss)
     cuda = config.device.startswith("cuda")
     if cuda and not torch.cuda.is_available():
         raise ThermodefectError(f"device {config.device}: CUDA is not available on this machine")
@@ -337,13 +336,10 @@ def write_log(history: list[dict], path: Path) -> None:
 
 def plot_curves(history: list[dict], path: Path, *, title: str) -> None:
     """Training and validation loss (left axis) and validation IoU (right axis) per epoch."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from thermodefect.io.images import figure, save_figure
 
     epochs = [r["epoch"] for r in history]
-    fig, ax = plt.subplots(figsize=(7, 4), constrained_layout=True)
+    fig, ax = figure((7, 4))
     ax.plot(epochs, [r["train_loss"] for r in history], label="train loss")
     ax.plot(epochs, [r["val_loss"] for r in history], label="validation loss")
     ax.set(xlabel="epoch", ylabel="loss", title=title)
@@ -352,6 +348,4 @@ def plot_curves(history: list[dict], path: Path, *, title: str) -> None:
     ax2.set(ylabel="validation IoU (threshold 0.5)", ylim=(0, 1))
     lines = ax.get_lines() + ax2.get_lines()
     ax.legend(lines, [line.get_label() for line in lines], loc="center right", fontsize=8)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=100, format="png")
-    plt.close(fig)
+    save_figure(fig, path, dpi=100)

@@ -132,3 +132,13 @@ class NestedUNet(nn.Module):
             return self.heads[0](grid[0, self.depth])
         outs = [head(grid[0, j + 1]) for j, head in enumerate(self.heads)]
         return outs if self.training else torch.stack(outs).mean(dim=0)
+
+
+def build_unet(inputs, **options) -> UNet:
+    """The registry's builder: a :class:`UNet` reading ``inputs.channels`` channels."""
+    return UNet(inputs.channels, **options)
+
+
+def build_unetpp(inputs, **options) -> NestedUNet:
+    """The registry's builder: a :class:`NestedUNet` reading ``inputs.channels`` channels."""
+    return NestedUNet(inputs.channels, **options)

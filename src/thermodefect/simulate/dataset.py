@@ -11,13 +11,14 @@ Layout::
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
 import numpy as np
 
 from thermodefect.errors import ThermodefectError
-from thermodefect.io._common import atomic_path
+from thermodefect.io.files import atomic_path
 
 SPLITS = (("train", 0.7), ("val", 0.15), ("test", 0.15))
 MANIFEST_FIELDS = (
@@ -30,7 +31,7 @@ def write_specimen(out: Path, spec, sequence, ground_truth: dict, *, hdf5: bool 
     """Write one specimen; returns the path of its .mat file."""
     from thermodefect import __version__
     from thermodefect.io import save
-    from thermodefect.masks import write_label_png
+    from thermodefect.io.masks import write_label_png
 
     out = Path(out)
     name = spec.name
@@ -108,8 +109,7 @@ def generate(
     from thermodefect.simulate import run
     from thermodefect.simulate.presets import PRESETS
 
-    if preset not in PRESETS:
-        raise ThermodefectError(f"unknown preset {preset!r}; presets: {', '.join(PRESETS)}")
+    PRESETS.check(preset)
     if n < 1:
         raise ThermodefectError(f"--n must be at least 1, got {n}")
     splits = split_of(n, seed)
@@ -123,3 +123,31 @@ def generate(
         write_specimen(out, spec, sequence, truth, hdf5=hdf5)
         rows.append(manifest_row(spec, splits[i], preset, sequence))
     return write_manifest(out, rows)
+
+
+def read_manifest(data_dir: Path) -> list[dict]:
+    """The rows of a dataset's ``manifest.csv`` as dictionaries (all values are strings).
+
+    Parameters
+    ----------
+    data_dir : Path
+        A folder written by :func:`generate` or ``thermodefect simulate``.
+
+    Returns
+    -------
+    list of dict
+        One row per specimen: ``name``, ``split``, ``preset`` and the columns of
+        :data:`MANIFEST_FIELDS`.
+
+    Raises
+    ------
+    ThermodefectError
+        When the folder holds no manifest.
+    """
+    path = Path(data_dir) / "manifest.csv"
+    if not path.is_file():
+        raise ThermodefectError(
+            "no manifest.csv: not a dataset written by thermodefect simulate", data_dir
+        )
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))

@@ -7,10 +7,12 @@ the standard benchmark (``mixed``, 60 specimens) simulates in a few minutes on 2
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib.resources import files
 
 import numpy as np
 
+from thermodefect.registry import Registry
 from thermodefect.simulate.camera import Camera
 from thermodefect.simulate.materials import material
 from thermodefect.simulate.solver import Boundary, Flash
@@ -225,10 +227,10 @@ def mixed(rng, name: str) -> SimulationSpec:
     )
 
 
-PRESETS = {
-    "tiny": tiny,
-    "cfrp-fbh": cfrp_fbh,
-    "cfrp-delam": cfrp_delam,
-    "seed-layouts": seed_layouts,
-    "mixed": mixed,
-}
+#: name -> preset(rng, name) -> SimulationSpec.
+PRESETS: Registry[Callable[[np.random.Generator, str], SimulationSpec]] = Registry("preset")
+PRESETS.add("tiny", tiny, summary="48 x 64 px, 40 frames, 2-3 holes (tests)")
+PRESETS.add("cfrp-fbh", cfrp_fbh, summary="CFRP, grids of flat-bottom holes")
+PRESETS.add("cfrp-delam", cfrp_delam, summary="CFRP, air delaminations and PTFE inserts")
+PRESETS.add("seed-layouts", seed_layouts, summary="the seed's label layouts at random depths")
+PRESETS.add("mixed", mixed, summary="the standard benchmark: materials, heating, noise, kinds")

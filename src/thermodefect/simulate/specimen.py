@@ -103,7 +103,7 @@ def mask_path(mask: str | Path) -> Path:
 
 
 def _mask_footprint(mask, shape: tuple[int, int]) -> np.ndarray:
-    from thermodefect.masks import fit_mask, read_label_png
+    from thermodefect.io.masks import fit_mask, read_label_png
 
     if isinstance(mask, (str, Path)):
         return read_label_png(mask_path(mask), shape)

@@ -1,5 +1,4 @@
-"""From a feature or probability image to measured defects: significance, masks, regions,
-the defect table and the annotated overlay."""
+"""From a mask and the image it came from to measured defects: regions and the defect table."""
 
 from __future__ import annotations
 
@@ -9,42 +8,15 @@ from pathlib import Path
 
 import numpy as np
 
+from thermodefect.detect.decision import Z_MIN
 from thermodefect.errors import ThermodefectError
-from thermodefect.io._common import atomic_path
+from thermodefect.io.files import atomic_path
+from thermodefect.sequence import Sequence
 
 TABLE_FIELDS = (
     "id", "row", "col", "top", "left", "bottom", "right", "area_px", "area_mm2",
     "diameter_mm", "mean_contrast", "peak_contrast", "peak_frame", "peak_time_s",
 )  # fmt: skip
-
-
-def robust_z(image: np.ndarray, sound: np.ndarray | None = None) -> np.ndarray:
-    """(image - median) / (1.4826 MAD), statistics over ``sound`` pixels (default: all).
-
-    The median and MAD ignore a minority of defect pixels, so the result reads as "how
-    many noise standard deviations above the sound material".
-    """
-    image = np.asarray(image, np.float64)
-    ref = image if sound is None else image[np.asarray(sound, bool)]
-    if ref.size == 0 or not np.all(np.isfinite(image)):
-        raise ThermodefectError("cannot standardise an empty or non-finite image")
-    med = np.median(ref)
-    mad = 1.4826 * np.median(np.abs(ref - med))
-    if mad == 0:
-        mad = ref.std() or 1.0
-    return (image - med) / mad
-
-
-def clean(mask: np.ndarray, *, min_area: int = 9, opening: int = 1) -> np.ndarray:
-    """Open by a disc of radius ``opening``, fill holes, drop regions under ``min_area`` pixels."""
-    from scipy import ndimage
-    from skimage.morphology import disk, remove_small_objects
-
-    mask = np.asarray(mask, bool)
-    if opening > 0:
-        mask = ndimage.binary_opening(mask, structure=disk(opening))
-    mask = ndimage.binary_fill_holes(mask)
-    return remove_small_objects(mask, max_size=max(min_area - 1, 0)) if min_area > 1 else mask
 
 
 @dataclass(frozen=True)
@@ -135,37 +107,13 @@ def write_table(regions: list[Region], csv_path: Path, json_path: Path | None = 
             tmp.write_text(json.dumps({"defects": rows}, indent=2))
 
 
-def overlay(
-    base: np.ndarray, mask: np.ndarray, regions: list[Region], path: Path, *, title: str = ""
-) -> Path:
-    """PNG of ``base`` (grey) with each region outlined and labelled with its id and size."""
-    import matplotlib
+@dataclass
+class Detection:
+    """What one method found in one sequence."""
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    base = np.asarray(base, np.float64)
-    h, w = base.shape
-    width = float(np.clip(w / 40, 4, 8))  # inches; large frames are drawn at most 880 px wide
-    fig, ax = plt.subplots(figsize=(width, max(3, width * h / w) + 0.4), constrained_layout=True)
-    lo, hi = np.percentile(base, (0.5, 99.5))
-    ax.imshow(base, cmap="gray", vmin=lo, vmax=hi if hi > lo else lo + 1)
-    if np.any(mask):
-        ax.contour(np.asarray(mask, float), levels=[0.5], colors="#ff3030", linewidths=1.2)
-    for r in regions:
-        size = f"{r.diameter_mm:.1f} mm" if r.diameter_mm is not None else f"{r.area_px} px"
-        ax.text(
-            r.col,
-            r.top - 1,
-            f"{r.id}: {size}",
-            color="#ffd000",
-            fontsize=7,
-            ha="center",
-            va="bottom",
-        )
-    ax.set_title(title or f"{len(regions)} defect(s)", fontsize=9)
-    ax.axis("off")
-    with atomic_path(Path(path)) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
-    return Path(path)
+    method: str
+    feature: np.ndarray  # (H, W) pixel-wise maximum of robust z over the method's images
+    mask: np.ndarray  # (H, W) bool
+    regions: list
+    cooling: Sequence
+    feature_max: float = 2 * Z_MIN  # feature value drawn white in {name}_prob.png

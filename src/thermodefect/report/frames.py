@@ -1,4 +1,4 @@
-"""Figures and tables written for people: frame exports, temperature curves, overviews."""
+"""Frames and temperature curves of one sequence, for people: PNG frames, curve plots, CSV."""
 
 from __future__ import annotations
 
@@ -7,18 +7,9 @@ from pathlib import Path
 import numpy as np
 
 from thermodefect.errors import ThermodefectError
-from thermodefect.images import stretch, write_png
-from thermodefect.io._common import atomic_path
+from thermodefect.io.files import atomic_path
+from thermodefect.io.images import figure, save_figure, stretch, write_png
 from thermodefect.sequence import Sequence
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def default_pixels(seq: Sequence) -> list[tuple[int, int]]:
@@ -74,11 +65,10 @@ def export_frames(
 
 
 def _write_curves(seq, out: Path, name: str, pixels, flash: int) -> list[Path]:
-    plt = _pyplot()
     curves = np.stack([seq.frames[:, r, c] for r, c in pixels], axis=1).astype(np.float64)
     since = seq.times - seq.times[flash]
     unit = "s" if seq.meta.frame_rate else "frames"
-    fig, (lin, log) = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
+    fig, (lin, log) = figure((10, 4), 1, 2)
     after = since > 0
     for k, (r, c) in enumerate(pixels):
         lin.plot(seq.times, curves[:, k], label=f"row {r}, col {c}")
@@ -92,9 +82,7 @@ def _write_curves(seq, out: Path, name: str, pixels, flash: int) -> list[Path]:
     lin.legend(fontsize=8)
     fig.suptitle(f"{name}: temperature change curves")
     png = out / f"{name}_curves.png"
-    with atomic_path(png) as tmp:
-        fig.savefig(tmp, dpi=100, format="png")
-    plt.close(fig)
+    save_figure(fig, png, dpi=100)
     csv = out / f"{name}_curves.csv"
     header = "time_s," + ",".join(f"r{r}_c{c}" for r, c in pixels)
     with atomic_path(csv) as tmp:
@@ -107,31 +95,3 @@ def _write_curves(seq, out: Path, name: str, pixels, flash: int) -> list[Path]:
             fmt="%.6g",
         )
     return [png, csv]
-
-
-def overview(rows: list[tuple[str, list[tuple[str, np.ndarray]]]], path: Path) -> Path:
-    """A grid of grey images with titles: one row per specimen, one column per panel.
-
-    Integer images (labels, uint8) are shown on 0..255; float images between their 0.5 and
-    99.5 percentiles.
-    """
-    plt = _pyplot()
-    n_rows, n_cols = len(rows), max(len(panels) for _, panels in rows)
-    fig, axes = plt.subplots(
-        n_rows, n_cols, figsize=(2.6 * n_cols, 2.2 * n_rows), squeeze=False, constrained_layout=True
-    )
-    for ax_row, (name, panels) in zip(axes, rows, strict=True):
-        for ax, (title, image) in zip(ax_row, panels, strict=False):
-            image = np.asarray(image)
-            if np.issubdtype(image.dtype, np.integer):
-                lo, hi = 0, 255
-            else:
-                lo, hi = np.percentile(image, (0.5, 99.5))
-            ax.imshow(image, cmap="gray", vmin=lo, vmax=hi if hi > lo else lo + 1)
-            ax.set_title(f"{name}: {title}", fontsize=7)
-        for ax in ax_row:
-            ax.axis("off")
-    with atomic_path(Path(path)) as tmp:
-        fig.savefig(tmp, dpi=90, format="png")
-    plt.close(fig)
-    return Path(path)

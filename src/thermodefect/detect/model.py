@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from thermodefect.detect import Detection
+from thermodefect.detect.regions import Detection
 from thermodefect.errors import ThermodefectError
 from thermodefect.nn.checkpoint import Checkpoint, load_checkpoint
 from thermodefect.sequence import Sequence
@@ -42,9 +42,10 @@ def detect_with_model(
     Region sizes come from the sequence's pixel pitch; the frame of peak contrast is
     searched among the log-spaced frames the network read.
     """
+    from thermodefect.detect.regions import measure
+    from thermodefect.methods import clean
     from thermodefect.nn.infer import predict_probability
     from thermodefect.nn.inputs import from_cooling
-    from thermodefect.postprocess import clean, measure
     from thermodefect.preprocess import extract_cooling, frame_indices
 
     cooling = extract_cooling(seq)

@@ -34,7 +34,53 @@ def write_png(image: np.ndarray, path: str | Path) -> None:
     """Write a uint8 image (H, W) or (H, W, 3|4) atomically: no partial file on failure."""
     from PIL import Image
 
-    from thermodefect.io._common import atomic_path
+    from thermodefect.io.files import atomic_path
 
     with atomic_path(Path(path)) as tmp:
         Image.fromarray(np.ascontiguousarray(image)).save(tmp, format="PNG")
+
+
+def figure(figsize: tuple[float, float], rows: int = 1, cols: int = 1, **subplots):
+    """A matplotlib figure and its axes, outside pyplot: no backend is chosen and nothing
+    global changes, so library code can draw safely in any program.
+
+    Parameters
+    ----------
+    figsize : (float, float)
+        Width and height in inches.
+    rows, cols : int
+        Grid of axes, as :meth:`matplotlib.figure.Figure.subplots` makes it.
+    **subplots
+        Passed on to :meth:`~matplotlib.figure.Figure.subplots` (``squeeze``, ...).
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    axes : Axes or array of Axes
+    """
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize, layout="constrained")
+    return fig, fig.subplots(rows, cols, **subplots)
+
+
+def save_figure(fig, path: str | Path, *, dpi: float = 100) -> Path:
+    """Write a figure as PNG atomically (no partial file on failure).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    path : str or Path
+        The PNG file to write.
+    dpi : float
+        Resolution in dots per inch.
+
+    Returns
+    -------
+    Path
+    """
+    from thermodefect.io.files import atomic_path
+
+    with atomic_path(Path(path)) as tmp:
+        fig.savefig(tmp, dpi=dpi, format="png")
+    return Path(path)

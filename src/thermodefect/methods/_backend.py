@@ -190,3 +190,10 @@ def frames_of(data, *, min_frames: int = 2):
             source,
         )
     return frames
+
+
+def spread_frames(frames, count: int = 12) -> list:
+    """About ``count`` frames of ``frames`` (T, H, W), log-spaced in frame index (duplicates
+    dropped), as a list of (H, W) images: early frames show shallow defects, late ones deep."""
+    idx = np.unique(np.geomspace(1, frames.shape[0], count).astype(int) - 1)
+    return [frames[i] for i in idx]

@@ -22,7 +22,6 @@ import numpy as np
 from thermodefect.errors import ThermodefectError
 
 SHAPE_TYPES = ("polygon", "rectangle", "circle", "line", "linestrip", "point")
-LABEL_SUFFIX = "_label.png"
 
 
 @dataclass
@@ -171,16 +170,3 @@ def rasterize(
             raise ThermodefectError(exc.problem, json_path) from None
     classes = np.asarray(canvas, dtype=np.uint8)
     return Annotation(json_path.stem, classes > 0, classes, unknown)
-
-
-def write_mask(mask: np.ndarray, path: Path, fmt: str = "seed") -> None:
-    """Write a mask as ``seed`` (0 black = defect, 255 white = sound) or ``binary`` (1 = defect)."""
-    from thermodefect.images import write_png
-    from thermodefect.masks import write_label_png
-
-    if fmt == "seed":
-        write_label_png(mask, path)
-    elif fmt == "binary":
-        write_png(mask.astype(np.uint8), path)
-    else:
-        raise ThermodefectError(f"mask format must be 'seed' or 'binary', got {fmt!r}")

@@ -9,6 +9,7 @@ import numpy as np
 from thermodefect.errors import ThermodefectError
 
 ASPECT_TOLERANCE = 0.02
+LABEL_SUFFIX = "_label.png"
 
 
 def read_label_png(path: str | Path, shape: tuple[int, int] | None = None) -> np.ndarray:
@@ -67,7 +68,7 @@ def resize_nearest(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 def write_label_png(mask: np.ndarray, path: str | Path) -> None:
     """Write a bool mask (H, W) as a grey PNG: 0 (black) = defect, 255 (white) = sound."""
-    from thermodefect.images import write_png
+    from thermodefect.io.images import write_png
 
     write_png(np.where(mask, 0, 255).astype(np.uint8), path)
 
@@ -82,3 +83,16 @@ def find_label(sequence_path: str | Path) -> Path | None:
         if candidate.is_file():
             return candidate
     return None
+
+
+def write_mask(mask: np.ndarray, path: Path, fmt: str = "seed") -> None:
+    """Write a mask as ``seed`` (0 black = defect, 255 white = sound) or ``binary`` (1 = defect)."""
+    from thermodefect.io.images import write_png
+    from thermodefect.io.masks import write_label_png
+
+    if fmt == "seed":
+        write_label_png(mask, path)
+    elif fmt == "binary":
+        write_png(mask.astype(np.uint8), path)
+    else:
+        raise ThermodefectError(f"mask format must be 'seed' or 'binary', got {fmt!r}")

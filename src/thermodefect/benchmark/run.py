@@ -1,0 +1,286 @@
+"""Running detectors over a simulated dataset and collecting their scores, specimen by specimen."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from thermodefect.errors import ThermodefectError
+
+logger = logging.getLogger(__name__)
+
+#: Per-detector score lists collected by :func:`run_benchmark`.
+SCORE_KEYS = ("iou", "f1", "precision", "recall", "ap", "cnr", "hits", "ratio", "false", "seconds")
+
+
+@dataclass
+class NetworkInfo:
+    """What a checkpoint says about the network behind one benchmark row."""
+
+    label: str
+    parameters: int
+    data: str
+    training_minutes: float | None
+    device: str
+    best_epoch: object
+    val_iou: float | None
+    threshold: float
+
+
+@dataclass
+class BenchmarkResult:
+    """Scores of every detector on one split of a dataset.
+
+    Attributes
+    ----------
+    data : str
+        Name of the dataset folder.
+    split : str
+        The split scored (``train``, ``val``, ``test`` or ``all``).
+    n_specimens : int
+        Specimens scored.
+    stats : dict of str to dict of str to list
+        Detector label -> score name (:data:`SCORE_KEYS`) -> one value per specimen (``iou``,
+        ``f1``, ``precision``, ``recall``, ``false``, ``seconds``), per defect (``hits``,
+        ``ratio`` = diameter / depth, ``cnr``) or per specimen with defects (``ap``).
+    networks : list of NetworkInfo
+        One entry per network scored.
+    """
+
+    data: str
+    split: str
+    n_specimens: int
+    stats: dict[str, dict[str, list]]
+    networks: list[NetworkInfo] = field(default_factory=list)
+
+
+Detector = Callable[[object, object], object]
+
+
+def _detectors(
+    methods, models, device: str, decisions: dict
+) -> tuple[dict[str, tuple[Detector, bool]], list[NetworkInfo]]:
+    """label -> (function(seq, prepared) -> Detection, needs the classical preparation), and
+    what each network's checkpoint says about it."""
+    from thermodefect.detect import detect
+
+    out: dict[str, tuple[Detector, bool]] = {}
+    for m in method_names(methods, models):
+        rule = decisions.get(m, "significance")
+        label = m if rule == "significance" else f"{m} ({rule})"
+
+        def run(seq, cooling, m=m, rule=rule):
+            return detect(seq, m, decision=rule, prepared=cooling)
+
+        out[label] = (run, True)
+    networks = []
+    if models:
+        from thermodefect.detect.model import detect_with_model, load_model
+        from thermodefect.nn.models import count_parameters
+
+        for path in models:
+            ckpt = load_model(None if path == "default" else Path(path), device)
+            label = ckpt.model_name
+            if label in out:  # two checkpoints of one network: tell them apart by file
+                label = f"{label} ({'built-in' if path == 'default' else path})"
+            out[label] = ((lambda seq, _, c=ckpt: detect_with_model(seq, c, device=device)), False)
+            info = ckpt.info
+            seconds = info.get("training_seconds")
+            networks.append(
+                NetworkInfo(
+                    label=label,
+                    parameters=count_parameters(ckpt.model),
+                    data=str(info.get("data", "?")),
+                    training_minutes=None if seconds is None else seconds / 60,
+                    device=str(info.get("device", "?")),
+                    best_epoch=info.get("best_epoch", "?"),
+                    val_iou=info.get("val_iou"),
+                    threshold=ckpt.threshold,
+                )
+            )
+    return out, networks
+
+
+def method_names(methods, models) -> list[str]:
+    """The classical methods to run: ``methods``, or all of them when neither methods nor
+    models are given.
+
+    Raises
+    ------
+    ThermodefectError
+        For a name that is not a registered method.
+    """
+    from thermodefect.methods import METHODS
+
+    names = list(METHODS) if methods is None and not models else list(methods or [])
+    for name in names:
+        METHODS.check(name)
+    return names
+
+
+def tune_decisions(data_dir: Path, methods: list[str], rules, *, quiet: bool = True) -> dict:
+    """Per method, the decision rule with the best mean IoU on the ``val`` split.
+
+    Parameters
+    ----------
+    data_dir : Path
+        A dataset written by ``thermodefect simulate``.
+    methods : list of str
+        Registered classical methods.
+    rules : sequence of str
+        Registered decision rules to choose from.
+    quiet : bool
+        No progress bar.
+
+    Returns
+    -------
+    dict of str to str
+        Method -> the chosen rule.
+
+    Raises
+    ------
+    ThermodefectError
+        For an unknown rule, or a dataset without validation specimens.
+    """
+    from tqdm import tqdm
+
+    from thermodefect.detect import DECISIONS, detect, prepare
+    from thermodefect.evaluate import pixel_scores
+    from thermodefect.io import load
+    from thermodefect.simulate.dataset import read_manifest
+
+    for rule in rules:
+        DECISIONS.check(rule)
+    rows = [r for r in read_manifest(data_dir) if r["split"] == "val"]
+    if not rows:
+        raise ThermodefectError(
+            "no val specimens to choose decisions on", Path(data_dir) / "manifest.csv"
+        )
+    iou: dict[tuple[str, str], list[float]] = {(m, r): [] for m in methods for r in rules}
+    for row in tqdm(rows, desc="choosing decisions (val)", unit="specimen", disable=quiet):
+        seq = load(Path(data_dir) / f"{row['name']}.mat")
+        cooling = prepare(seq)
+        for m in methods:
+            for r in rules:
+                found = detect(seq, m, decision=r, prepared=cooling)
+                iou[m, r].append(pixel_scores(found.mask, seq.mask).iou)
+    chosen = {m: max(rules, key=lambda r, m=m: np.mean(iou[m, r])) for m in methods}
+    logger.info("decision rules chosen on val: %s", chosen)
+    return chosen
+
+
+def run_benchmark(
+    data_dir: Path,
+    *,
+    methods=None,
+    models=(),
+    split: str = "test",
+    device: str = "cpu",
+    decisions=("significance",),
+    examples: Callable[[object, str], object] | None = None,
+    n_examples: int = 2,
+    quiet: bool = False,
+) -> BenchmarkResult:
+    """Score classical methods (all by default) and trained networks on a dataset split.
+
+    Parameters
+    ----------
+    data_dir : Path
+        A dataset written by ``thermodefect simulate`` (manifest, ``.mat`` files, specs).
+    methods : list of str, optional
+        Registered classical methods; default all of them, or none when ``models`` is given.
+    models : sequence of str
+        Checkpoint paths, or ``"default"`` for the packaged network.
+    split : {'train', 'val', 'test', 'all'}
+        The manifest split to score.
+    device : str
+        Torch device for the networks.
+    decisions : sequence of str
+        Decision rules; with several, each method uses the one with the best IoU on the
+        validation split (:func:`tune_decisions`).
+    examples : callable, optional
+        Called as ``examples(detection, name)`` for every detector on the first
+        ``n_examples`` specimens (e.g. to write their overlays).
+    n_examples : int
+        How many specimens are passed to ``examples``.
+    quiet : bool
+        No progress bar.
+
+    Returns
+    -------
+    BenchmarkResult
+
+    Raises
+    ------
+    ThermodefectError
+        For a folder that is not a dataset, an empty split, an unknown method, rule or
+        checkpoint.
+    """
+    from tqdm import tqdm
+
+    from thermodefect.benchmark.truth import defect_truth
+    from thermodefect.detect import prepare
+    from thermodefect.evaluate import average_precision, match_footprints, pixel_scores
+    from thermodefect.io import load
+    from thermodefect.simulate.dataset import read_manifest
+
+    names = method_names(methods, models)
+    chosen = {}
+    if len(decisions) > 1:
+        chosen = tune_decisions(data_dir, names, decisions, quiet=quiet)
+    elif decisions:
+        chosen = {m: decisions[0] for m in names}
+    detectors, networks = _detectors(methods, models, device, chosen)
+    rows = [r for r in read_manifest(data_dir) if split == "all" or r["split"] == split]
+    if not rows:
+        raise ThermodefectError(f"no specimens in split {split!r}", Path(data_dir) / "manifest.csv")
+    stats: dict[str, dict[str, list]] = {m: {k: [] for k in SCORE_KEYS} for m in detectors}
+    classical = any(needs for _, needs in detectors.values())
+    for i, row in enumerate(tqdm(rows, desc="benchmark", unit="specimen", disable=quiet)):
+        seq = load(Path(data_dir) / f"{row['name']}.mat")
+        feet, ratio = defect_truth(data_dir, row["name"], seq.image_shape)
+        t0 = time.perf_counter()
+        cooling = prepare(seq) if classical else None
+        preparing = time.perf_counter() - t0  # counted in every classical method's time
+        for m, (run, needs_prep) in detectors.items():
+            t0 = time.perf_counter()
+            found = run(seq, cooling)
+            seconds = (preparing if needs_prep else 0.0) + time.perf_counter() - t0
+            s = stats[m]
+            scores = pixel_scores(found.mask, seq.mask)
+            for key in ("iou", "f1", "precision", "recall"):
+                s[key].append(getattr(scores, key))
+            ap = average_precision(found.feature, seq.mask)
+            if ap is not None:
+                s["ap"].append(ap)
+            s["cnr"] += _defect_cnr(found.feature, feet)
+            match = match_footprints(found.mask, feet)
+            s["hits"] += match.hits.tolist()
+            s["ratio"] += ratio.tolist()
+            s["false"].append(match.false_calls)
+            s["seconds"].append(seconds)
+            if examples is not None and i < n_examples:
+                examples(found, f"{row['name']}_{m.split(' ')[0]}")
+    return BenchmarkResult(Path(data_dir).name, split, len(rows), stats, networks)
+
+
+def _defect_cnr(feature: np.ndarray, feet: list) -> list[float]:
+    """CNR of every defect in the feature image against the sound ring around it (other
+    defects excluded from the ring)."""
+    from thermodefect.evaluate import contrast_to_noise
+
+    if not feet:
+        return []
+    sound = ~np.any(feet, axis=0)
+    values = []
+    for foot in feet:
+        try:
+            values.append(contrast_to_noise(feature, foot, sound=sound)["cnr"])
+        except ThermodefectError:
+            continue
+    return [v for v in values if np.isfinite(v)]

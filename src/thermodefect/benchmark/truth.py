@@ -1,0 +1,25 @@
+"""What the simulator knows about each specimen of a dataset: every defect's footprint and size."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+
+def defect_truth(
+    data_dir: Path, name: str, shape: tuple[int, int]
+) -> tuple[list, np.ndarray, np.ndarray]:
+    """Each defect's footprint and its equivalent-diameter / depth ratio, from the specimen's
+    JSON (the spec rebuilt, so that overlapping defects stay separate)."""
+    from thermodefect.simulate import from_dict
+
+    doc = json.loads((Path(data_dir) / f"{name}.json").read_text())
+    spec = from_dict(doc)
+    pitch = spec.camera.pixel_pitch_mm
+    feet = [d.footprint(shape, pitch) for d in spec.plate.defects]
+    truth = doc["ground_truth"]["defects"]
+    diam = np.array([t["equivalent_diameter_mm"] for t in truth])
+    depth = np.array([t["simulated_depth_mm"] for t in truth])
+    return feet, diam / np.maximum(depth, 1e-9)

@@ -1,0 +1,97 @@
+"""The ``thermodefect`` command line: one module per group of commands, each thin.
+
+Building the parser imports only the registries (no torch, no matplotlib); a command's heavy
+modules load when it runs. Bad input prints one line and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from thermodefect.cli import demo, detect, labels, learn, scoring, sequences, simulate
+from thermodefect.cli._common import PROG
+from thermodefect.errors import ThermodefectError
+
+#: Modules that add commands, in the order ``--help`` lists them.
+COMMAND_GROUPS = (sequences, labels, detect, learn, scoring, simulate, demo)
+
+
+def _verbosity(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """``--quiet`` and ``-v``, accepted before and after the command name."""
+    default = {} if top else {"default": argparse.SUPPRESS}
+    parser.add_argument(
+        "--quiet", action="store_true", help="no progress bars or summaries", **default
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="count", help="more log messages (-vv for debugging)",
+        **({"default": 0} if top else default),
+    )  # fmt: skip
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every sub-command.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+    """
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Find subsurface defects in pulsed thermography sequences.",
+    )
+    _verbosity(parser, top=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = argparse.ArgumentParser(add_help=False)
+    _verbosity(common, top=False)
+    original = sub.add_parser
+
+    def add_parser(name, **kwargs):
+        return original(name, parents=[common, *kwargs.pop("parents", [])], **kwargs)
+
+    sub.add_parser = add_parser  # every command, and every nested step, gets --quiet and -v
+    for group in COMMAND_GROUPS:
+        group.add_parsers(sub)
+    return parser
+
+
+def configure_logging(verbose: int, quiet: bool) -> None:
+    """Send the package's log records to stderr: warnings by default, ``-v`` info, ``-vv``
+    debug, ``--quiet`` errors only."""
+    level = (
+        logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    )
+    logger = logging.getLogger("thermodefect")
+    logger.setLevel(level)
+    if not any(getattr(h, "_thermodefect_cli", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter(f"{PROG}: %(levelname)s: %(message)s"))
+        handler._thermodefect_cli = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments without the program name; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        0 on success, 2 for bad input (one line on stderr), 130 when interrupted.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    configure_logging(args.verbose, args.quiet)
+    try:
+        return int(args.run(args) or 0)
+    except ThermodefectError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,73 @@
+"""``thermodefect detect``: find defects with the built-in network, a trained one or a method."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from thermodefect.cli._common import add_load_options, choices_help, load, report, say
+from thermodefect.errors import ThermodefectError
+
+
+def add_parsers(sub) -> None:
+    """Register ``detect`` on the sub-command parser ``sub``."""
+    from thermodefect.detect.decision import DECISIONS, Z_MIN
+    from thermodefect.methods import METHODS
+
+    p = sub.add_parser(
+        "detect", help="find defects (built-in model, a trained model or a classical method)"
+    )
+    p.add_argument("files", type=Path, nargs="+")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument(
+        "--method", choices=list(METHODS), help=choices_help("a classical method instead", METHODS)
+    )
+    how.add_argument("--model", type=Path, help="a checkpoint from train (default: built-in)")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--device", default="cpu", help="torch device for models (default cpu)")
+    p.add_argument("--threshold", type=float, help="model probability threshold (default: tuned)")
+    p.add_argument(
+        "--z-min",
+        type=float,
+        default=Z_MIN,
+        help=f"methods: significance in robust sigma (default {Z_MIN:g})",
+    )
+    p.add_argument("--min-area", type=int, help="smallest defect in pixels (default 9)")
+    p.add_argument(
+        "--decision", choices=list(DECISIONS), default="significance",
+        help=choices_help("methods: feature image to mask, every rule gated by --z-min",
+                          DECISIONS),
+    )  # fmt: skip
+    add_load_options(p)
+    p.set_defaults(run=cmd_detect)
+
+
+def cmd_detect(args) -> int:
+    from thermodefect.report import write_detection
+
+    if args.method is None:
+        from thermodefect.detect.model import detect_with_model, load_model
+
+        ckpt = load_model(args.model, args.device)
+
+        def run(seq):
+            return detect_with_model(seq, ckpt, device=args.device, threshold=args.threshold,
+                                     min_area=args.min_area)  # fmt: skip
+    else:
+        from thermodefect.detect import MIN_AREA, detect
+
+        def run(seq):
+            area = MIN_AREA if args.min_area is None else args.min_area
+            return detect(seq, args.method, z_min=args.z_min, min_area=area,
+                          decision=args.decision)  # fmt: skip
+
+    problems = []
+    for path in args.files:
+        try:
+            seq = load(path, args)
+            found = run(seq)
+        except ThermodefectError as exc:
+            problems.append(exc.naming(path))
+            continue
+        write_detection(found, args.out, seq.name)
+        say(args, f"{path}: {len(found.regions)} defect(s) -> {args.out}/{seq.name}_*")
+    return report(problems)

@@ -1,0 +1,58 @@
+"""``thermodefect evaluate`` and ``thermodefect benchmark``: scores against ground truth."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from thermodefect.cli._common import choices_help, report, say
+
+
+def add_parsers(sub) -> None:
+    """Register ``evaluate`` and ``benchmark`` on the sub-command parser ``sub``."""
+    from thermodefect.detect.decision import DECISIONS
+    from thermodefect.methods import METHODS
+
+    p = sub.add_parser("evaluate", help="score a detect folder against ground-truth labels")
+    p.add_argument("pred_dir", type=Path)
+    p.add_argument("gt_dir", type=Path, help="folder with {name}_label.png (or labels/ inside)")
+    p.set_defaults(run=cmd_evaluate)
+
+    p = sub.add_parser("benchmark", help="score methods and models on a simulated dataset")
+    p.add_argument("data_dir", type=Path)
+    p.add_argument("--out", type=Path, default=Path("benchmark_results"))
+    p.add_argument("--split", choices=("train", "val", "test", "all"), default="test")
+    p.add_argument(
+        "--methods", nargs="+", choices=list(METHODS),
+        help=choices_help("default: all, or none with --models", METHODS),
+    )  # fmt: skip
+    p.add_argument(
+        "--models", nargs="+", default=[], help="checkpoints to score too ('default': built-in)"
+    )
+    p.add_argument("--device", default="cpu", help="torch device for models (default cpu)")
+    p.add_argument(
+        "--decisions", nargs="+", choices=list(DECISIONS), default=["significance"],
+        help="several: each method uses the one best on the val split",
+    )  # fmt: skip
+    p.set_defaults(run=cmd_benchmark)
+
+
+def cmd_evaluate(args) -> int:
+    from thermodefect.evaluate import evaluate_folder
+
+    problems, summary = evaluate_folder(args.pred_dir, args.gt_dir)
+    say(args, summary.rstrip())
+    return report(problems)
+
+
+def cmd_benchmark(args) -> int:
+    from thermodefect.benchmark import run_benchmark
+    from thermodefect.report import write_benchmark, write_detection
+
+    result = run_benchmark(
+        args.data_dir, methods=args.methods, models=args.models, split=args.split,
+        device=args.device, decisions=args.decisions, quiet=args.quiet,
+        examples=lambda found, name: write_detection(found, args.out / "examples", name),
+    )  # fmt: skip
+    text = write_benchmark(result, args.out)
+    say(args, text.rstrip() + f"\n\nwrote {args.out}/results.md, results.csv, pod.png, examples/")
+    return 0

@@ -1,0 +1,119 @@
+"""Commands on sequence files: ``info``, ``convert``, ``frames`` and ``pca``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from thermodefect.cli._common import add_load_options, load, pixel, report, say, shape
+from thermodefect.errors import ThermodefectError
+
+
+def add_parsers(sub) -> None:
+    """Register the commands on the sub-command parser ``sub``."""
+    from thermodefect.methods import NORMALIZATIONS
+
+    p = sub.add_parser("info", help="shape, frame rate, value range and flash frame of a sequence")
+    p.add_argument("file", type=Path)
+    add_load_options(p)
+    p.set_defaults(run=cmd_info)
+
+    p = sub.add_parser("convert", help="convert a sequence to .mat (seed layout), .h5 or .npz")
+    p.add_argument("input", type=Path)
+    p.add_argument("output", type=Path)
+    p.add_argument("--mat-version", choices=("auto", "5", "7.3"), default="auto")
+    add_load_options(p)
+    p.set_defaults(run=cmd_convert)
+
+    p = sub.add_parser("frames", help="export frames as PNG and plot pixels' temperature curves")
+    p.add_argument("file", type=Path)
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--frames", help="comma-separated frame indices (default: 6 log-spaced)")
+    p.add_argument("--pixel", type=pixel, action="append", help="ROW,COL to plot (repeatable)")
+    add_load_options(p)
+    p.set_defaults(run=cmd_frames)
+
+    p = sub.add_parser("pca", help="PCT images of every sequence in a folder (the seed's pca.py)")
+    p.add_argument("data_dir", type=Path)
+    p.add_argument("--out", type=Path, default=Path("pca_imgs"), help="default: pca_imgs")
+    p.add_argument("--components", type=int, default=4, help="images per sequence (default 4)")
+    p.add_argument("--size", type=shape, help="resize images to N (square) or HxW")
+    p.add_argument(
+        "--normalize",
+        choices=NORMALIZATIONS,
+        default="center",
+        help="standardisation (default: center, the seed's)",
+    )
+    add_load_options(p)
+    p.set_defaults(run=cmd_pca)
+
+
+def cmd_info(args) -> int:
+    import numpy as np
+
+    from thermodefect.preprocess import detect_flash
+
+    seq = load(args.file, args)
+    t, h, w = seq.shape
+    lo, hi = float(np.min(seq.frames)), float(np.max(seq.frames))
+    flash = detect_flash(seq)
+    rate = f"{seq.meta.frame_rate:g} Hz" if seq.meta.frame_rate else "unknown (times are indices)"
+    pitch = f"{seq.meta.pixel_pitch_mm:g} mm" if seq.meta.pixel_pitch_mm else "unknown"
+    extra = seq.meta.extra
+    truth = "none" if seq.mask is None else f"yes, {int(seq.mask.sum())} defect pixels"
+    lines = [
+        f"file:         {args.file}",
+        f"format:       {extra.get('format', '?')}"
+        + (f" (variable {extra['variable']})" if "variable" in extra else ""),
+        f"frames:       {t} of {h} x {w} pixels (height x width)",
+        f"stored dtype: {extra.get('source_dtype', 'float32')}",
+        f"frame rate:   {rate}; duration {seq.times[-1] - seq.times[0]:g} s",
+        f"pixel pitch:  {pitch}",
+        f"values:       {lo:.6g} .. {hi:.6g} {seq.meta.units}",
+        f"flash frame:  {flash} (t = {seq.times[flash]:g} s; {flash} pre-flash frames)",
+        f"ground truth: {truth}",
+    ]
+    print("\n".join(lines))
+    return 0
+
+
+def cmd_convert(args) -> int:
+    from thermodefect.io import save
+
+    seq = load(args.input, args)
+    save(seq, args.output, mat_version=args.mat_version)
+    h, w = seq.image_shape
+    say(args, f"wrote {args.output} ({seq.n_frames} frames of {h}x{w})")
+    return 0
+
+
+def cmd_frames(args) -> int:
+    from thermodefect.report import export_frames
+
+    seq = load(args.file, args)
+    if args.frames:
+        try:
+            indices = [int(v) for v in args.frames.split(",")]
+        except ValueError:
+            raise ThermodefectError(
+                f"--frames must be comma-separated integers, got {args.frames!r}"
+            ) from None
+    else:
+        indices = None
+    written = export_frames(seq, args.out, indices=indices, pixels=args.pixel)
+    say(args, f"wrote {len(written)} files to {args.out}/ (frames as PNG, curves as PNG and CSV)")
+    return 0
+
+
+def cmd_pca(args) -> int:
+    from thermodefect.report import pca_folder
+
+    failures = pca_folder(
+        args.data_dir,
+        args.out,
+        components=args.components,
+        size=args.size,
+        normalize=args.normalize,
+        load=lambda p: load(p, args),
+        quiet=args.quiet,
+    )
+    return report(failures)

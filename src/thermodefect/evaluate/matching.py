@@ -1,0 +1,82 @@
+"""Defect-level scoring: which true defects a prediction hit, and how many false calls it made.
+
+A defect is *hit* when some predicted region covers at least ``min_overlap`` (default 20%) of
+its area, or when the centroid of a predicted region that touches it lies inside it. A
+predicted region touching no defect is a *false call*.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from thermodefect.evaluate.metrics import check_pair
+
+
+@dataclass(frozen=True)
+class Match:
+    """Defect-level outcome of one specimen."""
+
+    hits: np.ndarray  # (n_defects,) bool, per ground-truth region label 1..n
+    false_calls: int
+    n_predicted: int
+
+    @property
+    def n_defects(self) -> int:
+        return len(self.hits)
+
+    @property
+    def misses(self) -> int:
+        return int((~self.hits).sum())
+
+
+def match_defects(pred: np.ndarray, truth_labels: np.ndarray, *, min_overlap: float = 0.2) -> Match:
+    """Match predicted regions to ground-truth defects (see the module docstring).
+
+    Parameters
+    ----------
+    pred : (H, W) bool
+        Predicted defect mask.
+    truth_labels : (H, W) int or bool
+        Ground-truth defects as labels 1..n (0 = sound), or a bool mask split into its
+        8-connected regions.
+    """
+    from scipy import ndimage
+
+    pred, truth_labels = np.asarray(pred, bool), np.asarray(truth_labels)
+    if pred.shape != truth_labels.shape:
+        check_pair(pred, truth_labels)
+    if truth_labels.dtype == bool:
+        truth_labels, _ = ndimage.label(truth_labels, structure=np.ones((3, 3)))
+    footprints = [truth_labels == k for k in range(1, int(truth_labels.max()) + 1)]
+    return match_footprints(pred, footprints, min_overlap=min_overlap)
+
+
+def match_footprints(
+    pred: np.ndarray, footprints: list[np.ndarray], *, min_overlap: float = 0.2
+) -> Match:
+    """Match predicted regions to defects given each as its own (H, W) bool footprint, so that
+    touching or overlapping defects are judged separately (the simulator knows them)."""
+    from scipy import ndimage
+
+    pred = np.asarray(pred, bool)
+    pred_labels, n_pred = ndimage.label(pred, structure=np.ones((3, 3)))
+    centroids = ndimage.center_of_mass(pred, pred_labels, range(1, n_pred + 1)) if n_pred else []
+    hits = np.zeros(len(footprints), bool)
+    touched = np.zeros(n_pred + 1, bool)
+    for i, foot in enumerate(footprints):
+        foot = np.asarray(foot, bool)
+        if foot.shape != pred.shape:
+            check_pair(pred, foot)
+        area = int(foot.sum())
+        if area == 0:
+            continue
+        overlap = np.bincount(pred_labels[foot], minlength=n_pred + 1)
+        overlap[0] = 0
+        touched |= overlap > 0
+        for k in np.nonzero(overlap)[0]:
+            r, c = (int(np.rint(v)) for v in centroids[k - 1])
+            if overlap[k] >= min_overlap * area or foot[r, c]:
+                hits[i] = True
+    return Match(hits=hits, false_calls=int(n_pred - touched[1:].sum()), n_predicted=n_pred)

@@ -1,0 +1,60 @@
+"""Files and folders: writes that never leave a partial file; the sequences of a folder."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from thermodefect.errors import ThermodefectError
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success it replaces ``path``, else it vanishes.
+
+    The result gets the permissions of a newly created file (0666 less the umask), not the
+    private 0600 of the temporary file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp)
+    try:
+        yield tmp
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+#: Suffixes scanned by folder workflows (plain ``.txt``/``.dat`` are left alone there).
+FOLDER_SUFFIXES = (".mat", ".h5", ".hdf5", ".npy", ".npz", ".tif", ".tiff", ".csv")
+
+
+#: Tables thermodefect writes into data folders, never sequences.
+OUR_TABLES = ("manifest.csv", "explained_variance.csv", "agreement.csv")
+
+
+def sequence_files(data_dir: Path) -> list[Path]:
+    """Sequence files directly in ``data_dir``, sorted by name."""
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise ThermodefectError("not a folder", data_dir)
+    files = sorted(
+        p
+        for p in data_dir.iterdir()
+        if p.is_file() and p.suffix.lower() in FOLDER_SUFFIXES and p.name not in OUR_TABLES
+    )
+    if not files:
+        raise ThermodefectError(f"holds no sequence files ({', '.join(FOLDER_SUFFIXES)})", data_dir)
+    return files

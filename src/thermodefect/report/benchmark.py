@@ -1,0 +1,75 @@
+"""The benchmark's files: results.md, results.csv and the POD plot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from thermodefect.benchmark.run import BenchmarkResult
+from thermodefect.benchmark.summary import csv_text, markdown, pod_fits
+from thermodefect.io.files import atomic_path
+from thermodefect.io.images import figure, save_figure
+
+
+def write_benchmark(result: BenchmarkResult, out: Path) -> str:
+    """Write ``out/results.md``, ``out/results.csv`` and ``out/pod.png``.
+
+    Parameters
+    ----------
+    result : BenchmarkResult
+        What :func:`thermodefect.benchmark.run_benchmark` returned.
+    out : Path
+        Output folder (created when missing).
+
+    Returns
+    -------
+    str
+        The Markdown of ``results.md``.
+    """
+    out = Path(out)
+    fits = pod_fits(result)
+    text = markdown(result, fits)
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out / "results.md") as tmp:
+        tmp.write_text(text)
+    with atomic_path(out / "results.csv") as tmp:
+        tmp.write_text(csv_text(result, fits))
+    plot_pod({m: (fit, result.stats[m]) for m, (fit, _) in fits.items()}, out / "pod.png")
+    return text
+
+
+def plot_pod(fits: dict, path: Path) -> Path:
+    """POD curves (solid) and their 95% lower bounds (dotted) against diameter/depth.
+
+    Parameters
+    ----------
+    fits : dict of str to (PODFit or None, dict)
+        Detector label -> (its fit, its score lists with the ``ratio`` sizes).
+    path : Path
+        The PNG to write.
+
+    Returns
+    -------
+    Path
+    """
+    from matplotlib import colormaps
+
+    fig, ax = figure((7, 4.5))
+    palette = colormaps["tab20"]
+    colours = [palette(i) for i in (*range(0, 20, 2), *range(1, 20, 2))]  # dark shades first
+    for i, (m, (fit, s)) in enumerate(fits.items()):
+        if fit is None:
+            continue
+        a = np.geomspace(min(s["ratio"]), max(s["ratio"]), 200)
+        bound = "n/a" if fit.a90_95 is None else f"{fit.a90_95:.1f}"
+        line = ax.semilogx(a, fit.pod(a), color=colours[i % 20], label=f"{m}: a90/95 = {bound}")
+        ax.semilogx(a, fit.lower_bound(a), ":", color=line[0].get_color())
+    ax.axhline(0.9, color="0.6", lw=0.8)
+    ax.set(xlabel="defect diameter / depth", ylabel="probability of detection", ylim=(0, 1.02),
+           title="POD (solid) and its 95% lower bound (dotted)")  # fmt: skip
+    if any(fit is not None for fit, _ in fits.values()):
+        ax.legend(fontsize=8)
+    else:
+        ax.text(0.5, 0.5, "no method's POD was estimable", ha="center", transform=ax.transAxes)
+    return save_figure(fig, path, dpi=100)
