@@ -37,23 +37,44 @@ def atomic_path(path: Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
-#: Suffixes scanned by folder workflows (plain ``.txt``/``.dat`` are left alone there).
-FOLDER_SUFFIXES = (".mat", ".h5", ".hdf5", ".npy", ".npz", ".tif", ".tiff", ".csv")
-
-
-#: Tables thermodefect writes into data folders, never sequences.
-OUR_TABLES = ("manifest.csv", "explained_variance.csv", "agreement.csv")
+#: Tables and files thermodefect writes into folders, never sequences.
+OUR_FILES = ("manifest.csv", "explained_variance.csv", "agreement.csv", "evaluation.csv",
+             "results.csv", "log.csv")  # fmt: skip
+OUR_SUFFIXES = ("_defects.csv", "_curves.csv")
 
 
 def sequence_files(data_dir: Path) -> list[Path]:
-    """Sequence files directly in ``data_dir``, sorted by name."""
+    """Sequence files directly in ``data_dir``, sorted by name.
+
+    Files are picked by suffix (:data:`thermodefect.io.formats.FOLDER_SUFFIXES`); the tables
+    thermodefect itself writes (manifests, defect tables, curves) are left alone.
+
+    Parameters
+    ----------
+    data_dir : Path
+        The folder to scan (not recursively).
+
+    Returns
+    -------
+    list of Path
+
+    Raises
+    ------
+    ThermodefectError
+        When ``data_dir`` is not a folder or holds no sequence file.
+    """
+    from thermodefect.io.formats import FOLDER_SUFFIXES
+
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise ThermodefectError("not a folder", data_dir)
     files = sorted(
         p
         for p in data_dir.iterdir()
-        if p.is_file() and p.suffix.lower() in FOLDER_SUFFIXES and p.name not in OUR_TABLES
+        if p.is_file()
+        and p.suffix.lower() in FOLDER_SUFFIXES
+        and p.name not in OUR_FILES
+        and not p.name.endswith(OUR_SUFFIXES)
     )
     if not files:
         raise ThermodefectError(f"holds no sequence files ({', '.join(FOLDER_SUFFIXES)})", data_dir)

@@ -177,13 +177,14 @@ def read_v73(path: Path, opts: LoadOptions) -> RawSequence:
         return _raw(frames, small, "mat-v7.3", chosen)
 
 
-def write(seq, path: Path, *, version: str = "auto") -> None:
+def write(seq, path: Path, *, mat_version: str = "auto") -> None:
     """Write ``data`` (H, W, T) float32, ``time`` (1, T) s, and ``fps`` and ``pixel_pitch_mm``
     when known.
 
-    ``version`` is ``'5'``, ``'7.3'`` or ``'auto'`` (v5 unless the data exceed 2 GiB, which
-    v5 cannot hold).
+    ``mat_version`` is ``'5'``, ``'7.3'`` or ``'auto'`` (v5 unless the data exceed 2 GiB,
+    which v5 cannot hold).
     """
+    version = mat_version
     if version == "auto":
         version = "5" if seq.frames.nbytes < V5_MAX_BYTES else "7.3"
     if version not in ("5", "7.3"):
