@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from thermodefect.errors import ThermodefectError
-from thermodefect.sequence import frames_per_chunk
+from thermodefect.sequence import Meta, frames_per_chunk
 
 MIN_FRAMES = 16
 
@@ -55,6 +56,23 @@ class RawSequence:
     baseline: str = "unknown"
     extra: dict | None = None
     history: tuple[str, ...] = ()
+
+
+def ours(frames, times, mask, meta_json: str, fmt: str) -> RawSequence:
+    """A :class:`RawSequence` of one of our own files, its metadata read by
+    :meth:`~thermodefect.sequence.Meta.from_dict` from the stored JSON."""
+    meta = Meta.from_dict(json.loads(meta_json))
+    return RawSequence(
+        frames=frames,
+        times=times,
+        mask=mask,
+        frame_rate=meta.frame_rate,
+        pixel_pitch_mm=meta.pixel_pitch_mm,
+        units=meta.units,
+        baseline=meta.baseline,
+        extra={**meta.extra, "format": fmt},
+        history=meta.history,
+    )
 
 
 def check_shape(

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from thermodefect.errors import ThermodefectError
-from thermodefect.io._common import LoadOptions, RawSequence, fill_frames, short
+from thermodefect.io._common import LoadOptions, RawSequence, fill_frames, ours, short
 from thermodefect.io.files import atomic_path
 
 FORMAT_TAG = "sequence"
@@ -67,19 +67,9 @@ def _read_ours(f, path: Path) -> RawSequence:
         )
     ds = f["frames"]
     frames = fill_frames(tuple(ds.shape), lambda t0, t1: ds[t0:t1], path)
-    meta = json.loads(f.attrs.get("meta", "{}"))
     mask = f["mask"][()].astype(bool) if "mask" in f else None
-    return RawSequence(
-        frames=frames,
-        times=f["times"][()].astype(np.float64),
-        mask=mask,
-        frame_rate=meta.get("frame_rate"),
-        pixel_pitch_mm=meta.get("pixel_pitch_mm"),
-        units=meta.get("units", "K"),
-        baseline=meta.get("baseline", "unknown"),
-        history=tuple(meta.get("history", ())),
-        extra={**meta.get("extra", {}), "format": "hdf5-thermodefect"},
-    )
+    times = f["times"][()].astype(np.float64)
+    return ours(frames, times, mask, f.attrs.get("meta", "{}"), "hdf5-thermodefect")
 
 
 def _read_pythermondt(f, path: Path) -> RawSequence:

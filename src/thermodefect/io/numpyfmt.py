@@ -14,6 +14,7 @@ from thermodefect.io._common import (
     as_frames,
     check_finite,
     check_shape,
+    ours,
 )
 from thermodefect.io.files import atomic_path
 
@@ -76,18 +77,9 @@ def read_npz(path: Path, opts: LoadOptions) -> RawSequence:
     with np.load(path, allow_pickle=False) as z:
         names = list(z.files)
         if "frames" in names and "meta" in names:
-            meta = json.loads(str(z["meta"]))
-            return RawSequence(
-                frames=as_frames(z["frames"], path),
-                times=z["times"].astype(np.float64),
-                mask=z["mask"].astype(bool) if "mask" in names else None,
-                frame_rate=meta.get("frame_rate"),
-                pixel_pitch_mm=meta.get("pixel_pitch_mm"),
-                units=meta.get("units", "K"),
-                baseline=meta.get("baseline", "unknown"),
-                history=tuple(meta.get("history", ())),
-                extra={**meta.get("extra", {}), "format": "npz-thermodefect"},
-            )
+            mask = z["mask"].astype(bool) if "mask" in names else None
+            frames, times = as_frames(z["frames"], path), z["times"].astype(np.float64)
+            return ours(frames, times, mask, str(z["meta"]), "npz-thermodefect")
         cubes = [n for n in names if z[n].ndim == 3]
         name = opts.var or ("data" if "data" in cubes else (cubes[0] if len(cubes) == 1 else None))
         if name is None or name not in names:
