@@ -136,6 +136,26 @@ def test_spatial_filters_and_bad_pixels(random_seq):
     assert g.frames.std() < random_seq.frames.std()
 
 
+def test_clusters_of_bad_pixels_are_filled_from_their_edge():
+    rows = np.arange(12, dtype=np.float32)[:, None] * np.ones((1, 10), np.float32)
+    frames = np.stack([rows * (1 + k) for k in range(16)])  # each frame constant along rows
+    dead = np.zeros((12, 10), bool)
+    dead[4:8, 3:7] = True  # a 4 x 4 cluster: its inner pixels have no good neighbour
+    broken = frames.copy()
+    broken[:, dead] = 0.0
+    fixed = pp.fill_pixels(broken, dead)
+    assert_allclose(fixed[:, ~dead], frames[:, ~dead])
+    # (4, 4) sees the good pixels (3, 3..5) only: the median of row 3's values
+    assert_allclose(fixed[:, 4, 4], frames[:, 3, 4])
+    # every filled value lies between the rows that bound the cluster
+    inside = fixed[:, 4:8, 3:7]
+    assert np.all(inside >= frames[:, 3:4, 3:7]) and np.all(inside <= frames[:, 8:9, 3:7])
+    seq = Sequence(broken, np.arange(16.0))
+    assert pp.replace_bad_pixels(seq, dead).meta.history[-1] == "replace_bad_pixels(16)"
+    with pytest.raises(ThermodefectError, match="every pixel is bad"):
+        pp.replace_bad_pixels(seq, np.ones((12, 10), bool))
+
+
 def _peak_to_peak(frames):
     return frames.max(axis=(1, 2)) - frames.min(axis=(1, 2))
 

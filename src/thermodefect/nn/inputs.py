@@ -84,20 +84,11 @@ def robust_scale(images: np.ndarray) -> np.ndarray:
 
 def replace_bad(stack: np.ndarray) -> np.ndarray:
     """Dead, hot and stuck pixels (:func:`thermodefect.preprocess.find_bad_pixels` on the
-    stack) replaced in every frame by the median of their 8 neighbours."""
-    from thermodefect.preprocess import find_bad_pixels
+    stack) replaced as :func:`thermodefect.preprocess.replace_bad_pixels` does."""
+    from thermodefect.preprocess.bad_pixels import fill_pixels, find_bad_pixels
 
-    seq = Sequence(stack, np.arange(stack.shape[0], dtype=np.float64))
-    bad = find_bad_pixels(seq)
-    if not bad.any():
-        return stack
-    h, w = bad.shape
-    r, c = np.nonzero(bad)
-    dr, dc = np.array([(a, b) for a in (-1, 0, 1) for b in (-1, 0, 1) if a or b]).T
-    rr, cc = np.clip(r[:, None] + dr, 0, h - 1), np.clip(c[:, None] + dc, 0, w - 1)
-    out = stack.copy()
-    out[:, r, c] = np.median(stack[:, rr, cc], axis=2)
-    return out
+    bad = find_bad_pixels(Sequence(stack, np.arange(stack.shape[0], dtype=np.float64)))
+    return fill_pixels(stack, bad) if bad.any() else stack
 
 
 def frame_stack(cooling: np.ndarray, n_frames: int, offset: int = 0) -> np.ndarray:

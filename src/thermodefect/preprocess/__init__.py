@@ -5,7 +5,7 @@ Every function takes a :class:`~thermodefect.sequence.Sequence`, leaves it untou
 returns a new one whose ``meta.history`` records the step (or, for the finders, an array).
 """
 
-from thermodefect.preprocess.bad_pixels import find_bad_pixels, replace_bad_pixels
+from thermodefect.preprocess.bad_pixels import fill_pixels, find_bad_pixels, replace_bad_pixels
 from thermodefect.preprocess.denoise import denoise_spatial, denoise_temporal
 from thermodefect.preprocess.flash import (
     BASELINE_METHODS,
@@ -36,6 +36,7 @@ __all__ = [
     "denoise_temporal",
     "detect_flash",
     "extract_cooling",
+    "fill_pixels",
     "find_bad_pixels",
     "frame_indices",
     "heating_background",
