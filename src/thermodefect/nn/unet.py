@@ -1,9 +1,10 @@
 """UNet and UNet++ over 2-D images or 3-D (time x space) clips, one code path for both.
 
-``dims=2``: input (N, C, H, W) -> logits (N, 1, H, W). ``dims=3``: input (N, C, T, H, W)
--> features (N, base, T, H, W) from :meth:`NestedUNet.features` (the spatio-temporal
-network collapses time itself). H and W (and T in 3-D) must be multiples of 2**depth;
-:func:`thermodefect.nn.infer.predict` pads and tiles real images to fit.
+Layers are built from the number of spatial dimensions ``dims``. ``dims=2``: input
+(N, C, H, W) -> logits (N, 1, H, W). ``dims=3``: input (N, C, T, H, W) -> logits
+(N, 1, T, H, W), or features (N, base, T, H, W) from :meth:`NestedUNet.features` (the
+spatio-temporal network collapses time itself). H and W (and T in 3-D) must be multiples of
+2**depth; :func:`thermodefect.nn.infer.predict` pads and tiles real images to fit.
 """
 
 from __future__ import annotations
@@ -30,38 +31,66 @@ def check_size(x: torch.Tensor, depth: int, dims: int) -> None:
 
 
 class UNet(nn.Module):
-    """The 2-D UNet (Ronneberger 2015): ``depth`` poolings, widths ``base * 2**level``,
-    bilinear upsampling, an optional attention block after each decoder unit.
+    """The UNet (Ronneberger 2015): ``depth`` poolings, widths ``base * 2**level``,
+    (bi/tri)linear upsampling, an optional attention block after each decoder unit.
 
+    Parameters
+    ----------
+    in_channels : int
+        Channels C of the input.
+    base : int
+        Channels of the first level.
+    depth : int
+        Poolings; H and W (and T in 3-D) must be multiples of ``2**depth``.
+    dims : {2, 3}
+        Spatial dimensions: (N, C, H, W) images or (N, C, T, H, W) clips.
+    attention_block : str, optional
+        A name of :data:`thermodefect.nn.registry.ATTENTION`.
+
+    Examples
+    --------
     >>> UNet(3, base=4, depth=2)(torch.zeros(1, 3, 8, 12)).shape
     torch.Size([1, 1, 8, 12])
+    >>> UNet(1, base=4, depth=1, dims=3)(torch.zeros(1, 1, 4, 8, 8)).shape
+    torch.Size([1, 1, 4, 8, 8])
     """
 
     kind = "image"
 
-    def __init__(self, in_channels: int, *, base: int = 16, depth: int = 4, attention_block=None):
+    def __init__(
+        self,
+        in_channels: int,
+        *,
+        base: int = 16,
+        depth: int = 4,
+        dims: int = 2,
+        attention_block: str | None = None,
+    ):
         super().__init__()
         widths = [base * 2**i for i in range(depth + 1)]
-        self.depth = depth
+        self.depth, self.dims = depth, dims
         self.down = nn.ModuleList(
-            [ConvUnit(in_channels, widths[0])]
-            + [ConvUnit(widths[i - 1], widths[i]) for i in range(1, depth + 1)]
+            [ConvUnit(in_channels, widths[0], dims)]
+            + [ConvUnit(widths[i - 1], widths[i], dims) for i in range(1, depth + 1)]
         )
         self.up = nn.ModuleList(
-            [ConvUnit(widths[i] + widths[i + 1], widths[i]) for i in range(depth)]
+            [ConvUnit(widths[i] + widths[i + 1], widths[i], dims) for i in range(depth)]
         )
-        self.att = nn.ModuleList([attention(attention_block, widths[i]) for i in range(depth)])
-        self.head = nn.Conv2d(widths[0], 1, 1)
+        self.att = nn.ModuleList(
+            [attention(attention_block, widths[i], dims) for i in range(depth)]
+        )
+        self.head = CONV[dims](widths[0], 1, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_size(x, self.depth, 2)
+        check_size(x, self.depth, self.dims)
+        pool = POOL[self.dims](2)
         skips = []
         for i, unit in enumerate(self.down):
-            x = unit(x if i == 0 else F.max_pool2d(x, 2))
+            x = unit(x if i == 0 else pool(x))
             skips.append(x)
         x = skips.pop()
         for i in reversed(range(self.depth)):
-            x = self.att[i](self.up[i](torch.cat([skips[i], _up(x, 2)], dim=1)))
+            x = self.att[i](self.up[i](torch.cat([skips[i], _up(x, self.dims)], dim=1)))
         return self.head(x)
 
 

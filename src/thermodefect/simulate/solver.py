@@ -7,9 +7,10 @@ face); inserts and delaminations add a thermal resistance (layer thickness / con
 at the cell face nearest their depth, neglecting the thin layer's heat capacity.
 
 Time stepping: each step first moves heat laterally (explicit, the step kept below the
-lateral stability limit) and then solves the through-thickness conduction implicitly
-(backward Euler, a tridiagonal system per pixel column by the Thomas algorithm), so any
-time step is stable through the thickness, where the gradients are steep. Steps start at a
+lateral stability limit) and then solves the through-thickness conduction implicitly (a
+tridiagonal system per pixel column by the Thomas algorithm: backward Euler for the first
+``SMOOTHING_STEPS`` steps, Crank-Nicolson after them, Rannacher's start), so any time step is
+stable through the thickness, where the gradients are steep. Steps start at a
 quarter of the flash duration and grow geometrically (factor ``growth``) to the largest
 stable one, landing exactly on every output time. The flash is a surface flux Q/tau over
 [0, tau] with a spatial profile; faces exchange heat with the ambient (temperature rise 0)
