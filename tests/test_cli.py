@@ -122,3 +122,14 @@ def test_demo_runs_and_says_where_results_are(tmp_path, capsys):
     assert load(out / "data" / "cfrp_fbh_0.mat").mask.any()
     assert (out / "data" / "manifest.csv").exists()
     assert "| pct |" in text and (out / "benchmark" / "results.md").exists()
+
+
+def test_quiet_and_verbose_work_before_and_after_the_command(tmp_path, capsys):
+    np.save(tmp_path / "a.npy", np.random.default_rng(0).random((20, 8, 8), np.float32))
+    assert main(["info", str(tmp_path / "a.npy"), "--quiet"]) == 0
+    assert main(["-vv", "info", str(tmp_path / "a.npy")]) == 0
+    assert "DEBUG: read " in capsys.readouterr().err
+    assert main(["info", str(tmp_path / "a.npy"), "-vv"]) == 0
+    assert "a.npy as npy: 20 frames of 8 x 8" in capsys.readouterr().err
+    assert main(["info", str(tmp_path / "a.npy")]) == 0
+    assert capsys.readouterr().err == ""

@@ -221,7 +221,7 @@ def test_torchrun_launch(tiny_data, tmp_path):
     import sys
 
     run = tmp_path / "trun"
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
            "-m", "thermodefect.cli", "--quiet", "train", str(tiny_data), "--epochs", "1",
            "--steps", "2", "--batch", "4", "--patch", "32", "--base", "4", "--frames", "8",
            "--out", str(run)]  # fmt: skip

@@ -56,6 +56,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is when a record is emitted (it may be redirected)."""
+
+    @property  # type: ignore[override]
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
 def configure_logging(verbose: int, quiet: bool) -> None:
     """Send the package's log records to stderr: warnings by default, ``-v`` info, ``-vv``
     debug, ``--quiet`` errors only."""
@@ -64,10 +76,9 @@ def configure_logging(verbose: int, quiet: bool) -> None:
     )
     logger = logging.getLogger("thermodefect")
     logger.setLevel(level)
-    if not any(getattr(h, "_thermodefect_cli", False) for h in logger.handlers):
-        handler = logging.StreamHandler(sys.stderr)
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        handler = _StderrHandler()
         handler.setFormatter(logging.Formatter(f"{PROG}: %(levelname)s: %(message)s"))
-        handler._thermodefect_cli = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
 
 

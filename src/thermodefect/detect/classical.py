@@ -13,6 +13,8 @@ yields an empty table instead of the half-image that Otsu or K-means always retu
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
 from thermodefect.detect.decision import Z_MIN, decide, gate
@@ -20,6 +22,8 @@ from thermodefect.detect.features import feature as method_feature
 from thermodefect.detect.regions import Detection, measure
 from thermodefect.errors import ThermodefectError
 from thermodefect.sequence import Sequence
+
+logger = logging.getLogger(__name__)
 
 MIN_AREA = 9
 
@@ -58,4 +62,5 @@ def detect(
     feature = method_feature(cooling, method)
     mask = gate(clean(decide(feature, decision, z_min=z_min), min_area=min_area), feature, z_min)
     regions = measure(mask, feature, seq=cooling)
+    logger.debug("%s on %s: %d region(s)", method, seq.name, len(regions))
     return Detection(method, feature.astype(np.float32), mask, regions, cooling)

@@ -7,6 +7,7 @@ Readers are chosen by content (magic bytes) first and by suffix second
 
 from __future__ import annotations
 
+import logging
 import os
 import struct
 import zipfile
@@ -28,6 +29,8 @@ from thermodefect.io.formats import (
     writer_for,
 )
 from thermodefect.sequence import Meta, Sequence, times_from_rate
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "MIN_FRAMES",
@@ -95,7 +98,9 @@ def load(
         ) from exc
     except (struct.error, zlib.error, zipfile.BadZipFile) as exc:
         raise ThermodefectError(f"the file is damaged or truncated ({short(exc)})", path) from exc
-    return _to_sequence(raw, path, opts, attach_label)
+    seq = _to_sequence(raw, path, opts, attach_label)
+    logger.debug("read %s as %s: %d frames of %d x %d", path, fmt, *seq.shape)
+    return seq
 
 
 def _to_sequence(raw: RawSequence, path: Path, opts: LoadOptions, attach_label: bool) -> Sequence:

@@ -11,6 +11,7 @@ nodes, or one) the ranks come from its environment instead.
 from __future__ import annotations
 
 import csv
+import logging
 import os
 import time
 from dataclasses import asdict, dataclass, field
@@ -33,6 +34,8 @@ from thermodefect.nn.data import (
 )
 from thermodefect.nn.models import build_model, default_inputs, model_spec
 from thermodefect.nn.registry import LOSSES
+
+logger = logging.getLogger(__name__)
 
 LOG_FIELDS = ("epoch", "train_loss", "val_loss", "val_iou", "lr", "seconds")
 
@@ -277,6 +280,8 @@ def _run(rank, world, data_dir, out, config, splits, quiet) -> TrainResult:
                    "val_iou": iou, "lr": opt.param_groups[0]["lr"],
                    "seconds": time.perf_counter() - t0}  # fmt: skip
             history.append(row)
+            logger.info("epoch %d: train loss %.4f, validation loss %.4f, IoU %.3f", epoch,
+                        row["train_loss"], val_loss, iou)  # fmt: skip
             write_log(history, out / "log.csv")
             if iou > best:
                 best, best_epoch = iou, epoch

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
 
 from thermodefect.errors import ThermodefectError
 from thermodefect.io.files import atomic_path
+
+logger = logging.getLogger(__name__)
 
 SPLITS = (("train", 0.7), ("val", 0.15), ("test", 0.15))
 MANIFEST_FIELDS = (
@@ -122,6 +125,7 @@ def generate(
         sequence, truth = run(spec, device=device)
         write_specimen(out, spec, sequence, truth, hdf5=hdf5)
         rows.append(manifest_row(spec, splits[i], preset, sequence))
+        logger.info("simulated %s (%s split)", spec.name, splits[i])
     return write_manifest(out, rows)
 
 
