@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +10,12 @@ import pytest
 
 from thermodefect.sequence import Meta, Sequence
 
-SEED_DIR = Path(__file__).resolve().parents[2] / "shared" / "seed"
+#: The seed's real label masks, shipped inside the package (black = defect).
+SEED_LABELS = sorted(
+    Path(str(p))
+    for p in files("thermodefect.data.seed_labels").iterdir()
+    if p.name.endswith("_label.png")
+)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from thermodefect.io.masks import read_label_png
 from thermodefect.labels import rasterize
 from thermodefect.labels.fusion import dice, fleiss_kappa, majority, pairwise_dice, staple
 
-from .conftest import SEED_DIR
+from .conftest import SEED_LABELS
 
 
 def _labelme(path, shapes, h=20, w=30, **extra):
@@ -157,10 +157,8 @@ def test_staple_recovers_known_annotator_skills():
     assert np.array_equal(result.posterior >= 0.5, truth)
 
 
-SEED_LABELS = sorted((SEED_DIR / "labels").glob("*_label.png"))
 
 
-@pytest.mark.skipif(not SEED_LABELS, reason="shared/seed/labels not present")
 def test_fuse_seed_labels_with_eroded_and_dilated_copies(tmp_path, capsys):
     dirs = [tmp_path / n for n in ("A", "B", "C")]
     for d in dirs:

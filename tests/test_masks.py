@@ -9,12 +9,15 @@ from PIL import Image
 from thermodefect import ThermodefectError
 from thermodefect.io.masks import read_label_png, resize_nearest, write_label_png
 
-from .conftest import SEED_DIR
-
-SEED_LABELS = sorted((SEED_DIR / "labels").glob("*_label.png"))
+from .conftest import SEED_LABELS
 
 
-@pytest.mark.skipif(not SEED_LABELS, reason="shared/seed/labels not present")
+def test_the_package_ships_the_seeds_eleven_labels():
+    assert [p.name[: -len("_label.png")] for p in SEED_LABELS] == [
+        "D1", "F11", "F17", "J18", "N1", "N2", "N3", "N4", "N7", "NF", "NT",
+    ]  # fmt: skip
+
+
 @pytest.mark.parametrize("path", SEED_LABELS, ids=lambda p: p.name)
 def test_seed_labels_read_as_small_defect_fractions(path):
     mask = read_label_png(path)
