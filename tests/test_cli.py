@@ -112,6 +112,7 @@ def test_convert_never_overwrites_its_input(seed_folder, tmp_path, capsys):
     assert (tmp_path / "a.npz").read_bytes() == before
 
 
+@pytest.mark.slow
 def test_demo_runs_and_says_where_results_are(tmp_path, capsys):
     out = tmp_path / "demo"
     assert main(["demo", "--out", str(out)]) == 0

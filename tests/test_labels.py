@@ -157,8 +157,6 @@ def test_staple_recovers_known_annotator_skills():
     assert np.array_equal(result.posterior >= 0.5, truth)
 
 
-
-
 def test_fuse_seed_labels_with_eroded_and_dilated_copies(tmp_path, capsys):
     dirs = [tmp_path / n for n in ("A", "B", "C")]
     for d in dirs:

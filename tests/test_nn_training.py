@@ -132,6 +132,7 @@ TRAIN_ARGS = ["--epochs", "8", "--steps", "8", "--batch", "4", "--patch", "32", 
               "--frames", "8", "--patience", "8"]  # fmt: skip
 
 
+@pytest.mark.slow
 def test_train_then_detect_then_export_on_tiny_data(tiny_data, tmp_path):
     """Train a small UNet on 4 tiny plates, detect on the held-out one through the CLI."""
     run = tmp_path / "run"
@@ -164,14 +165,60 @@ def test_train_then_detect_then_export_on_tiny_data(tiny_data, tmp_path):
         np.testing.assert_allclose(got, ckpt.model(torch.from_numpy(x)).numpy(), atol=1e-4)
 
 
-def test_distributed_training_with_two_cpu_processes(tiny_data, tmp_path):
-    run = tmp_path / "ddp"
-    args = ["--epochs", "1", "--steps", "2", "--batch", "4", "--patch", "32", "--base", "4",
-            "--frames", "8", "--processes", "2"]  # fmt: skip
-    assert main(["--quiet", "train", str(tiny_data), "--out", str(run), *args]) == 0
-    ckpt = load_checkpoint(run / "model.pt")
-    assert ckpt.info["processes"] == 2
-    assert (run / "log.csv").read_text().count("\n") == 2
+#: Training whose every step two processes can reproduce exactly: no batch norm, no dropout,
+#: a loss that is a mean over samples (the per-process means average to the batch mean).
+EXACT = {"model": "lstm", "options": {"dropout": 0.0}, "loss": "bce", "epochs": 2, "steps": 3,
+         "batch": 4, "inputs": {"n_frames": 8}, "patience": 5}  # fmt: skip
+
+
+def _weights(path):
+    return load_checkpoint(path).model.state_dict()
+
+
+def _assert_same_weights(a, b):
+    assert a.keys() == b.keys()
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], atol=1e-5, rtol=1e-4, msg=key)
+
+
+@pytest.fixture(scope="module")
+def one_process(tiny_data, tmp_path_factory):
+    from thermodefect.nn.train import TrainConfig, train
+
+    out = tmp_path_factory.mktemp("one")
+    train(tiny_data, out, TrainConfig(**EXACT), quiet=True)
+    return _weights(out / "model.pt")
+
+
+@pytest.mark.slow
+def test_two_processes_train_the_weights_of_one(tiny_data, tmp_path, one_process):
+    from thermodefect.nn.train import TrainConfig, train
+
+    result = train(tiny_data, tmp_path, TrainConfig(**EXACT, processes=2), quiet=True)
+    assert load_checkpoint(result.checkpoint).info["processes"] == 2
+    _assert_same_weights(_weights(result.checkpoint), one_process)
+    with pytest.raises(ThermodefectError, match="--batch 3 must be a positive multiple of the 2"):
+        train(tiny_data, tmp_path, TrainConfig(**{**EXACT, "batch": 3}, processes=2))
+
+
+@pytest.mark.slow
+def test_torchrun_ranks_train_the_weights_of_one_process(tiny_data, tmp_path, one_process):
+    """Ranks and rendezvous from torchrun's environment instead of --processes."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "job.py"
+    script.write_text(
+        "from thermodefect.nn.train import TrainConfig, train\n"
+        f"train({str(tiny_data)!r}, {str(tmp_path / 'run')!r}, TrainConfig(**{EXACT!r}), "
+        "quiet=True)\n"
+    )
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node",
+           "2", str(script)]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert load_checkpoint(tmp_path / "run" / "model.pt").info["processes"] == 2
+    _assert_same_weights(_weights(tmp_path / "run" / "model.pt"), one_process)
 
 
 def test_base_sets_the_lstm_hidden_units(tiny_data, tmp_path):
@@ -213,18 +260,3 @@ def test_feature_mode_stacks_pct_and_tsr_images():
     assert rep.shape == (8, 24, 32) and np.isfinite(rep).all()
     # the warm disc stands out, positive, in the first PCT component
     assert rep[0][12, 16] > 1 and abs(rep[0][0, 0]) < 0.5
-
-
-def test_torchrun_launch(tiny_data, tmp_path):
-    """Ranks and rendezvous from torchrun's environment instead of --processes."""
-    import subprocess
-    import sys
-
-    run = tmp_path / "trun"
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-           "-m", "thermodefect.cli", "--quiet", "train", str(tiny_data), "--epochs", "1",
-           "--steps", "2", "--batch", "4", "--patch", "32", "--base", "4", "--frames", "8",
-           "--out", str(run)]  # fmt: skip
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert load_checkpoint(run / "model.pt").info["processes"] == 2

@@ -75,6 +75,7 @@ def _peak_time(times, curve):
     return float(np.exp(-b / (2 * a)))
 
 
+@pytest.mark.slow
 def test_time_of_peak_contrast_grows_as_depth_squared():
     # Holes of one diameter-to-depth ratio (5, the thermography convention for comparing
     # defects) in one 3 mm plate: the back wall and the grid stay the same for all.
@@ -92,6 +93,7 @@ def test_time_of_peak_contrast_grows_as_depth_squared():
     assert exponent == pytest.approx(2.0, abs=0.25)
 
 
+@pytest.mark.slow
 def test_lateral_diffusion_blurs_deeper_holes_more():
     times = np.geomspace(0.05, 30.0, 50)
     shape = (48, 48)

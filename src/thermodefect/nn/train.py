@@ -5,7 +5,11 @@ Adam with ReduceLROnPlateau on the validation IoU, early stopping, fixed seeds, 
 autocast on CUDA, a CSV log and a loss/IoU plot. ``processes > 1`` trains with
 DistributedDataParallel (gloo on CPU, NCCL on CUDA), one process per device or CPU share;
 rank 0 validates, saves and tells the others when to stop. Under ``torchrun`` (several
-nodes, or one) the ranks come from its environment instead.
+nodes, or one) the ranks come from its environment instead. Every sample of a batch has its
+own seeded generator and each process draws its equal share of the batch, so a distributed
+run sees the batches of a single process; with a loss that averages over samples and no
+batch norm (whose statistics stay per process, as in any DDP run) it trains the same weights
+(tested).
 """
 
 from __future__ import annotations
@@ -92,20 +96,30 @@ def choose_splits(data_dir: Path, config: TrainConfig) -> dict[str, list[str]]:
     return splits
 
 
-def _draw(specimens, aug: Augmenter, config: TrainConfig, rng, kind: str, batch: int):
-    """One training batch (inputs, targets) as tensors."""
-    if kind == "pixel":
-        per = max(64 * batch // 4, 1)
-        xs, ys = zip(*[pixel_batch(*aug.full(specimens[rng.integers(len(specimens))], rng),
-                                   per, rng) for _ in range(4)], strict=True)  # fmt: skip
-        return torch.from_numpy(np.concatenate(xs)), torch.from_numpy(np.concatenate(ys))
+#: Pixel series one sample of a per-pixel network's batch draws from one specimen.
+PIXELS_PER_SAMPLE = 16
+
+
+def _draw(specimens, aug: Augmenter, config: TrainConfig, kind: str, step: tuple, indices):
+    """The samples ``indices`` of the global batch of training step ``step`` (epoch, batch)
+    as tensors (inputs, targets).
+
+    Sample i is drawn from its own generator, seeded by (seed, epoch, batch, i): a process
+    of a distributed run draws exactly its share of the batch one process would draw.
+    """
     xs, ys = [], []
-    for _ in range(batch):
+    for i in indices:
+        rng = np.random.default_rng([config.seed, *step, i])
         x, y = aug.full(specimens[rng.integers(len(specimens))], rng)
-        x, y = random_patch(x, y, config.patch, rng, on_defect=rng.random() < config.balance)
+        if kind == "pixel":
+            x, y = pixel_batch(x, y, PIXELS_PER_SAMPLE, rng)
+        else:
+            x, y = random_patch(x, y, config.patch, rng, on_defect=rng.random() < config.balance)
+            y = y[None]
         xs.append(x)
-        ys.append(y[None])
-    return torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(ys))
+        ys.append(y)
+    join = np.concatenate if kind == "pixel" else np.stack
+    return torch.from_numpy(join(xs)), torch.from_numpy(join(ys))
 
 
 def _loss(loss_fn, out, target):
@@ -169,10 +183,16 @@ def train(
             f"--processes {config.processes} on CUDA needs one GPU per process; "
             f"this machine has {gpus}"
         )
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    processes = world if world > 1 else config.processes
+    if processes < 1 or config.batch < 1 or config.batch % processes:
+        raise ThermodefectError(
+            f"--batch {config.batch} must be a positive multiple of the {processes} process(es), "
+            "each of which trains on an equal share of every batch"
+        )
     splits = choose_splits(data_dir, config)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    world = int(os.environ.get("WORLD_SIZE", "1"))
     if world > 1:  # launched by torchrun, on one node or several
         rank = int(os.environ["RANK"])
         _worker(rank, world, data_dir, out, config, splits, quiet)
@@ -250,8 +270,8 @@ def _run(rank, world, data_dir, out, config, splits, quiet) -> TrainResult:
     loss_fn = LOSSES[config.loss]
     opt = torch.optim.Adam(model.parameters(), lr=config.lr)
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max", factor=0.5, patience=3)
-    rng = np.random.default_rng([config.seed, rank])
-    per_rank = max(config.batch // world, 1)
+    per_rank = config.batch // world
+    mine = range(rank * per_rank, (rank + 1) * per_rank)
     amp = device.startswith("cuda")
     history, best, best_epoch = [], -1.0, 0
     best_state = None
@@ -261,8 +281,8 @@ def _run(rank, world, data_dir, out, config, splits, quiet) -> TrainResult:
         t0 = time.perf_counter()
         net.train()
         losses = []
-        for _ in range(config.steps):
-            x, y = _draw(train_set, aug, config, rng, kind, per_rank)
+        for step in range(config.steps):
+            x, y = _draw(train_set, aug, config, kind, (epoch, step), mine)
             x, y = x.to(device), y.to(device)
             with torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp):
                 out_t = net(x)
