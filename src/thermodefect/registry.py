@@ -12,7 +12,7 @@ import difflib
 import importlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, TypeVar
 
 from thermodefect.errors import ThermodefectError
 
@@ -67,8 +67,8 @@ def unknown_name(kind: str, name: str, choices) -> ThermodefectError:
 
 
 @dataclass(frozen=True)
-class _Entry(Generic[T]):
-    value: T | None
+class _Entry:
+    value: Any  # the entry, or None while ``target`` is not imported
     target: str | None
     summary: str
 
@@ -95,7 +95,7 @@ class Registry(Mapping[str, T]):
 
     def __init__(self, kind: str):
         self.kind = kind
-        self._entries: dict[str, _Entry[T]] = {}
+        self._entries: dict[str, _Entry] = {}
         self._loaded: dict[str, T] = {}
 
     def add(self, name: str, value: T | str, *, summary: str = "") -> None:
@@ -117,8 +117,10 @@ class Registry(Mapping[str, T]):
         """
         if name in self._entries:
             raise ValueError(f"{self.kind} {name!r} is registered twice")
-        lazy = isinstance(value, str) and ":" in value
-        self._entries[name] = _Entry(None if lazy else value, value if lazy else None, summary)
+        if isinstance(value, str) and ":" in value:
+            self._entries[name] = _Entry(None, value, summary)
+        else:
+            self._entries[name] = _Entry(value, None, summary)
 
     def register(self, name: str, *, summary: str = "") -> Callable[[T], T]:
         """Decorator form of :meth:`add`.
@@ -165,7 +167,7 @@ class Registry(Mapping[str, T]):
     def __getitem__(self, name: str) -> T:
         entry = self._entries[self.check(name)]
         if entry.target is None:
-            return entry.value  # type: ignore[return-value]
+            return entry.value
         if name not in self._loaded:
             module, _, attribute = entry.target.partition(":")
             self._loaded[name] = getattr(importlib.import_module(module), attribute)

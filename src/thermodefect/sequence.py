@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Literal
 
 import numpy as np
 
@@ -149,7 +150,7 @@ class Sequence:
         *,
         frames: np.ndarray | None = None,
         times: np.ndarray | None = None,
-        mask: np.ndarray | bool | None = False,
+        mask: np.ndarray | Literal[False] | None = False,
         **meta_changes,
     ) -> Sequence:
         """A new sequence with some parts replaced and ``step`` added to the history.

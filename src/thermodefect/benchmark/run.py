@@ -6,11 +6,14 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
+from thermodefect.detect.regions import Detection
 from thermodefect.errors import ThermodefectError
+from thermodefect.sequence import Sequence
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +30,7 @@ class NetworkInfo:
     data: str
     training_minutes: float | None
     device: str
-    best_epoch: object
+    best_epoch: int | str
     val_iou: float | None
     threshold: float
 
@@ -59,7 +62,7 @@ class BenchmarkResult:
     networks: list[NetworkInfo] = field(default_factory=list)
 
 
-Detector = Callable[[object, object], object]
+Detector = Callable[[Sequence, Sequence | None], Detection]
 
 
 def _detectors(
@@ -88,7 +91,7 @@ def _detectors(
             label = ckpt.model_name
             if label in out:  # two checkpoints of one network: tell them apart by file
                 label = f"{label} ({'built-in' if path == 'default' else path})"
-            out[label] = ((lambda seq, _, c=ckpt: detect_with_model(seq, c, device=device)), False)
+            out[label] = (partial(_network, detect_with_model, ckpt, device), False)
             info = ckpt.info
             seconds = info.get("training_seconds")
             networks.append(
@@ -104,6 +107,27 @@ def _detectors(
                 )
             )
     return out, networks
+
+
+def _network(detect_with_model, ckpt, device: str, seq, _prepared) -> Detection:
+    """A network's detector: the classical preparation is not used."""
+    return detect_with_model(seq, ckpt, device=device)
+
+
+def _specimen(data_dir: Path, name: str) -> tuple[Sequence, np.ndarray]:
+    """A dataset's specimen and its ground-truth mask.
+
+    Raises
+    ------
+    ThermodefectError
+        When the specimen has no ground-truth label.
+    """
+    from thermodefect.io import load
+
+    seq = load(Path(data_dir) / f"{name}.mat")
+    if seq.mask is None:
+        raise ThermodefectError("no ground-truth label next to the specimen", seq.meta.source)
+    return seq, seq.mask
 
 
 def method_names(methods, models) -> list[str]:
@@ -151,7 +175,6 @@ def tune_decisions(data_dir: Path, methods: list[str], rules, *, quiet: bool = T
 
     from thermodefect.detect import DECISIONS, detect, prepare
     from thermodefect.evaluate import pixel_scores
-    from thermodefect.io import load
     from thermodefect.simulate.dataset import read_manifest
 
     for rule in rules:
@@ -163,13 +186,16 @@ def tune_decisions(data_dir: Path, methods: list[str], rules, *, quiet: bool = T
         )
     iou: dict[tuple[str, str], list[float]] = {(m, r): [] for m in methods for r in rules}
     for row in tqdm(rows, desc="choosing decisions (val)", unit="specimen", disable=quiet):
-        seq = load(Path(data_dir) / f"{row['name']}.mat")
+        seq, truth = _specimen(data_dir, row["name"])
         cooling = prepare(seq)
         for m in methods:
             for r in rules:
                 found = detect(seq, m, decision=r, prepared=cooling)
-                iou[m, r].append(pixel_scores(found.mask, seq.mask).iou)
-    chosen = {m: max(rules, key=lambda r, m=m: np.mean(iou[m, r])) for m in methods}
+                iou[m, r].append(pixel_scores(found.mask, truth).iou)
+    chosen = {}
+    for m in methods:
+        scores = [float(np.mean(iou[m, r])) for r in rules]
+        chosen[m] = rules[int(np.argmax(scores))]
     logger.info("decision rules chosen on val: %s", chosen)
     return chosen
 
@@ -182,7 +208,7 @@ def run_benchmark(
     split: str = "test",
     device: str = "cpu",
     decisions=("significance",),
-    examples: Callable[[object, str], object] | None = None,
+    examples: Callable[[Detection, str], object] | None = None,
     n_examples: int = 2,
     quiet: bool = False,
 ) -> BenchmarkResult:
@@ -226,7 +252,6 @@ def run_benchmark(
     from thermodefect.benchmark.truth import defect_truth
     from thermodefect.detect import prepare
     from thermodefect.evaluate import average_precision, match_footprints, pixel_scores
-    from thermodefect.io import load
     from thermodefect.simulate.dataset import read_manifest
 
     names = method_names(methods, models)
@@ -242,7 +267,7 @@ def run_benchmark(
     stats: dict[str, dict[str, list]] = {m: {k: [] for k in SCORE_KEYS} for m in detectors}
     classical = any(needs for _, needs in detectors.values())
     for i, row in enumerate(tqdm(rows, desc="benchmark", unit="specimen", disable=quiet)):
-        seq = load(Path(data_dir) / f"{row['name']}.mat")
+        seq, truth = _specimen(data_dir, row["name"])
         feet, ratio = defect_truth(data_dir, row["name"], seq.image_shape)
         t0 = time.perf_counter()
         cooling = prepare(seq) if classical else None
@@ -252,10 +277,10 @@ def run_benchmark(
             found = run(seq, cooling)
             seconds = (preparing if needs_prep else 0.0) + time.perf_counter() - t0
             s = stats[m]
-            scores = pixel_scores(found.mask, seq.mask)
+            scores = pixel_scores(found.mask, truth)
             for key in ("iou", "f1", "precision", "recall"):
                 s[key].append(getattr(scores, key))
-            ap = average_precision(found.feature, seq.mask)
+            ap = average_precision(found.feature, truth)
             if ap is not None:
                 s["ap"].append(ap)
             s["cnr"] += _defect_cnr(found.feature, feet)

@@ -10,7 +10,7 @@ import numpy as np
 
 def defect_truth(
     data_dir: Path, name: str, shape: tuple[int, int]
-) -> tuple[list, np.ndarray, np.ndarray]:
+) -> tuple[list[np.ndarray], np.ndarray]:
     """Each defect's footprint and its equivalent-diameter / depth ratio, from the specimen's
     JSON (the spec rebuilt, so that overlapping defects stay separate)."""
     from thermodefect.simulate import from_dict

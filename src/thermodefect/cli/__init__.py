@@ -20,13 +20,13 @@ COMMAND_GROUPS = (sequences, labels, detect, learn, scoring, simulate, demo)
 
 def _verbosity(parser: argparse.ArgumentParser, *, top: bool) -> None:
     """``--quiet`` and ``-v``, accepted before and after the command name."""
-    default = {} if top else {"default": argparse.SUPPRESS}
     parser.add_argument(
-        "--quiet", action="store_true", help="no progress bars or summaries", **default
-    )
+        "--quiet", action="store_true", help="no progress bars or summaries",
+        default=False if top else argparse.SUPPRESS,
+    )  # fmt: skip
     parser.add_argument(
         "-v", "--verbose", action="count", help="more log messages (-vv for debugging)",
-        **({"default": 0} if top else default),
+        default=0 if top else argparse.SUPPRESS,
     )  # fmt: skip
 
 
@@ -50,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     def add_parser(name, **kwargs):
         return original(name, parents=[common, *kwargs.pop("parents", [])], **kwargs)
 
-    sub.add_parser = add_parser  # every command, and every nested step, gets --quiet and -v
+    # every command, and every nested step, gets --quiet and -v
+    sub.add_parser = add_parser  # type: ignore[method-assign]
     for group in COMMAND_GROUPS:
         group.add_parsers(sub)
     return parser
@@ -59,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
 class _StderrHandler(logging.StreamHandler):
     """Writes to whatever ``sys.stderr`` is when a record is emitted (it may be redirected)."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self):
         return sys.stderr
 

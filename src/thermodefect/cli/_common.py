@@ -19,7 +19,7 @@ def shape(text: str) -> tuple[int, int]:
         dims = (dims[0], dims[0])
     if len(dims) != 2 or min(dims) < 1:
         raise argparse.ArgumentTypeError(f"expected HxW or N with positive integers, got {text!r}")
-    return dims  # type: ignore[return-value]
+    return dims[0], dims[1]
 
 
 def pixel(text: str) -> tuple[int, int]:

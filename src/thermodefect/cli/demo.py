@@ -65,6 +65,7 @@ def demo(out: Path, *, quiet: bool = False, n: int = DEMO_PLATES) -> None:
     rows = []
     for path in sequence_files(data):
         seq = load(path)
+        assert seq.mask is not None  # simulated plates carry their ground truth
         comps = pct(seq, 3).components
         shown = min(seq.n_frames - 1, detect_flash(seq) + 8)
         panels = [(f"frame {shown}", seq.frames[shown])]

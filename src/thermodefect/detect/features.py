@@ -25,13 +25,15 @@ def max_z(images) -> np.ndarray:
     """
     from thermodefect.methods import robust_z
 
+    if not images:
+        raise ValueError("max_z needs at least one image")
     out = None
     for image in images:
         z = robust_z(np.asarray(image))
         if z.flat[np.argmax(np.abs(z))] < 0:
             z = -z
         out = z if out is None else np.maximum(out, z)
-    return out
+    return out  # type: ignore[return-value]
 
 
 def feature(cooling: Sequence, method: str) -> np.ndarray:

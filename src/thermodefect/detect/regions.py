@@ -61,13 +61,14 @@ def measure(
         pitch = seq.meta.pixel_pitch_mm
     sound = ~ndimage.binary_dilation(mask, iterations=2)
     base = float(np.median(image[sound])) if sound.any() else 0.0
-    curves, sound_curve = None, None
+    contrast_curves = None  # (T, n): each region's mean minus the sound mean, per frame
     if seq is not None:
         flat = seq.frames.reshape(seq.n_frames, -1)
         sound_curve = flat[:, sound.ravel()].mean(axis=1) if sound.any() else flat.mean(axis=1)
         idx = labels.ravel()
         sums = np.stack([np.bincount(idx, weights=f, minlength=n + 1) for f in flat])
         curves = sums[:, 1:] / np.bincount(idx, minlength=n + 1)[1:]
+        contrast_curves = curves - sound_curve[:, None]
     regions = []
     for k, sl in enumerate(ndimage.find_objects(labels), start=1):
         region = labels[sl] == k
@@ -75,8 +76,8 @@ def measure(
         values = image[sl][region]
         area = int(region.sum())
         peak_frame = peak_time = None
-        if curves is not None:
-            peak_frame = int(np.argmax(curves[:, k - 1] - sound_curve))
+        if contrast_curves is not None and seq is not None:
+            peak_frame = int(np.argmax(contrast_curves[:, k - 1]))
             peak_time = float(seq.times[peak_frame])
         regions.append(Region(
             id=k, row=float(rows.mean() + sl[0].start), col=float(cols.mean() + sl[1].start),

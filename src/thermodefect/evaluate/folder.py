@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -29,7 +30,8 @@ def evaluate_folder(pred_dir: Path, gt_dir: Path) -> tuple[list[str], str]:
     masks = sorted(pred_dir.glob("*_mask.png"))
     if not masks:
         raise ThermodefectError("holds no {name}_mask.png files from thermodefect detect", pred_dir)
-    problems, rows = [], []
+    problems: list[str] = []
+    rows: list[tuple[Any, ...]] = []
     for path in masks:
         name = path.name[: -len("_mask.png")]
         label = next(

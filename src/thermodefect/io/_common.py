@@ -93,7 +93,7 @@ def check_shape(
 
 
 def fill_frames(
-    shape: tuple[int, int, int], block: Callable[[int, int], np.ndarray], path: Path
+    shape: tuple[int, ...], block: Callable[[int, int], np.ndarray], path: Path
 ) -> np.ndarray:
     """Assemble a float32 (T, H, W) array from ``block(t0, t1)`` slabs, checking values as it goes.
 

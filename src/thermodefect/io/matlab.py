@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,22 @@ MATLAB_NUMERIC = {
     "double", "single", "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64",
     "logical",
 }  # fmt: skip
+
+
+def _slab(array, t0: int, t1: int) -> np.ndarray:
+    return array[t0:t1]
+
+
+def _slab_transposed(dataset, t0: int, t1: int) -> np.ndarray:
+    return dataset[t0:t1].transpose(0, 2, 1)
+
+
+def _stack_slice(frames: list, t0: int, t1: int) -> np.ndarray:
+    return np.stack(frames[t0:t1])
+
+
+def _stack_transposed(datasets: list, t0: int, t1: int) -> np.ndarray:
+    return np.stack([d[()].T for d in datasets[t0:t1]])
 
 
 class _Candidate:
@@ -79,16 +96,16 @@ def _walk_v5(name: str, value, out: dict[str, _Candidate]) -> None:
         frames = _frames_of_cell(value)
         if frames is not None:
             shape = (len(frames), *frames[0].shape)
-            out[name] = _Candidate(name, shape, lambda t0, t1, f=frames: np.stack(f[t0:t1]))
+            out[name] = _Candidate(name, shape, partial(_stack_slice, frames))
     elif _is_numeric(value) and value.ndim == 3:
         view = np.moveaxis(value, 2, 0)
-        out[name] = _Candidate(name, view.shape, lambda t0, t1, v=view: v[t0:t1])
+        out[name] = _Candidate(name, view.shape, partial(_slab, view))
 
 
 def _scalar_or_vector(variables: dict, names: tuple[str, ...], size: int | None):
     for n in names:
         v = variables.get(n)
-        if _is_numeric(v) and (v.size == size if size else v.size == 1):
+        if v is not None and _is_numeric(v) and (v.size == size if size else v.size == 1):
             return np.asarray(v, np.float64).ravel()
     return None
 
@@ -150,12 +167,10 @@ def _walk_v73(f, name: str, obj, out: dict[str, _Candidate]) -> None:
             and all(d.shape == items[0].shape and _h5_class(d) in MATLAB_NUMERIC for d in items)
         ):
             shape = (len(items), items[0].shape[1], items[0].shape[0])
-            out[name] = _Candidate(
-                name, shape, lambda t0, t1, it=items: np.stack([d[()].T for d in it[t0:t1]])
-            )
+            out[name] = _Candidate(name, shape, partial(_stack_transposed, items))
     elif obj.ndim == 3 and (cls in MATLAB_NUMERIC or np.issubdtype(obj.dtype, np.number)):
         shape = (obj.shape[0], obj.shape[2], obj.shape[1])
-        out[name] = _Candidate(name, shape, lambda t0, t1, d=obj: d[t0:t1].transpose(0, 2, 1))
+        out[name] = _Candidate(name, shape, partial(_slab_transposed, obj))
 
 
 def read_v73(path: Path, opts: LoadOptions) -> RawSequence:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -155,7 +156,7 @@ def fuse_folders(
         for d, have in zip(dirs, names, strict=True)
         for n in sorted(everyone - have)
     ]
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name in sorted(set.intersection(*names)):
         try:
             masks = [read_label_png(d / f"{name}{LABEL_SUFFIX}") for d in dirs]

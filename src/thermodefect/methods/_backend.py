@@ -6,14 +6,22 @@ calls that differ go through :class:`Backend`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, TypeGuard
+
 import numpy as np
 
 from thermodefect.errors import ThermodefectError
 
+if TYPE_CHECKING:
+    import torch
+
+#: A numpy array or a torch tensor (CPU or CUDA): the methods return what they are given.
+Array = Any
+
 SMALL_EIGH = 256  # on a GPU, symmetric eigenproblems up to this size are solved on the CPU
 
 
-def is_tensor(x) -> bool:
+def is_tensor(x) -> TypeGuard[torch.Tensor]:
     """True for a torch tensor, without importing torch when it is not loaded."""
     return type(x).__module__.startswith("torch")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from thermodefect.methods._backend import Backend, frames_of
+from thermodefect.methods._backend import Array, Backend, frames_of
 
 CPU_CHUNK = 16384
 ROUNDING = 16 * 1.1920929e-07  # spread below this fraction of |mean| is float32 rounding
@@ -19,8 +19,8 @@ ROUNDING = 16 * 1.1920929e-07  # spread below this fraction of |mean| is float32
 class HOSResult:
     """Skewness and excess kurtosis images (H, W), numpy or torch like the input."""
 
-    skewness: object
-    kurtosis: object
+    skewness: Array
+    kurtosis: Array
 
 
 def hos(data, *, chunk: int | None = None) -> HOSResult:

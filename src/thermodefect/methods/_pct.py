@@ -41,7 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from thermodefect.errors import ThermodefectError
-from thermodefect.methods._backend import Backend, frames_of
+from thermodefect.methods._backend import Array, Backend, frames_of
 
 NORMALIZATIONS = ("center", "pixel", "frame", "none")
 SOLVERS = ("auto", "gram", "randomized")
@@ -68,10 +68,10 @@ class PCTResult:
         Share of the standardised data's total variance held by each component.
     """
 
-    components: object
-    temporal: object
-    singular_values: object
-    explained_variance_ratio: object
+    components: Array
+    temporal: Array
+    singular_values: Array
+    explained_variance_ratio: Array
 
 
 def pct(
@@ -157,6 +157,7 @@ def _gram_solver(x, k: int, normalize: str, chunk: int | None, be: Backend):
         gram, project = _gram_direct(x, normalize, be)
     if gram is None:
         gram, project = _gram_blocks(x, normalize, step, be)
+    assert project is not None  # both builders return the matching projection
     lam, v = be.eigh(gram, k)
     lam[lam < 0] = 0
     temporal = be.astype(v.T, "float32")
@@ -205,8 +206,8 @@ def _standardised_products(x, normalize: str, be: Backend):
     inv[var > 0] = 1 / be.sqrt(var[var > 0])
     total = float((var > 0).sum()) * (n if normalize == "frame" else t)
     if normalize == "pixel":  # Y = (X - 1 m^T) S^-1
-        y, yt = _centred_products(x, mean, be)
-        return (lambda b: y(inv[:, None] * b)), (lambda a: inv[:, None] * yt(a)), total
+        yc, ytc = _centred_products(x, mean, be)
+        return (lambda b: yc(inv[:, None] * b)), (lambda a: inv[:, None] * ytc(a)), total
 
     def y(b):  # 'frame': Y = D (X - mu 1^T)
         return inv[:, None] * be.subtract_outer(x @ b, mean, b.sum(0))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from thermodefect.errors import ThermodefectError
-from thermodefect.methods._backend import Backend, frames_of, is_tensor
+from thermodefect.methods._backend import Array, Backend, frames_of, is_tensor
 
 SPREAD_SAMPLE = 8192  # evenly spaced pixels per phase image for ranking the bins
 
@@ -24,8 +24,8 @@ class PPTResult:
     """Phase (rad) and amplitude images, (bins, H, W), at ``frequencies`` (Hz, or cycles per
     sequence when the frame rate is unknown); ``best`` indexes the most contrasted phase."""
 
-    phase: object
-    amplitude: object
+    phase: Array
+    amplitude: Array
     frequencies: np.ndarray
     bins: np.ndarray
     best: int
@@ -70,7 +70,9 @@ def ppt(data, bins=None, *, frame_rate: float | None = None) -> PPTResult:
     spread = _robust_spread(phase.reshape(bins.size, -1)[:, ::stride])
     rate = frame_rate or 1.0
     if numpy_in:
-        phase, amplitude = phase.numpy(), amplitude.numpy()
+        return PPTResult(
+            phase.numpy(), amplitude.numpy(), bins * rate / t, bins, int(np.argmax(spread))
+        )
     return PPTResult(phase, amplitude, bins * rate / t, bins, int(np.argmax(spread)))
 
 

@@ -20,7 +20,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from thermodefect.errors import ThermodefectError
-from thermodefect.methods._backend import Backend, frames_of, is_tensor, spread_frames, torch_view
+from thermodefect.methods._backend import (
+    Array,
+    Backend,
+    frames_of,
+    is_tensor,
+    spread_frames,
+    torch_view,
+)
 
 CPU_CHUNK = 2048
 
@@ -39,7 +46,7 @@ class TSRResult:
         m and s of u = (ln t - m) / s.
     """
 
-    coefficients: object
+    coefficients: Array
     times: np.ndarray
     log_center: float
     log_scale: float

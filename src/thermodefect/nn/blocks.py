@@ -173,7 +173,7 @@ class ConvUnit(nn.Sequential):
     a 1x3x3 spatial and a 3x1x1 temporal one (the seed's spatio-temporal unit)."""
 
     def __init__(self, c_in: int, c_out: int, dims: int = 2):
-        layers = []
+        layers: list[nn.Module] = []
         for c in (c_in, c_out):
             if dims == 2:
                 layers.append(nn.Conv2d(c, c_out, 3, padding=1, bias=False))

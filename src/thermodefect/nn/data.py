@@ -21,6 +21,7 @@ import numpy as np
 
 from thermodefect.errors import ThermodefectError
 from thermodefect.nn.inputs import InputConfig, feature_stack, frame_stack, ratio_frames
+from thermodefect.sequence import Sequence
 
 
 @dataclass
@@ -28,7 +29,7 @@ class Specimen:
     """One specimen held in memory for training."""
 
     name: str
-    cooling: object  # Sequence of the cooling frames
+    cooling: Sequence  # the cooling frames
     mask: np.ndarray  # (H, W) bool
     noise: float  # temporal noise estimate, same units as the frames
 

@@ -9,7 +9,7 @@ from torch import nn
 
 def _multiple(model: nn.Module) -> int:
     depth = getattr(model, "depth", None) or getattr(getattr(model, "backbone", None), "depth", 0)
-    return 2**depth
+    return 2 ** int(depth or 0)
 
 
 def _window(size: int, overlap: int) -> np.ndarray:

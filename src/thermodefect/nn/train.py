@@ -319,6 +319,7 @@ def _run(rank, world, data_dir, out, config, splits, quiet) -> TrainResult:
             break
     if rank > 0:
         return TrainResult(Path(), [], 0.5, 0.0, 0.0)
+    assert best_state is not None  # set by the first epoch: epochs >= 1
     model.load_state_dict(best_state)
     _, probs = _validate(model, val_inputs, val_masks, loss_fn, device)
     threshold, tuned = tune_threshold(probs, val_masks, config.min_area)

@@ -107,7 +107,7 @@ def _ground_truth(spec: SimulationSpec, model, mask: np.ndarray) -> dict:
             "material": None if d.removes_material else d.layer_material().name,
         }
         if d.kind != "mask":
-            size = d.size_mm if np.ndim(d.size_mm) == 0 else list(d.size_mm)
+            size = d.size_mm if np.ndim(d.size_mm) == 0 else list(d.axes_mm)
             item.update(
                 center_mm=list(d.center_mm), size_mm=size, size_px=float(np.max(d.size_mm)) / pitch
             )

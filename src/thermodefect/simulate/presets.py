@@ -205,7 +205,7 @@ def mixed(rng, name: str) -> SimulationSpec:
         defects = tuple(
             d
             if d.shape == "ellipse" or np.ndim(d.size_mm) == 0
-            else Defect(**{**d.__dict__, "size_mm": d.size_mm[0]})
+            else Defect(**{**d.__dict__, "size_mm": d.axes_mm[0]})
             for d in items
         )
     return SimulationSpec(

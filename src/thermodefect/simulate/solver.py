@@ -24,11 +24,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from thermodefect.errors import ThermodefectError
 from thermodefect.simulate.specimen import Plate
+
+if TYPE_CHECKING:
+    import torch
 
 PROFILES = ("uniform", "gaussian", "gradient")
 SMOOTHING_STEPS = 4
@@ -120,13 +124,13 @@ class Grid:
 class Model:
     """Cell and face arrays of a discretised plate (torch tensors, SI units)."""
 
-    heat: object  # (nz, H, W) J/(m^2 K): rho c dz per unit plan area; 1 for removed cells
-    active: object  # (nz, H, W) bool
-    gz: object  # (nz + 1, H, W) W/(m^2 K): conductances of interior faces (ends zero)
-    sink: object  # (nz, H, W) W/(m^2 K): exchange with the ambient through front/back faces
-    gx: object  # (nz, H, W - 1) W/(m^2 K) per unit plan area between columns
-    gy: object  # (nz, H - 1, W)
-    edge: object  # (nz, H, W) W/(m^2 K): lateral loss to the ambient
+    heat: torch.Tensor  # (nz, H, W) J/(m^2 K): rho c dz per unit plan area; 1 for removed cells
+    active: torch.Tensor  # (nz, H, W) bool
+    gz: torch.Tensor  # (nz + 1, H, W) W/(m^2 K): conductances of interior faces (ends zero)
+    sink: torch.Tensor  # (nz, H, W) W/(m^2 K): exchange with the ambient through front/back faces
+    gx: torch.Tensor  # (nz, H, W - 1) W/(m^2 K) per unit plan area between columns
+    gy: torch.Tensor  # (nz, H - 1, W)
+    edge: torch.Tensor  # (nz, H, W) W/(m^2 K): lateral loss to the ambient
     dz: float
     depth_faces: dict  # defect index -> depth (mm) of the face used
 
@@ -264,7 +268,7 @@ def march(
     if times.ndim != 1 or np.any(np.diff(times) <= 0) or times[0] <= 0:
         raise ThermodefectError("output times must be positive and increasing")
     heat, active = model.heat, model.active
-    shape = tuple(heat.shape[1:])
+    shape = (int(heat.shape[1]), int(heat.shape[2]))
     energy = torch.as_tensor(flash.pattern(shape), dtype=heat.dtype, device=heat.device)
     energy = torch.where(active[0], energy, torch.zeros_like(energy))
     u = torch.zeros_like(heat)

@@ -43,7 +43,7 @@ class Defect:
     angle_deg: float = 0.0
     thickness_mm: float = 0.1
     material: str | dict = "air"
-    mask: object = None
+    mask: str | np.ndarray | None = None
     as_hole: bool = False
 
     def __post_init__(self):
@@ -66,6 +66,14 @@ class Defect:
     def removes_material(self) -> bool:
         return self.kind == "hole" or (self.kind == "mask" and self.as_hole)
 
+    @property
+    def axes_mm(self) -> tuple[float, float]:
+        """Full width along the defect's own x and y axes, in mm (equal for one size)."""
+        if np.ndim(self.size_mm) == 0:
+            return float(self.size_mm), float(self.size_mm)  # type: ignore[arg-type]
+        sx, sy = self.size_mm  # type: ignore[misc]
+        return float(sx), float(sy)
+
     def layer_material(self) -> Material:
         return material(self.material)
 
@@ -79,7 +87,7 @@ class Defect:
         a = np.deg2rad(self.angle_deg)
         u = (x - cx) * np.cos(a) + (y - cy) * np.sin(a)
         v = -(x - cx) * np.sin(a) + (y - cy) * np.cos(a)
-        sx, sy = (self.size_mm, self.size_mm) if np.ndim(self.size_mm) == 0 else self.size_mm
+        sx, sy = self.axes_mm
         if self.shape == "square":
             return (np.abs(u) <= sx / 2) & (np.abs(v) <= sx / 2)
         if self.shape == "circle":
