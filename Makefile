@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 OUT ?= demo_out
 
-.PHONY: install demo test test-fast lint bench clean
+.PHONY: install demo test test-fast lint docs bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
@@ -22,8 +22,13 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check src tests benchmarks
 	$(VENV)/bin/mypy
 
-test: lint
-	$(VENV)/bin/pytest -q
+docs: $(STAMP)
+	$(VENV)/bin/sphinx-build -W --keep-going -q -b html docs/api docs/api/_build
+	@echo "API reference: docs/api/_build/index.html"
+
+test: lint docs
+	$(VENV)/bin/pytest -q --cov --cov-report=
+	@echo "statement coverage of the package: $$($(VENV)/bin/coverage report --format=total)%"
 
 test-fast: $(STAMP)
 	$(VENV)/bin/pytest -q -m "not slow"

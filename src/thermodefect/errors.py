@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import os
 
+__all__ = [
+    "ThermodefectError",
+]
+
 
 class ThermodefectError(Exception):
     """A problem with the user's input or request, reported on one line.
@@ -22,5 +26,15 @@ class ThermodefectError(Exception):
         super().__init__(self.problem if self.path is None else f"{self.path}: {self.problem}")
 
     def naming(self, path: str | os.PathLike) -> str:
-        """The one-line message, led by ``path`` when the error names no file itself."""
+        """The one-line message, led by ``path`` when the error names no file itself.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file the caller was working on.
+
+        Returns
+        -------
+        str
+        """
         return str(self) if self.path else f"{os.fspath(path)}: {self.problem}"

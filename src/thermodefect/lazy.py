@@ -10,6 +10,10 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
+__all__ = [
+    "lazy_exports",
+]
+
 
 def lazy_exports(
     package: str, exports: dict[str, str]

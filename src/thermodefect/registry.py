@@ -16,6 +16,13 @@ from typing import Any, TypeVar
 
 from thermodefect.errors import ThermodefectError
 
+__all__ = [
+    "Registry",
+    "T",
+    "did_you_mean",
+    "unknown_name",
+]
+
 T = TypeVar("T")
 
 
@@ -147,6 +154,16 @@ class Registry(Mapping[str, T]):
     def check(self, name: str) -> str:
         """Return ``name`` if registered.
 
+        Parameters
+        ----------
+        name : str
+            What the user wrote.
+
+        Returns
+        -------
+        str
+            ``name``.
+
         Raises
         ------
         ThermodefectError
@@ -157,11 +174,31 @@ class Registry(Mapping[str, T]):
         return name
 
     def summary(self, name: str) -> str:
-        """The one-line summary of ``name``."""
+        """The one-line summary of ``name``.
+
+        Parameters
+        ----------
+        name : str
+            A registered name.
+
+        Returns
+        -------
+        str
+
+        Raises
+        ------
+        ThermodefectError
+            For an unknown name.
+        """
         return self._entries[self.check(name)].summary
 
     def help(self) -> str:
-        """``name: summary`` of every entry, one per line, for ``--help`` texts."""
+        """``name: summary`` of every entry, separated by semicolons, for ``--help`` texts.
+
+        Returns
+        -------
+        str
+        """
         return "; ".join(f"{n}: {e.summary}" if e.summary else n for n, e in self._entries.items())
 
     def __getitem__(self, name: str) -> T:

@@ -9,6 +9,15 @@ import numpy as np
 
 from thermodefect.errors import ThermodefectError
 
+__all__ = [
+    "BASELINES",
+    "CHUNK_BYTES",
+    "Meta",
+    "Sequence",
+    "frames_per_chunk",
+    "times_from_rate",
+]
+
 CHUNK_BYTES = 64 * 2**20  # bytes per block when a sequence is processed in frame blocks
 BASELINES = ("unknown", "none", "first", "last", "last_mean", "preflash")
 
@@ -17,7 +26,7 @@ BASELINES = ("unknown", "none", "first", "last", "last_mean", "preflash")
 class Meta:
     """What is known about a sequence beyond its numbers.
 
-    Attributes
+    Parameters
     ----------
     source : str or None
         Path of the file it was read from.
@@ -26,7 +35,8 @@ class Meta:
     pixel_pitch_mm : float or None
         Size of one pixel on the specimen surface, in mm, when known.
     units : str
-        Units of the frame values: ``"K"`` (temperature or temperature difference) or ``"counts"``.
+        Units of the frame values: ``"K"`` (temperature or temperature difference) or
+        ``"counts"``.
     baseline : str
         Which baseline has been subtracted, one of ``BASELINES``.
     history : tuple of str
@@ -44,7 +54,14 @@ class Meta:
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        """A JSON-serialisable dictionary of every field."""
+        """A JSON-serialisable dictionary of every field.
+
+        Returns
+        -------
+        dict
+            Keys ``source``, ``frame_rate``, ``pixel_pitch_mm``, ``units``, ``baseline``,
+            ``history`` (a list) and ``extra``.
+        """
         return {
             "source": self.source,
             "frame_rate": self.frame_rate,
@@ -57,7 +74,17 @@ class Meta:
 
     @classmethod
     def from_dict(cls, d: dict) -> Meta:
-        """Inverse of :meth:`to_dict`; unknown keys are kept in ``extra``."""
+        """Inverse of :meth:`to_dict`; unknown keys are kept in ``extra``.
+
+        Parameters
+        ----------
+        d : dict
+            As :meth:`to_dict` writes it; missing keys take their defaults.
+
+        Returns
+        -------
+        Meta
+        """
         known = {"source", "frame_rate", "pixel_pitch_mm", "units", "baseline", "history", "extra"}
         extra = dict(d.get("extra") or {})
         extra.update({k: v for k, v in d.items() if k not in known})
@@ -76,7 +103,7 @@ class Meta:
 class Sequence:
     """A thermal image sequence.
 
-    Attributes
+    Parameters
     ----------
     frames : (T, H, W) ndarray of float32
         Surface temperature (or temperature change) per frame, C-contiguous. May be a
@@ -87,6 +114,19 @@ class Sequence:
         Ground truth, True where a defect is.
     meta : Meta
         Source, frame rate, pixel pitch, units, baseline and processing history.
+
+    Raises
+    ------
+    ThermodefectError
+        When the frames are not 3-D C-contiguous float32, the times do not match them or do
+        not increase, or the mask has another shape; the message names ``meta.source``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> seq = Sequence(np.zeros((20, 4, 6), np.float32), np.arange(20) / 50.0)
+    >>> seq.shape, seq.image_shape, seq.name
+    ((20, 4, 6), (4, 6), 'sequence')
     """
 
     frames: np.ndarray
@@ -155,7 +195,27 @@ class Sequence:
     ) -> Sequence:
         """A new sequence with some parts replaced and ``step`` added to the history.
 
-        ``mask=False`` (the default) keeps the current mask; ``None`` drops it.
+        Parameters
+        ----------
+        step : str
+            What was done, appended to ``meta.history``.
+        frames : (T', H', W') ndarray, optional
+            New frames (converted to C-contiguous float32); default: the current ones.
+        times : (T',) ndarray, optional
+            New times in s; default: the current ones.
+        mask : (H', W') ndarray of bool, False or None
+            ``False`` (the default) keeps the current mask; ``None`` drops it.
+        **meta_changes
+            Fields of :class:`Meta` to replace (``frame_rate=None``, ``units="counts"`` ...).
+
+        Returns
+        -------
+        Sequence
+
+        Raises
+        ------
+        ThermodefectError
+            When the new parts do not fit together (see :class:`Sequence`).
         """
         meta = replace(self.meta, history=(*self.meta.history, step), **meta_changes)
         return Sequence(
@@ -167,7 +227,19 @@ class Sequence:
 
 
 def times_from_rate(n_frames: int, frame_rate: float | None) -> np.ndarray:
-    """Frame times in s: ``arange(n) / frame_rate``, or frame indices when the rate is unknown."""
+    """Frame times in s: ``arange(n) / frame_rate``, or frame indices when the rate is unknown.
+
+    Parameters
+    ----------
+    n_frames : int
+        Number of frames T.
+    frame_rate : float or None
+        Frames per second.
+
+    Returns
+    -------
+    (T,) ndarray of float64
+    """
     rate = 1.0 if frame_rate is None else float(frame_rate)
     return np.arange(n_frames, dtype=np.float64) / rate
 
@@ -178,5 +250,17 @@ def _describe(a) -> str:
 
 
 def frames_per_chunk(frame_shape: tuple[int, ...], itemsize: int = 4) -> int:
-    """How many frames make about ``CHUNK_BYTES``."""
+    """How many frames of ``frame_shape`` make about ``CHUNK_BYTES`` (at least one).
+
+    Parameters
+    ----------
+    frame_shape : tuple of int
+        Shape of one frame (H, W), or of one row of a (T, N) matrix.
+    itemsize : int
+        Bytes per value (4 for float32).
+
+    Returns
+    -------
+    int
+    """
     return max(1, CHUNK_BYTES // max(1, int(np.prod(frame_shape)) * itemsize))

@@ -15,6 +15,15 @@ from thermodefect.detect.regions import Detection
 from thermodefect.errors import ThermodefectError
 from thermodefect.sequence import Sequence
 
+__all__ = [
+    "SCORE_KEYS",
+    "BenchmarkResult",
+    "NetworkInfo",
+    "method_names",
+    "run_benchmark",
+    "tune_decisions",
+]
+
 logger = logging.getLogger(__name__)
 
 #: Per-detector score lists collected by :func:`run_benchmark`.
@@ -23,7 +32,27 @@ SCORE_KEYS = ("iou", "f1", "precision", "recall", "ap", "cnr", "hits", "ratio", 
 
 @dataclass
 class NetworkInfo:
-    """What a checkpoint says about the network behind one benchmark row."""
+    """What a checkpoint says about the network behind one benchmark row.
+
+    Parameters
+    ----------
+    label : str
+        The row's label.
+    parameters : int
+        Trainable parameters.
+    data : str
+        Dataset it was trained on.
+    training_minutes : float or None
+        Wall-clock training time.
+    device : str
+        Where it was trained.
+    best_epoch : int or str
+        Epoch of the kept weights.
+    val_iou : float or None
+        Validation IoU at the tuned threshold.
+    threshold : float
+        Probability threshold.
+    """
 
     label: str
     parameters: int
@@ -39,7 +68,7 @@ class NetworkInfo:
 class BenchmarkResult:
     """Scores of every detector on one split of a dataset.
 
-    Attributes
+    Parameters
     ----------
     data : str
         Name of the dataset folder.
@@ -133,6 +162,17 @@ def _specimen(data_dir: Path, name: str) -> tuple[Sequence, np.ndarray]:
 def method_names(methods, models) -> list[str]:
     """The classical methods to run: ``methods``, or all of them when neither methods nor
     models are given.
+
+    Parameters
+    ----------
+    methods : list of str or None
+        Registered method names.
+    models : sequence of str
+        Checkpoints also to be scored.
+
+    Returns
+    -------
+    list of str
 
     Raises
     ------

@@ -8,6 +8,19 @@ import numpy as np
 from thermodefect.benchmark.run import BenchmarkResult, NetworkInfo
 from thermodefect.errors import ThermodefectError
 
+__all__ = [
+    "EXPLANATION",
+    "HEADER",
+    "NETWORK_HEADER",
+    "cell",
+    "csv_text",
+    "markdown",
+    "notes",
+    "pod_fits",
+    "records",
+    "share",
+]
+
 HEADER = (
     "method", "IoU", "F1", "precision", "recall", "AP", "CNR", "hits", "hits d/z >= 2",
     "false calls / specimen",
@@ -35,6 +48,7 @@ def pod_fits(result: BenchmarkResult) -> dict[str, tuple[object, str]]:
     Parameters
     ----------
     result : BenchmarkResult
+        What :func:`~thermodefect.benchmark.run_benchmark` returned.
 
     Returns
     -------
@@ -58,6 +72,7 @@ def records(result: BenchmarkResult, fits: dict | None = None) -> list[dict]:
     Parameters
     ----------
     result : BenchmarkResult
+        What :func:`~thermodefect.benchmark.run_benchmark` returned.
     fits : dict, optional
         :func:`pod_fits` of ``result``, when the caller already has them.
 
@@ -97,6 +112,15 @@ def _record(method: str, s: dict, fit) -> dict:
 def share(hits: np.ndarray) -> str:
     """``'k/n (p%)'`` of a hit array, or ``'n/a'`` when it is empty.
 
+    Parameters
+    ----------
+    hits : ndarray of bool
+        Hit or miss per defect.
+
+    Returns
+    -------
+    str
+
     Examples
     --------
     >>> share(np.array([True, False, True, True]))
@@ -108,7 +132,19 @@ def share(hits: np.ndarray) -> str:
 
 
 def cell(value, digits: int = 2) -> str:
-    """A table cell: ``n/a`` for ``None``, strings as they are, numbers with ``digits``."""
+    """A table cell: ``n/a`` for ``None``, strings as they are, numbers with ``digits``.
+
+    Parameters
+    ----------
+    value : float, str or None
+        The value.
+    digits : int
+        Decimals of numbers.
+
+    Returns
+    -------
+    str
+    """
     if value is None:
         return "n/a"
     return value if isinstance(value, str) else f"{value:.{digits}f}"
@@ -123,7 +159,19 @@ def _network_row(n: NetworkInfo) -> str:
 
 
 def notes(result: BenchmarkResult, fits: dict) -> list[str]:
-    """Why some POD columns read n/a: one Markdown list item per reason."""
+    """Why some POD columns read n/a: one Markdown list item per reason.
+
+    Parameters
+    ----------
+    result : BenchmarkResult
+        What :func:`~thermodefect.benchmark.run_benchmark` returned.
+    fits : dict
+        :func:`pod_fits` of ``result``.
+
+    Returns
+    -------
+    list of str
+    """
     stats = result.stats
     out = [f"- {m}: {why}" for m, (fit, why) in fits.items() if fit is None]
     beyond = [
@@ -152,8 +200,9 @@ def markdown(result: BenchmarkResult, fits: dict | None = None) -> str:
     Parameters
     ----------
     result : BenchmarkResult
+        What :func:`~thermodefect.benchmark.run_benchmark` returned.
     fits : dict, optional
-        :func:`pod_fits` of ``result``.
+        :func:`pod_fits` of ``result``, when the caller already has them.
 
     Returns
     -------
@@ -173,7 +222,19 @@ def markdown(result: BenchmarkResult, fits: dict | None = None) -> str:
 
 
 def csv_text(result: BenchmarkResult, fits: dict | None = None) -> str:
-    """The table of :func:`markdown` as CSV (empty cells for n/a, 4 decimals)."""
+    """The table of :func:`markdown` as CSV (empty cells for n/a, 4 decimals).
+
+    Parameters
+    ----------
+    result : BenchmarkResult
+        What :func:`~thermodefect.benchmark.run_benchmark` returned.
+    fits : dict, optional
+        :func:`pod_fits` of ``result``, when the caller already has them.
+
+    Returns
+    -------
+    str
+    """
     lines = [",".join(HEADER)]
     lines += [
         ",".join("" if r[h] is None else cell(r[h], 4) for h in HEADER)

@@ -7,12 +7,33 @@ from pathlib import Path
 
 import numpy as np
 
+__all__ = [
+    "defect_truth",
+]
+
 
 def defect_truth(
     data_dir: Path, name: str, shape: tuple[int, int]
 ) -> tuple[list[np.ndarray], np.ndarray]:
     """Each defect's footprint and its equivalent-diameter / depth ratio, from the specimen's
-    JSON (the spec rebuilt, so that overlapping defects stay separate)."""
+    JSON (the spec rebuilt, so that overlapping defects stay separate).
+
+    Parameters
+    ----------
+    data_dir : Path
+        The dataset.
+    name : str
+        The specimen.
+    shape : (int, int)
+        Image (H, W) of its sequence.
+
+    Returns
+    -------
+    footprints : list of (H, W) ndarray of bool
+        One per defect.
+    ratio : (n,) ndarray of float64
+        Equivalent diameter / simulated depth of each defect.
+    """
     from thermodefect.simulate import from_dict
 
     doc = json.loads((Path(data_dir) / f"{name}.json").read_text())

@@ -71,7 +71,15 @@ class _StderrHandler(logging.StreamHandler):
 
 def configure_logging(verbose: int, quiet: bool) -> None:
     """Send the package's log records to stderr: warnings by default, ``-v`` info, ``-vv``
-    debug, ``--quiet`` errors only."""
+    debug, ``--quiet`` errors only.
+
+    Parameters
+    ----------
+    verbose : int
+        How many ``-v``.
+    quiet : bool
+        ``--quiet``.
+    """
     level = (
         logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
     )

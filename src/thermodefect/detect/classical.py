@@ -23,13 +23,35 @@ from thermodefect.detect.regions import Detection, measure
 from thermodefect.errors import ThermodefectError
 from thermodefect.sequence import Sequence
 
+__all__ = [
+    "MIN_AREA",
+    "detect",
+    "prepare",
+]
+
 logger = logging.getLogger(__name__)
 
 MIN_AREA = 9
 
 
 def prepare(seq: Sequence) -> Sequence:
-    """Bad pixels replaced, heating corrected, cooling after the flash kept."""
+    """Bad pixels replaced, heating corrected, cooling after the flash kept.
+
+    Parameters
+    ----------
+    seq : Sequence
+        A raw sequence (rise after the flash, as the seed's files hold).
+
+    Returns
+    -------
+    Sequence
+        The cooling, ready for :data:`~thermodefect.methods.METHODS`.
+
+    Raises
+    ------
+    ThermodefectError
+        When fewer than 8 frames follow the flash, or the sequence never changes.
+    """
     from thermodefect.preprocess import correct_heating, extract_cooling, replace_bad_pixels
 
     cooling = extract_cooling(replace_bad_pixels(seq))
@@ -52,8 +74,30 @@ def detect(
 ) -> Detection:
     """Run one classical method end to end on a sequence (see the module docstring).
 
-    ``prepared`` is ``prepare(seq)`` when the caller already has it (several methods on one
-    sequence), so the preprocessing runs once. ``decision`` picks the rule of :func:`decide`.
+    Parameters
+    ----------
+    seq : Sequence
+        A raw sequence (rise after the flash, as the seed's files hold).
+    method : str
+        A name of :data:`~thermodefect.methods.METHODS`.
+    z_min : float
+        Significance in robust standard deviations.
+    min_area : int
+        Smallest region kept, pixels.
+    decision : str
+        A rule of :data:`~thermodefect.detect.DECISIONS`.
+    prepared : Sequence, optional
+        :func:`prepare` of ``seq`` when the caller already has it (several methods on one
+        sequence), so the preprocessing runs once.
+
+    Returns
+    -------
+    Detection
+
+    Raises
+    ------
+    ThermodefectError
+        For an unknown method or rule, or a sequence that cannot be prepared.
     """
     from thermodefect.methods import METHODS, clean
 

@@ -13,6 +13,18 @@ import numpy as np
 
 from thermodefect.registry import Registry
 
+__all__ = [
+    "DECISIONS",
+    "Z_MIN",
+    "decide",
+    "gate",
+    "hysteresis",
+    "kmeans_rule",
+    "otsu",
+    "region",
+    "significance",
+]
+
 #: Default significance: one Gaussian-noise image reaches it with probability 1e-9 per pixel.
 Z_MIN = 6.0
 
@@ -48,13 +60,37 @@ def gate(mask: np.ndarray, feature: np.ndarray, z_min: float) -> np.ndarray:
 
 @DECISIONS.register("significance", summary="z >= z_min")
 def significance(feature: np.ndarray, z_min: float) -> np.ndarray:
-    """Pixels whose z reaches ``z_min``."""
+    """Pixels whose z reaches ``z_min``.
+
+    Parameters
+    ----------
+    feature : (H, W) ndarray
+        Feature image in robust z units.
+    z_min : float
+        Significance every kept region must reach.
+
+    Returns
+    -------
+    (H, W) ndarray of bool
+    """
     return feature >= z_min
 
 
 @DECISIONS.register("hysteresis", summary="regions above z_min / 2 that reach z_min")
 def hysteresis(feature: np.ndarray, z_min: float) -> np.ndarray:
-    """Hysteresis thresholding between ``z_min / 2`` and ``z_min``."""
+    """Hysteresis thresholding between ``z_min / 2`` and ``z_min``.
+
+    Parameters
+    ----------
+    feature : (H, W) ndarray
+        Feature image in robust z units.
+    z_min : float
+        Significance every kept region must reach.
+
+    Returns
+    -------
+    (H, W) ndarray of bool
+    """
     from thermodefect.methods import threshold
 
     return threshold(feature, "hysteresis", low=z_min / 2, high=z_min)
@@ -62,7 +98,19 @@ def hysteresis(feature: np.ndarray, z_min: float) -> np.ndarray:
 
 @DECISIONS.register("otsu", summary="Otsu's threshold, regions reaching z_min")
 def otsu(feature: np.ndarray, z_min: float) -> np.ndarray:
-    """Otsu's threshold of the image, gated by ``z_min``."""
+    """Otsu's threshold of the image, gated by ``z_min``.
+
+    Parameters
+    ----------
+    feature : (H, W) ndarray
+        Feature image in robust z units.
+    z_min : float
+        Significance every kept region must reach.
+
+    Returns
+    -------
+    (H, W) ndarray of bool
+    """
     from thermodefect.methods import threshold
 
     return gate(threshold(feature, "otsu"), feature, z_min)
@@ -71,7 +119,19 @@ def otsu(feature: np.ndarray, z_min: float) -> np.ndarray:
 @DECISIONS.register("kmeans", summary="K-means (k = 3) on the values, regions reaching z_min")
 def kmeans_rule(feature: np.ndarray, z_min: float) -> np.ndarray:
     """K-means (k = 3) on the feature values: every cluster above the sound one (the cluster
-    of the pixel nearest z = 0), gated by ``z_min``."""
+    of the pixel nearest z = 0), gated by ``z_min``.
+
+    Parameters
+    ----------
+    feature : (H, W) ndarray
+        Feature image in robust z units.
+    z_min : float
+        Significance every kept region must reach.
+
+    Returns
+    -------
+    (H, W) ndarray of bool
+    """
     from thermodefect.methods import kmeans
 
     labels, _ = kmeans(feature[None], 3)
@@ -83,7 +143,19 @@ def kmeans_rule(feature: np.ndarray, z_min: float) -> np.ndarray:
 
 @DECISIONS.register("region", summary="region growing from the strongest maxima, reaching z_min")
 def region(feature: np.ndarray, z_min: float) -> np.ndarray:
-    """Region growing from the strongest local maxima (tolerance 0.5), gated by ``z_min``."""
+    """Region growing from the strongest local maxima (tolerance 0.5), gated by ``z_min``.
+
+    Parameters
+    ----------
+    feature : (H, W) ndarray
+        Feature image in robust z units.
+    z_min : float
+        Significance every kept region must reach.
+
+    Returns
+    -------
+    (H, W) ndarray of bool
+    """
     from thermodefect.methods import region_grow
 
     return gate(region_grow(feature, tolerance=0.5), feature, z_min)

@@ -11,6 +11,11 @@ import numpy as np
 
 from thermodefect.sequence import Sequence
 
+__all__ = [
+    "feature",
+    "max_z",
+]
+
 
 def max_z(images) -> np.ndarray:
     """Pixel-wise maximum of the robust z-scores of a stack of images, each flipped so that
@@ -18,10 +23,26 @@ def max_z(images) -> np.ndarray:
 
     Defects at different depths show best in different frames, components or frequencies,
     so each pixel keeps its most significant view. PCT components, phases and
-    log-derivatives have no fixed sign; thresholding |z| instead would cut a zero-crossing
+    log-derivatives have no fixed sign; thresholding abs(z) instead would cut a zero-crossing
     ring through a defect's halo. (Picking the single most significant image was tried
     first: it lost the deeper rows of defects, e.g. IoU 0.28 against 0.37 for PCT on the
     demo plates.)
+
+    Parameters
+    ----------
+    images : sequence of (H, W) array_like
+        At least one image.
+
+    Returns
+    -------
+    (H, W) ndarray of float64
+
+    Raises
+    ------
+    ValueError
+        For an empty sequence (a method registered without images).
+    ThermodefectError
+        For a non-finite image.
     """
     from thermodefect.methods import robust_z
 

@@ -12,11 +12,28 @@ from thermodefect.errors import ThermodefectError
 from thermodefect.nn.checkpoint import Checkpoint, load_checkpoint
 from thermodefect.sequence import Sequence
 
+__all__ = [
+    "DEFAULT_MODEL",
+    "default_checkpoint_path",
+    "detect_with_model",
+    "load_model",
+]
+
 DEFAULT_MODEL = "default.pt"
 
 
 def default_checkpoint_path() -> Path:
-    """The model shipped inside the package (``thermodefect/data/models/default.pt``)."""
+    """The network shipped inside the package (``thermodefect/data/models/default.pt``).
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    ThermodefectError
+        When the file is missing (a broken installation).
+    """
     path = Path(str(resources.files("thermodefect.data") / "models" / DEFAULT_MODEL))
     if not path.is_file():
         raise ThermodefectError("the packaged default model is missing; reinstall", path)
@@ -24,7 +41,24 @@ def default_checkpoint_path() -> Path:
 
 
 def load_model(path: Path | None = None, device: str = "cpu") -> Checkpoint:
-    """A checkpoint from ``path``, or the packaged default model."""
+    """A checkpoint from ``path``, or the packaged default network.
+
+    Parameters
+    ----------
+    path : Path, optional
+        A checkpoint written by ``thermodefect train``.
+    device : str
+        Torch device.
+
+    Returns
+    -------
+    Checkpoint
+
+    Raises
+    ------
+    ThermodefectError
+        For a missing, damaged or incompatible checkpoint.
+    """
     return load_checkpoint(default_checkpoint_path() if path is None else path, device)
 
 
@@ -38,9 +72,30 @@ def detect_with_model(
 ) -> Detection:
     """Probability map, cleaned mask and measured regions of one raw sequence.
 
-    ``threshold`` and ``min_area`` default to the checkpoint's (tuned on validation data).
-    Region sizes come from the sequence's pixel pitch; the frame of peak contrast is
-    searched among the log-spaced frames the network read.
+    Region sizes come from the sequence's pixel pitch; the frame of peak contrast is searched
+    among the log-spaced frames the network read.
+
+    Parameters
+    ----------
+    seq : Sequence
+        A raw sequence.
+    ckpt : Checkpoint
+        The network.
+    device : str
+        Torch device.
+    threshold : float, optional
+        Probability threshold in (0, 1); default the checkpoint's (tuned on validation).
+    min_area : int, optional
+        Smallest region kept, pixels; default the checkpoint's.
+
+    Returns
+    -------
+    Detection
+
+    Raises
+    ------
+    ThermodefectError
+        For a threshold outside (0, 1) or a sequence too short for the network.
     """
     from thermodefect.detect.regions import measure
     from thermodefect.methods import clean

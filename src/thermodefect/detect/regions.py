@@ -13,6 +13,14 @@ from thermodefect.errors import ThermodefectError
 from thermodefect.io.files import atomic_path
 from thermodefect.sequence import Sequence
 
+__all__ = [
+    "TABLE_FIELDS",
+    "Detection",
+    "Region",
+    "measure",
+    "write_table",
+]
+
 TABLE_FIELDS = (
     "id", "row", "col", "top", "left", "bottom", "right", "area_px", "area_mm2",
     "diameter_mm", "mean_contrast", "peak_contrast", "peak_frame", "peak_time_s",
@@ -21,7 +29,29 @@ TABLE_FIELDS = (
 
 @dataclass(frozen=True)
 class Region:
-    """A detected defect: position (row, column) in pixels; sizes in mm when the pitch is known."""
+    """A detected defect: position in pixels, sizes in mm when the pixel pitch is known.
+
+    Parameters
+    ----------
+    id : int
+        1, 2, ... in the order the regions are found (row-major).
+    row, col : float
+        Centroid, pixels.
+    top, left, bottom, right : int
+        Bounding box, pixels (bottom and right exclusive).
+    area_px : int
+        Pixels.
+    area_mm2 : float or None
+        Area, mm^2.
+    diameter_mm : float or None
+        Equivalent diameter 2 sqrt(area / pi), mm.
+    mean_contrast, peak_contrast : float
+        Mean and peak of the image in the region minus the sound median.
+    peak_frame : int or None
+        Frame of the measured sequence where the region exceeds the sound mean most.
+    peak_time_s : float or None
+        Its time in the measured sequence.
+    """
 
     id: int
     row: float
@@ -47,6 +77,26 @@ def measure(
     Contrast is against the median of the image outside all regions. With ``seq`` (frames
     aligned with the image), the frame of peak contrast is where the region's mean exceeds
     the sound mean the most (a depth cue: deeper defects peak later).
+
+    Parameters
+    ----------
+    mask : (H, W) array_like of bool
+        Defect pixels.
+    image : (H, W) array_like
+        Feature or probability image.
+    seq : Sequence, optional
+        Frames aligned with the image.
+    pitch_mm : float, optional
+        Pixel size in mm (default: the sequence's).
+
+    Returns
+    -------
+    list of Region
+
+    Raises
+    ------
+    ThermodefectError
+        When mask and image differ in size.
     """
     from scipy import ndimage
 
@@ -91,7 +141,17 @@ def measure(
 
 
 def write_table(regions: list[Region], csv_path: Path, json_path: Path | None = None) -> None:
-    """The defect table as CSV (one row per region, empty cells for unknowns) and JSON."""
+    """The defect table as CSV (one row per region, empty cells for unknowns) and JSON.
+
+    Parameters
+    ----------
+    regions : list of Region
+        The defects.
+    csv_path : Path
+        The CSV file (:data:`TABLE_FIELDS` columns).
+    json_path : Path, optional
+        Also ``{"defects": [...]}`` as JSON.
+    """
     rows = [asdict(r) for r in regions]
 
     def cell(v):
@@ -110,7 +170,23 @@ def write_table(regions: list[Region], csv_path: Path, json_path: Path | None = 
 
 @dataclass
 class Detection:
-    """What one method found in one sequence."""
+    """What one method or network found in one sequence.
+
+    Parameters
+    ----------
+    method : str
+        The method, or ``model:NAME``.
+    feature : (H, W) ndarray of float32
+        Feature image (robust z) or probability map.
+    mask : (H, W) ndarray of bool
+        The defects.
+    regions : list of Region
+        Measured defects.
+    cooling : Sequence
+        The frames the regions were measured on.
+    feature_max : float
+        Feature value drawn white in ``{name}_prob.png``.
+    """
 
     method: str
     feature: np.ndarray  # (H, W) pixel-wise maximum of robust z over the method's images

@@ -10,12 +10,36 @@ import numpy as np
 from thermodefect.errors import ThermodefectError
 from thermodefect.io.files import atomic_path
 
+__all__ = [
+    "evaluate_folder",
+]
+
 
 def evaluate_folder(pred_dir: Path, gt_dir: Path) -> tuple[list[str], str]:
     """Score every ``{name}_mask.png`` of a detect folder against ``{name}_label.png``.
 
     Ground truth is looked up in ``gt_dir`` and ``gt_dir/labels``. Writes
-    ``pred_dir/evaluation.csv``; returns the problems and a summary.
+    ``pred_dir/evaluation.csv`` (one row per sequence: IoU, F1, precision, recall, AP when a
+    ``{name}_prob.png`` is there, hits, defects, false calls).
+
+    Parameters
+    ----------
+    pred_dir : Path
+        A folder written by ``thermodefect detect``.
+    gt_dir : Path
+        Labels in the seed's convention (black = defect).
+
+    Returns
+    -------
+    problems : list of str
+        One-line messages for masks without or with unreadable ground truth.
+    summary : str
+        Mean scores over the sequences scored.
+
+    Raises
+    ------
+    ThermodefectError
+        When either is not a folder or ``pred_dir`` holds no masks.
     """
     from PIL import Image
 

@@ -13,10 +13,26 @@ import numpy as np
 
 from thermodefect.evaluate.metrics import check_pair
 
+__all__ = [
+    "Match",
+    "match_defects",
+    "match_footprints",
+]
+
 
 @dataclass(frozen=True)
 class Match:
-    """Defect-level outcome of one specimen."""
+    """Defect-level outcome of one specimen.
+
+    Parameters
+    ----------
+    hits : (n_defects,) ndarray of bool
+        Whether each true defect was hit, in the order given.
+    false_calls : int
+        Predicted regions that touch no defect.
+    n_predicted : int
+        Predicted regions.
+    """
 
     hits: np.ndarray  # (n_defects,) bool, per ground-truth region label 1..n
     false_calls: int
@@ -24,23 +40,36 @@ class Match:
 
     @property
     def n_defects(self) -> int:
+        """True defects."""
         return len(self.hits)
 
     @property
     def misses(self) -> int:
+        """True defects not hit."""
         return int((~self.hits).sum())
 
 
 def match_defects(pred: np.ndarray, truth_labels: np.ndarray, *, min_overlap: float = 0.2) -> Match:
-    """Match predicted regions to ground-truth defects (see the module docstring).
+    """Match predicted regions to the true defects (see the module docstring).
 
     Parameters
     ----------
-    pred : (H, W) bool
+    pred : (H, W) array_like of bool
         Predicted defect mask.
-    truth_labels : (H, W) int or bool
-        Ground-truth defects as labels 1..n (0 = sound), or a bool mask split into its
-        8-connected regions.
+    truth_labels : (H, W) array_like of int or bool
+        True defects as labels 1..n (0 = sound), or a bool mask split into its 8-connected
+        regions.
+    min_overlap : float
+        Share of a defect's area a predicted region must cover to hit it.
+
+    Returns
+    -------
+    Match
+
+    Raises
+    ------
+    ThermodefectError
+        When the two differ in size.
     """
     from scipy import ndimage
 
@@ -56,8 +85,27 @@ def match_defects(pred: np.ndarray, truth_labels: np.ndarray, *, min_overlap: fl
 def match_footprints(
     pred: np.ndarray, footprints: list[np.ndarray], *, min_overlap: float = 0.2
 ) -> Match:
-    """Match predicted regions to defects given each as its own (H, W) bool footprint, so that
-    touching or overlapping defects are judged separately (the simulator knows them)."""
+    """Match predicted regions to defects given each as its own footprint, so that touching
+    or overlapping defects are judged separately (the simulator knows them).
+
+    Parameters
+    ----------
+    pred : (H, W) array_like of bool
+        Predicted defect mask.
+    footprints : list of (H, W) ndarray of bool
+        One mask per true defect.
+    min_overlap : float
+        Share of a defect's area a predicted region must cover to hit it.
+
+    Returns
+    -------
+    Match
+
+    Raises
+    ------
+    ThermodefectError
+        When a footprint differs in size from the prediction.
+    """
     from scipy import ndimage
 
     pred = np.asarray(pred, bool)

@@ -20,6 +20,13 @@ from scipy import optimize, stats
 
 from thermodefect.errors import ThermodefectError
 
+__all__ = [
+    "CHI2_1_90",
+    "LINKS",
+    "PODFit",
+    "fit_pod",
+]
+
 LINKS = ("logit", "probit")
 CHI2_1_90 = float(stats.chi2.ppf(0.90, 1))
 
@@ -38,7 +45,25 @@ def _ppf(link: str, p: float) -> float:
 
 @dataclass(frozen=True)
 class PODFit:
-    """A fitted hit/miss POD curve; sizes in the caller's units."""
+    """A fitted hit/miss POD curve POD(a) = F(b0 + b1 ln a); sizes in the caller's units.
+
+    Parameters
+    ----------
+    link : {'logit', 'probit'}
+        F: the logistic or standard normal CDF.
+    b0, b1 : float
+        Maximum-likelihood coefficients (mu = -b0 / b1, sigma = 1 / b1).
+    covariance : (2, 2) ndarray
+        Inverse Fisher information of (b0, b1).
+    loglik : float
+        Log-likelihood at the maximum.
+    n : int
+        Defects.
+    hits : int
+        Defects hit.
+    region : (m, 2) ndarray
+        Boundary of the 95% likelihood-ratio region in (b0, b1).
+    """
 
     link: str
     b0: float
@@ -51,22 +76,36 @@ class PODFit:
 
     @property
     def mu(self) -> float:
+        """Location of the curve in ln a: -b0 / b1."""
         return -self.b0 / self.b1
 
     @property
     def sigma(self) -> float:
+        """Scale of the curve in ln a: 1 / b1."""
         return 1.0 / self.b1
 
     def size_at(self, pod: float) -> float:
-        """Size a where the fitted POD equals ``pod``."""
+        """Size where the fitted POD equals ``pod``.
+
+        Parameters
+        ----------
+        pod : float
+            A probability in (0, 1).
+
+        Returns
+        -------
+        float
+        """
         return float(np.exp((_ppf(self.link, pod) - self.b0) / self.b1))
 
     @property
     def a50(self) -> float:
+        """Size detected with probability 0.5."""
         return self.size_at(0.5)
 
     @property
     def a90(self) -> float:
+        """Size detected with probability 0.9."""
         return self.size_at(0.9)
 
     @property
@@ -78,23 +117,56 @@ class PODFit:
         return float(np.exp(np.max((_ppf(self.link, 0.9) - b0) / b1)))
 
     def a90_95_delta(self) -> float:
-        """Upper 95% bound of a90 by the delta method on ln a90 (Wald)."""
+        """Upper 95% bound of a90 by the delta method on ln a90 (Wald), a cross-check.
+
+        Returns
+        -------
+        float
+        """
         q = _ppf(self.link, 0.9)
         grad = np.array([-1.0 / self.b1, -(q - self.b0) / self.b1**2])
         se = float(np.sqrt(grad @ self.covariance @ grad))
         return float(np.exp((q - self.b0) / self.b1 + stats.norm.ppf(0.95) * se))
 
     def pod(self, a) -> np.ndarray:
-        """Fitted POD at sizes ``a``."""
+        """Fitted POD at sizes ``a``.
+
+        Parameters
+        ----------
+        a : array_like
+            Sizes, in the units of the fitted data.
+
+        Returns
+        -------
+        ndarray
+        """
         return _cdf(self.link, self.b0 + self.b1 * np.log(np.asarray(a, np.float64)))
 
     def lower_bound(self, a) -> np.ndarray:
-        """Lower 95% confidence bound of POD at sizes ``a`` (likelihood ratio)."""
+        """Lower 95% confidence bound of POD at sizes ``a`` (likelihood ratio).
+
+        Parameters
+        ----------
+        a : array_like
+            Sizes, in the units of the fitted data.
+
+        Returns
+        -------
+        ndarray
+        """
         x = np.log(np.asarray(a, np.float64))
         eta = self.region[:, :1] + self.region[:, 1:] * x.ravel()[None, :]
         return _cdf(self.link, eta.min(axis=0)).reshape(x.shape)
 
     def summary(self) -> dict:
+        """The fit's numbers by name.
+
+        Returns
+        -------
+        dict
+            ``link``, ``n``, ``hits``, ``mu``, ``sigma``, ``a50``, ``a90``, ``a90_95`` (None
+            when unbounded) and ``a90_95_delta``.
+        """
         a9095 = self.a90_95
         return {
             "link": self.link, "n": self.n, "hits": self.hits, "mu": self.mu,
@@ -110,6 +182,21 @@ def _loglik(link: str, x: np.ndarray, y: np.ndarray, b: np.ndarray) -> float:
 
 def fit_pod(sizes, hits, *, link: str = "logit", rays: int = 720) -> PODFit:
     """Fit POD(a) to hit/miss data (see the module docstring).
+
+    Parameters
+    ----------
+    sizes : array_like
+        One positive size per defect (diameter, or diameter / depth).
+    hits : array_like of bool or 0/1
+        Whether each defect was found.
+    link : {'logit', 'probit'}
+        The CDF F.
+    rays : int
+        Rays along which the confidence region's boundary is traced.
+
+    Returns
+    -------
+    PODFit
 
     Raises
     ------

@@ -141,9 +141,21 @@ def _to_sequence(raw: RawSequence, path: Path, opts: LoadOptions, attach_label: 
 def save(seq: Sequence, path: str | os.PathLike, *, mat_version: str = "auto") -> Path:
     """Write ``seq`` in the format its suffix names; never over the file it was read from.
 
-    ``.mat`` is the seed's layout (``data`` (H, W, T) float32, ``time``, ``fps``), v5 or v7.3
-    (``mat_version``: ``'5'``, ``'7.3'`` or ``'auto'``); ``.h5``/``.hdf5`` and ``.npz`` keep
-    every field. The file appears whole or not at all.
+    ``.mat`` is the seed's layout (``data`` (H, W, T) float32, ``time``, ``fps``), v5 or v7.3;
+    ``.h5``/``.hdf5`` and ``.npz`` keep every field. The file appears whole or not at all.
+
+    Parameters
+    ----------
+    seq : Sequence
+        The sequence.
+    path : str or PathLike
+        The file; its suffix picks the writer (:data:`WRITERS`).
+    mat_version : {'auto', '5', '7.3'}
+        MATLAB version; ``'auto'`` writes v5 unless the data exceed 2 GiB.
+
+    Returns
+    -------
+    Path
 
     Raises
     ------

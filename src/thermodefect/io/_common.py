@@ -19,7 +19,7 @@ MIN_FRAMES = 16
 class LoadOptions:
     """How to interpret a file whose content leaves room for doubt.
 
-    Attributes
+    Parameters
     ----------
     var : str, optional
         Variable (MATLAB) or dataset (HDF5) holding the frames; ``a.b`` reaches a struct field.
@@ -45,7 +45,29 @@ class LoadOptions:
 
 @dataclass
 class RawSequence:
-    """What a reader found, before validation: frames (T, H, W) float32 and what else it knows."""
+    """What a reader found, before validation (:func:`thermodefect.io.load` completes it).
+
+    Parameters
+    ----------
+    frames : (T, H, W) ndarray of float32
+        The frames, C-contiguous (possibly a read-only memory map).
+    times : (T,) ndarray of float64, optional
+        Frame times in s, when the file holds them.
+    mask : (H, W) ndarray of bool, optional
+        Ground truth stored in the file.
+    frame_rate : float, optional
+        Frames per second stated by the file.
+    pixel_pitch_mm : float, optional
+        Pixel size on the specimen in mm stated by the file.
+    units : str
+        ``"K"`` or ``"counts"``.
+    baseline : str
+        Which baseline the file's values have subtracted (:data:`thermodefect.sequence.BASELINES`).
+    extra : dict, optional
+        Format facts (``format``, ``variable``, ``source_dtype`` ...).
+    history : tuple of str
+        Processing steps recorded in the file.
+    """
 
     frames: np.ndarray
     times: np.ndarray | None = None
@@ -78,7 +100,22 @@ def ours(frames, times, mask, meta_json: str, fmt: str) -> RawSequence:
 def check_shape(
     shape: tuple[int, ...], path: Path, layout: str = "(frames, height, width)"
 ) -> None:
-    """Fail unless ``shape`` is 3-D with at least ``MIN_FRAMES`` frames along axis 0."""
+    """Fail unless ``shape`` is 3-D with at least ``MIN_FRAMES`` frames along axis 0.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Shape of the frames.
+    path : Path
+        The file, for the message.
+    layout : str
+        The expected layout, for the message.
+
+    Raises
+    ------
+    ThermodefectError
+        For another number of dimensions, an empty array or too few frames.
+    """
     if len(shape) != 3:
         raise ThermodefectError(
             f"expected a 3-D array {layout}, found {len(shape)}-D data of shape {tuple(shape)}",
@@ -111,7 +148,22 @@ def fill_frames(
 
 
 def check_finite(frames: np.ndarray, path: Path, offset: int = 0) -> None:
-    """Fail naming the first NaN or infinite value of ``frames`` (T, H, W)."""
+    """Fail naming the first NaN or infinite value of ``frames``.
+
+    Parameters
+    ----------
+    frames : (T, H, W) ndarray
+        Checked block by block.
+    path : Path
+        The file, for the message.
+    offset : int
+        Index of the first frame in the file, for the message.
+
+    Raises
+    ------
+    ThermodefectError
+        Naming how many values are not finite and where the first one is.
+    """
     step = frames_per_chunk(frames.shape[1:])
     for t0 in range(0, frames.shape[0], step):
         block = frames[t0 : t0 + step]
@@ -128,7 +180,26 @@ def check_finite(frames: np.ndarray, path: Path, offset: int = 0) -> None:
 
 
 def as_frames(array: np.ndarray, path: Path, layout: str = "THW") -> np.ndarray:
-    """Copy a 3-D in-memory array of any dtype into checked C-contiguous float32 (T, H, W)."""
+    """Copy a 3-D in-memory array of any dtype into checked C-contiguous float32 (T, H, W).
+
+    Parameters
+    ----------
+    array : ndarray
+        3-D numeric data.
+    path : Path
+        The file, for messages.
+    layout : {'THW', 'HWT'}
+        Axis order of ``array``.
+
+    Returns
+    -------
+    (T, H, W) ndarray of float32
+
+    Raises
+    ------
+    ThermodefectError
+        For another layout, complex or non-numeric data, another shape, or non-finite values.
+    """
     if layout not in ("THW", "HWT"):
         raise ThermodefectError(f"layout must be 'THW' or 'HWT', found {layout!r}", path)
     if array.ndim != 3:

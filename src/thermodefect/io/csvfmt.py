@@ -10,6 +10,15 @@ import numpy as np
 from thermodefect.errors import ThermodefectError
 from thermodefect.io._common import LoadOptions, RawSequence, check_shape, fill_frames, short
 
+__all__ = [
+    "CSV_SUFFIXES",
+    "KNOWN_SIZES",
+    "frame_files",
+    "image_shape",
+    "read_folder",
+    "read_pixels",
+]
+
 #: Row counts of the seed's per-pixel exports and the (height, width) they reshape to.
 KNOWN_SIZES = {480 * 640: (480, 640), 384 * 288: (384, 288)}
 CSV_SUFFIXES = (".csv", ".txt", ".tsv", ".dat")
@@ -41,7 +50,26 @@ def _loadtxt(path: Path) -> np.ndarray:
 
 
 def image_shape(n_pixels: int, shape: tuple[int, int] | None, path: Path) -> tuple[int, int]:
-    """(H, W) for a per-pixel CSV of ``n_pixels`` rows: the given shape or a known camera size."""
+    """(H, W) for a per-pixel CSV of ``n_pixels`` rows: the given shape or a known camera size.
+
+    Parameters
+    ----------
+    n_pixels : int
+        Rows of the file.
+    shape : (int, int) or None
+        What the user gave (``--shape``).
+    path : Path
+        The file, for messages.
+
+    Returns
+    -------
+    (int, int)
+
+    Raises
+    ------
+    ThermodefectError
+        When ``shape`` does not hold ``n_pixels`` or no known camera size matches.
+    """
     if shape is not None:
         if shape[0] * shape[1] != n_pixels:
             raise ThermodefectError(
@@ -61,7 +89,25 @@ def image_shape(n_pixels: int, shape: tuple[int, int] | None, path: Path) -> tup
 
 
 def read_pixels(path: Path, opts: LoadOptions) -> RawSequence:
-    """Read a per-pixel CSV: row p is pixel p (row-major with order 'C'), column t is frame t."""
+    """Read a per-pixel CSV: row p is pixel p (row-major with order 'C'), column t is frame t.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    opts : LoadOptions
+        How to interpret the content (see :class:`~thermodefect.io.LoadOptions`).
+
+    Returns
+    -------
+    RawSequence
+        Frames (T, H, W) float32 and what the file says about them.
+
+    Raises
+    ------
+    ThermodefectError
+        For unreadable text, ragged rows or an unknown image size.
+    """
     if opts.order not in ("C", "F"):
         raise ThermodefectError(f"pixel order must be 'C' or 'F', found {opts.order!r}", path)
     table = _loadtxt(path)
@@ -81,7 +127,17 @@ def _natural_key(p: Path):
 
 
 def frame_files(folder: Path) -> list[Path]:
-    """The CSV files of a folder in natural order (frame2 before frame10)."""
+    """The CSV files of a folder in natural order (frame2 before frame10).
+
+    Parameters
+    ----------
+    folder : Path
+        The folder of frames.
+
+    Returns
+    -------
+    list of Path
+    """
     return sorted(
         (p for p in folder.iterdir() if p.suffix.lower() in CSV_SUFFIXES and p.is_file()),
         key=_natural_key,
@@ -89,7 +145,25 @@ def frame_files(folder: Path) -> list[Path]:
 
 
 def read_folder(folder: Path, opts: LoadOptions) -> RawSequence:
-    """Read a folder holding one CSV grid (height rows x width columns) per frame."""
+    """Read a folder holding one CSV grid (height rows x width columns) per frame.
+
+    Parameters
+    ----------
+    folder : Path
+        The folder.
+    opts : LoadOptions
+        How to interpret the content (see :class:`~thermodefect.io.LoadOptions`).
+
+    Returns
+    -------
+    RawSequence
+        Frames (T, H, W) float32 and what the file says about them.
+
+    Raises
+    ------
+    ThermodefectError
+        For a folder without CSV files or frames of different sizes.
+    """
     files = frame_files(folder)
     if not files:
         raise ThermodefectError("folder holds no CSV frame files (*.csv, *.txt)", folder)

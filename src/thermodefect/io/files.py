@@ -10,6 +10,13 @@ from pathlib import Path
 
 from thermodefect.errors import ThermodefectError
 
+__all__ = [
+    "OUR_FILES",
+    "OUR_SUFFIXES",
+    "atomic_path",
+    "sequence_files",
+]
+
 
 def _umask() -> int:
     mask = os.umask(0)
@@ -23,6 +30,16 @@ def atomic_path(path: Path) -> Iterator[Path]:
 
     The result gets the permissions of a newly created file (0666 less the umask), not the
     private 0600 of the temporary file.
+
+    Parameters
+    ----------
+    path : Path
+        The file to write; its folder is created when missing.
+
+    Yields
+    ------
+    Path
+        Where to write.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,19 @@ from pathlib import Path
 from thermodefect.errors import ThermodefectError
 from thermodefect.registry import Registry
 
+__all__ = [
+    "FOLDER_SUFFIXES",
+    "HDF5_MAGIC",
+    "HEAD_BYTES",
+    "READERS",
+    "SEQUENCE_SUFFIXES",
+    "WRITERS",
+    "Reader",
+    "Writer",
+    "sniff",
+    "writer_for",
+]
+
 HEAD_BYTES = 1024
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 
@@ -27,7 +40,7 @@ Signature = tuple[tuple[tuple[int, bytes], ...], ...]
 class Reader:
     """A file format we read.
 
-    Attributes
+    Parameters
     ----------
     suffixes : tuple of str
         Suffixes (lower case, with the dot) that name this format.
@@ -35,8 +48,9 @@ class Reader:
         ``"module:function"`` called as ``function(path, LoadOptions) -> RawSequence``.
     description : str
         What the format is, for messages and docs.
-    signature : Signature
-        Magic bytes; empty for formats recognised by suffix and text content.
+    signature : tuple
+        Magic bytes: alternatives, each a tuple of (offset, bytes) that must all match; empty
+        for formats recognised by suffix and text content.
     tolerated : tuple of str
         Other formats' suffixes this content may carry without error (HDF5 in ``.mat``).
     loose : tuple of str
@@ -52,14 +66,29 @@ class Reader:
     loose: tuple[str, ...] = ()
 
     def matches(self, head: bytes) -> bool:
-        """Whether ``head`` (the file's first bytes) carries this format's signature."""
+        """Whether the file's first bytes carry this format's signature.
+
+        Parameters
+        ----------
+        head : bytes
+            The first :data:`HEAD_BYTES` bytes of the file.
+
+        Returns
+        -------
+        bool
+        """
         return any(
             all(head[o : o + len(magic)] == magic for o, magic in alternative)
             for alternative in self.signature
         )
 
     def function(self) -> Callable:
-        """The reading function (imports its module)."""
+        """The reading function (imports its module).
+
+        Returns
+        -------
+        callable
+        """
         import importlib
 
         module, _, name = self.read.partition(":")
@@ -68,8 +97,19 @@ class Reader:
 
 @dataclass(frozen=True)
 class Writer:
-    """A file format we write: suffixes, ``"module:function"`` called as
-    ``function(seq, path, **options)``, and the :func:`thermodefect.io.save` options it takes."""
+    """A file format we write.
+
+    Parameters
+    ----------
+    suffixes : tuple of str
+        Suffixes that select it.
+    write : str
+        ``"module:function"`` called as ``function(seq, path, **options)``.
+    description : str
+        What the format is.
+    options : tuple of str
+        The :func:`thermodefect.io.save` options it takes (``mat_version``).
+    """
 
     suffixes: tuple[str, ...]
     write: str
@@ -77,7 +117,12 @@ class Writer:
     options: tuple[str, ...] = field(default=())
 
     def function(self) -> Callable:
-        """The writing function (imports its module)."""
+        """The writing function (imports its module).
+
+        Returns
+        -------
+        callable
+        """
         import importlib
 
         module, _, name = self.write.partition(":")
@@ -193,6 +238,15 @@ def sniff(path: str | os.PathLike) -> str:
 
 def writer_for(path: Path) -> Writer:
     """The writer whose suffixes hold ``path``'s suffix.
+
+    Parameters
+    ----------
+    path : Path
+        The file to write.
+
+    Returns
+    -------
+    Writer
 
     Raises
     ------

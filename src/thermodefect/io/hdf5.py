@@ -25,6 +25,15 @@ from thermodefect.errors import ThermodefectError
 from thermodefect.io._common import LoadOptions, RawSequence, fill_frames, ours, short
 from thermodefect.io.files import atomic_path
 
+__all__ = [
+    "FORMAT_TAG",
+    "FORMAT_VERSION",
+    "PYTHERMONDT",
+    "open_h5",
+    "read",
+    "write",
+]
+
 FORMAT_TAG = "sequence"
 FORMAT_VERSION = 1
 PYTHERMONDT = ("Data/Tdata", "MetaData/LookUpTable", "MetaData/DomainValues")
@@ -32,7 +41,22 @@ PYTHERMONDT = ("Data/Tdata", "MetaData/LookUpTable", "MetaData/DomainValues")
 
 @contextlib.contextmanager
 def open_h5(path: Path) -> Iterator:
-    """Open read-only, turning h5py's failures into a one-line error naming the file."""
+    """Open an HDF5 file read-only, turning h5py's failures into a one-line error.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Yields
+    ------
+    h5py.File
+
+    Raises
+    ------
+    ThermodefectError
+        When the file cannot be opened or its content cannot be read.
+    """
     import h5py
 
     try:
@@ -48,7 +72,26 @@ def open_h5(path: Path) -> Iterator:
 
 
 def read(path: Path, opts: LoadOptions) -> RawSequence:
-    """Read our layout, a pyThermoNDT container or a lone 3-D dataset."""
+    """Read our layout, a pyThermoNDT container or a lone 3-D dataset.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    opts : LoadOptions
+        How to interpret the content (see :class:`~thermodefect.io.LoadOptions`).
+
+    Returns
+    -------
+    RawSequence
+        Frames (T, H, W) float32 and what the file says about them.
+
+    Raises
+    ------
+    ThermodefectError
+        For a newer format version, counts beyond the lookup table, or no or several 3-D datasets
+        without ``opts.var``.
+    """
     with open_h5(path) as f:
         if f.attrs.get("thermodefect_format") == FORMAT_TAG:
             return _read_ours(f, path)
@@ -153,7 +196,15 @@ def _read_generic(f, path: Path, opts: LoadOptions) -> RawSequence:
 
 
 def write(seq, path: Path) -> None:
-    """Write every field of ``seq`` in our layout."""
+    """Write every field of ``seq`` in our layout (see the module docstring).
+
+    Parameters
+    ----------
+    seq : Sequence
+        The sequence to write.
+    path : Path
+        The file; it appears whole or not at all.
+    """
     import h5py
 
     t, h, w = seq.frames.shape

@@ -8,9 +8,34 @@ import numpy as np
 
 from thermodefect.errors import ThermodefectError
 
+__all__ = [
+    "figure",
+    "resize_uint8",
+    "save_figure",
+    "stretch",
+    "write_png",
+]
+
 
 def stretch(image: np.ndarray, percentiles: tuple[float, float] = (0.5, 99.5)) -> np.ndarray:
-    """Map ``image`` (H, W) to uint8, clipping at the given percentiles; a flat image gives 0."""
+    """Map an image to uint8, clipping at the given percentiles; a flat image gives 0.
+
+    Parameters
+    ----------
+    image : (H, W) array_like
+        Any real values.
+    percentiles : (float, float)
+        Low and high percentiles mapped to 0 and 255.
+
+    Returns
+    -------
+    (H, W) ndarray of uint8
+
+    Raises
+    ------
+    ThermodefectError
+        When the image holds NaN or infinity.
+    """
     img = np.asarray(image, dtype=np.float64)
     lo, hi = np.percentile(img, percentiles)
     if not np.isfinite(lo) or not np.isfinite(hi):
@@ -21,7 +46,20 @@ def stretch(image: np.ndarray, percentiles: tuple[float, float] = (0.5, 99.5)) -
 
 
 def resize_uint8(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Resize a uint8 image to (H, W) with area averaging (down) or bicubic (up)."""
+    """Resize a uint8 image with area averaging (down) or bicubic interpolation (up).
+
+    Parameters
+    ----------
+    image : (H, W) ndarray of uint8
+        The image.
+    size : (int, int)
+        The new (H, W).
+
+    Returns
+    -------
+    ndarray of uint8
+        Of shape ``size``.
+    """
     from PIL import Image
 
     h, w = size
@@ -31,7 +69,15 @@ def resize_uint8(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 def write_png(image: np.ndarray, path: str | Path) -> None:
-    """Write a uint8 image (H, W) or (H, W, 3|4) atomically: no partial file on failure."""
+    """Write a uint8 image atomically: no partial file on failure.
+
+    Parameters
+    ----------
+    image : (H, W) or (H, W, 3 or 4) ndarray of uint8
+        Grey, RGB or RGBA.
+    path : str or Path
+        The PNG file; its folder is created when missing.
+    """
     from PIL import Image
 
     from thermodefect.io.files import atomic_path
@@ -70,6 +116,7 @@ def save_figure(fig, path: str | Path, *, dpi: float = 100) -> Path:
     Parameters
     ----------
     fig : matplotlib.figure.Figure
+        The figure, e.g. from :func:`figure`.
     path : str or Path
         The PNG file to write.
     dpi : float

@@ -8,6 +8,17 @@ import numpy as np
 
 from thermodefect.errors import ThermodefectError
 
+__all__ = [
+    "ASPECT_TOLERANCE",
+    "LABEL_SUFFIX",
+    "find_label",
+    "fit_mask",
+    "read_label_png",
+    "resize_nearest",
+    "write_label_png",
+    "write_mask",
+]
+
 ASPECT_TOLERANCE = 0.02
 LABEL_SUFFIX = "_label.png"
 
@@ -17,8 +28,18 @@ def read_label_png(path: str | Path, shape: tuple[int, int] | None = None) -> np
 
     Pixels darker than half of full scale are defect, except in an image holding only the
     values 0 and 1, which is a 0/1 mask (1 = defect; all zero = no defect, as
-    ``labels convert --format binary`` writes them). With ``shape`` (H, W) the mask is resized
-    by nearest neighbour; an aspect ratio more than 2% off that of ``shape`` is an error.
+    ``labels convert --format binary`` writes them).
+
+    Parameters
+    ----------
+    path : str or Path
+        The PNG (or any image Pillow reads).
+    shape : (int, int), optional
+        Resize to (H, W) by nearest neighbour; an aspect ratio more than 2% off is an error.
+
+    Returns
+    -------
+    ndarray of bool
 
     Raises
     ------
@@ -38,7 +59,20 @@ def read_label_png(path: str | Path, shape: tuple[int, int] | None = None) -> np
 
 
 def fit_mask(mask: np.ndarray, shape: tuple[int, int] | None, path=None) -> np.ndarray:
-    """Resize ``mask`` to ``shape`` (H, W) by nearest neighbour, refusing to change its aspect.
+    """Resize ``mask`` to ``shape`` by nearest neighbour, refusing to change its aspect.
+
+    Parameters
+    ----------
+    mask : (h, w) ndarray
+        The mask as read.
+    shape : (int, int) or None
+        The wanted (H, W); ``None`` keeps the mask as it is.
+    path : str or Path, optional
+        The file the mask came from, for the message.
+
+    Returns
+    -------
+    (H, W) ndarray
 
     Raises
     ------
@@ -59,7 +93,19 @@ def fit_mask(mask: np.ndarray, shape: tuple[int, int] | None, path=None) -> np.n
 
 
 def resize_nearest(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Resize a 2-D array to ``shape`` (H, W) by nearest neighbour (pixel centres)."""
+    """Resize a 2-D array by nearest neighbour (sampling at pixel centres).
+
+    Parameters
+    ----------
+    mask : (h, w) ndarray
+        Any dtype.
+    shape : (int, int)
+        The new (H, W).
+
+    Returns
+    -------
+    (H, W) ndarray
+    """
     h, w = mask.shape
     rows = np.minimum(((np.arange(shape[0]) + 0.5) * h / shape[0]).astype(int), h - 1)
     cols = np.minimum(((np.arange(shape[1]) + 0.5) * w / shape[1]).astype(int), w - 1)
@@ -67,14 +113,33 @@ def resize_nearest(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 
 def write_label_png(mask: np.ndarray, path: str | Path) -> None:
-    """Write a bool mask (H, W) as a grey PNG: 0 (black) = defect, 255 (white) = sound."""
+    """Write a bool mask as a grey PNG: 0 (black) = defect, 255 (white) = sound.
+
+    Parameters
+    ----------
+    mask : (H, W) ndarray of bool
+        True = defect.
+    path : str or Path
+        The PNG to write.
+    """
     from thermodefect.io.images import write_png
 
     write_png(np.where(mask, 0, 255).astype(np.uint8), path)
 
 
 def find_label(sequence_path: str | Path) -> Path | None:
-    """The seed-layout label of a sequence file: ``labels/{name}_label.png`` or beside it."""
+    """The seed-layout label of a sequence file: ``labels/{name}_label.png`` or beside it.
+
+    Parameters
+    ----------
+    sequence_path : str or Path
+        ``DIR/NAME.ext``.
+
+    Returns
+    -------
+    Path or None
+        ``DIR/labels/NAME_label.png`` or ``DIR/NAME_label.png``, whichever exists first.
+    """
     p = Path(sequence_path)
     for candidate in (
         p.parent / "labels" / f"{p.stem}_label.png",
@@ -86,7 +151,22 @@ def find_label(sequence_path: str | Path) -> Path | None:
 
 
 def write_mask(mask: np.ndarray, path: Path, fmt: str = "seed") -> None:
-    """Write a mask as ``seed`` (0 black = defect, 255 white = sound) or ``binary`` (1 = defect)."""
+    """Write a mask as ``seed`` (0 black = defect, 255 white = sound) or ``binary`` (1 = defect).
+
+    Parameters
+    ----------
+    mask : (H, W) ndarray of bool
+        True = defect.
+    path : Path
+        The PNG to write.
+    fmt : {'seed', 'binary'}
+        Pixel values: the seed's black-on-white, or 0/1.
+
+    Raises
+    ------
+    ThermodefectError
+        For another format.
+    """
     from thermodefect.io.images import write_png
     from thermodefect.io.masks import write_label_png
 

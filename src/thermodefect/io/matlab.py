@@ -18,6 +18,17 @@ from thermodefect.errors import ThermodefectError
 from thermodefect.io._common import LoadOptions, RawSequence, fill_frames, short
 from thermodefect.io.files import atomic_path
 
+__all__ = [
+    "MATLAB_NUMERIC",
+    "PITCH_NAMES",
+    "RATE_NAMES",
+    "TIME_NAMES",
+    "V5_MAX_BYTES",
+    "read_v5",
+    "read_v73",
+    "write",
+]
+
 TIME_NAMES = ("time", "times", "t", "Time", "timestamps")
 RATE_NAMES = ("fps", "frame_rate", "framerate", "frameRate", "FrameRate")
 PITCH_NAMES = ("pixel_pitch_mm",)
@@ -111,7 +122,25 @@ def _scalar_or_vector(variables: dict, names: tuple[str, ...], size: int | None)
 
 
 def read_v5(path: Path, opts: LoadOptions) -> RawSequence:
-    """Read a MATLAB v5/v7 file with scipy."""
+    """Read a MATLAB v5/v7 file with scipy (the seed's ``data`` (H, W, T), or another variable).
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    opts : LoadOptions
+        How to interpret the content (see :class:`~thermodefect.io.LoadOptions`).
+
+    Returns
+    -------
+    RawSequence
+        Frames (T, H, W) float32 and what the file says about them.
+
+    Raises
+    ------
+    ThermodefectError
+        For a damaged file, no candidate variable, or several without ``opts.var``.
+    """
     from scipy.io import loadmat
 
     try:
@@ -174,7 +203,25 @@ def _walk_v73(f, name: str, obj, out: dict[str, _Candidate]) -> None:
 
 
 def read_v73(path: Path, opts: LoadOptions) -> RawSequence:
-    """Read a MATLAB v7.3 file (HDF5 with a 512-byte MATLAB header) slab by slab."""
+    """Read a MATLAB v7.3 file (HDF5 with a 512-byte MATLAB header) slab by slab.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    opts : LoadOptions
+        How to interpret the content (see :class:`~thermodefect.io.LoadOptions`).
+
+    Returns
+    -------
+    RawSequence
+        Frames (T, H, W) float32 and what the file says about them.
+
+    Raises
+    ------
+    ThermodefectError
+        For a damaged file, no candidate variable, or several without ``opts.var``.
+    """
     import h5py
 
     from thermodefect.io.hdf5 import open_h5
@@ -193,11 +240,22 @@ def read_v73(path: Path, opts: LoadOptions) -> RawSequence:
 
 
 def write(seq, path: Path, *, mat_version: str = "auto") -> None:
-    """Write ``data`` (H, W, T) float32, ``time`` (1, T) s, and ``fps`` and ``pixel_pitch_mm``
-    when known.
+    """Write the seed's layout: ``data`` (H, W, T) float32, ``time`` (1, T) s, and ``fps`` and
+    ``pixel_pitch_mm`` when known.
 
-    ``mat_version`` is ``'5'``, ``'7.3'`` or ``'auto'`` (v5 unless the data exceed 2 GiB,
-    which v5 cannot hold).
+    Parameters
+    ----------
+    seq : Sequence
+        The sequence to write.
+    path : Path
+        The file; it appears whole or not at all.
+    mat_version : {'auto', '5', '7.3'}
+        ``'auto'`` writes v5 unless the data exceed 2 GiB, which v5 cannot hold.
+
+    Raises
+    ------
+    ThermodefectError
+        For another version.
     """
     version = mat_version
     if version == "auto":

@@ -18,6 +18,12 @@ from thermodefect.io._common import (
 )
 from thermodefect.io.files import atomic_path
 
+__all__ = [
+    "read_npy",
+    "read_npz",
+    "write_npz",
+]
+
 
 def read_npy(path: Path, opts: LoadOptions) -> RawSequence:
     """Read a ``.npy`` array.
@@ -25,6 +31,23 @@ def read_npy(path: Path, opts: LoadOptions) -> RawSequence:
     Native float32 (T, H, W) files are memory-mapped read-only, not copied. Other C-ordered
     3-D files are read in contiguous slabs along their first axis (frames for (T, H, W), image
     rows for (H, W, T)) with plain file reads, so peak memory stays near the output's size.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    opts : LoadOptions
+        How to interpret the content (see :class:`~thermodefect.io.LoadOptions`).
+
+    Returns
+    -------
+    RawSequence
+        Frames (T, H, W) float32 and what the file says about them.
+
+    Raises
+    ------
+    ThermodefectError
+        For a truncated file, complex or non-numeric data, or another shape.
     """
     try:
         array = np.load(path, mmap_mode="r", allow_pickle=False)
@@ -73,7 +96,25 @@ def _read_slabs(path: Path, mapped: np.memmap, layout: str) -> np.ndarray:
 
 
 def read_npz(path: Path, opts: LoadOptions) -> RawSequence:
-    """Read our archive (``frames``, ``times``, ``mask``, ``meta``) or one 3-D array in any npz."""
+    """Read our archive (``frames``, ``times``, ``mask``, ``meta``) or one 3-D array in any npz.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    opts : LoadOptions
+        How to interpret the content (see :class:`~thermodefect.io.LoadOptions`).
+
+    Returns
+    -------
+    RawSequence
+        Frames (T, H, W) float32 and what the file says about them.
+
+    Raises
+    ------
+    ThermodefectError
+        When no single 3-D array is there and ``opts.var`` names none.
+    """
     with np.load(path, allow_pickle=False) as z:
         names = list(z.files)
         if "frames" in names and "meta" in names:
@@ -94,7 +135,15 @@ def read_npz(path: Path, opts: LoadOptions) -> RawSequence:
 
 
 def write_npz(seq, path: Path) -> None:
-    """Write ``frames``, ``times``, ``mask`` (when present) and ``meta`` (JSON) uncompressed."""
+    """Write ``frames``, ``times``, ``mask`` (when present) and ``meta`` (JSON) uncompressed.
+
+    Parameters
+    ----------
+    seq : Sequence
+        The sequence to write.
+    path : Path
+        The file; it appears whole or not at all.
+    """
     arrays = {
         "frames": seq.frames,
         "times": np.asarray(seq.times, np.float64),

@@ -7,9 +7,31 @@ from pathlib import Path
 from thermodefect.errors import ThermodefectError
 from thermodefect.io._common import LoadOptions, RawSequence, fill_frames
 
+__all__ = [
+    "read",
+]
+
 
 def read(path: Path, opts: LoadOptions) -> RawSequence:
-    """Read page by page into float32 (T, H, W); ImageJ ``finterval`` gives the frame rate."""
+    """Read a TIFF stack page by page; ImageJ ``finterval`` gives the frame rate.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    opts : LoadOptions
+        How to interpret the content (see :class:`~thermodefect.io.LoadOptions`).
+
+    Returns
+    -------
+    RawSequence
+        Frames (T, H, W) float32 and what the file says about them.
+
+    Raises
+    ------
+    ThermodefectError
+        For a damaged file or pages that are not one frame each.
+    """
     import tifffile
 
     with tifffile.TiffFile(path) as tf:

@@ -6,8 +6,28 @@ from pathlib import Path
 
 import numpy as np
 
+__all__ = [
+    "agreement_report",
+]
+
 
 def agreement_report(rows: list[dict], dirs: list[Path], method: str) -> str:
+    """The Markdown summary of annotator agreement: each annotator's mean STAPLE sensitivity and
+    specificity, mean Fleiss' kappa and Dice, and the five sequences of least agreement.
+
+    Parameters
+    ----------
+    rows : list of dict
+        One row per sequence as :func:`thermodefect.labels.fuse_folders` collects them.
+    dirs : list of Path
+        The annotators' folders, in the order of the rows' indices.
+    method : str
+        How the masks were fused.
+
+    Returns
+    -------
+    str
+    """
     if not rows:
         return "No sequence could be fused.\n"
     n = len(dirs)

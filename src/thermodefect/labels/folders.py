@@ -14,6 +14,13 @@ from thermodefect.io.files import atomic_path, sequence_files
 from thermodefect.io.images import stretch, write_png
 from thermodefect.labels.agreement import agreement_report
 
+__all__ = [
+    "convert_folder",
+    "fuse_folders",
+    "prepare_folder",
+    "tsr_derivative_images",
+]
+
 
 def convert_folder(
     json_dir: Path,
@@ -31,9 +38,32 @@ def convert_folder(
     255 = a label missing from the map). A file with any problem is reported and not written;
     the others still are.
 
+    Parameters
+    ----------
+    json_dir : Path
+        Folder of labelme ``.json`` files.
+    out : Path
+        Output folder.
+    fmt : {'seed', 'binary'}
+        Mask pixels: black defect on white, or 0/1.
+    class_map : Path, optional
+        YAML or JSON label -> class index (:func:`~thermodefect.labels.read_class_map`).
+    line_width : int
+        Pixels, for line shapes.
+    point_radius : float
+        Pixels, for point shapes.
+    quiet : bool
+        No progress bar.
+
     Returns
     -------
-    (problems, warnings) : lists of one-line messages
+    problems, warnings : list of str
+        One-line messages.
+
+    Raises
+    ------
+    ThermodefectError
+        When ``json_dir`` is not a folder of JSON files or the class map is unreadable.
     """
     from tqdm import tqdm
 
@@ -78,8 +108,34 @@ def prepare_folder(
     Writes ``out/{name}.png`` (component ``component``, the one annotators label; labelme
     saves its JSON as ``{name}.json`` beside it) and ``out/{name}_pca{i}.png`` for
     i < ``components`` for reference. With ``tsr_images``, also ``out/{name}_tsr1.png`` and
-    ``out/{name}_tsr2.png``: the first and second TSR log-derivatives (degree 5) at the frame
-    where each varies most across the image. Returns one message per file that failed.
+    ``out/{name}_tsr2.png`` (:func:`tsr_derivative_images`).
+
+    Parameters
+    ----------
+    data_dir : Path
+        Folder of sequences.
+    out : Path
+        Output folder.
+    components : int
+        PCT components written.
+    component : int
+        The one written as ``{name}.png``.
+    tsr_images : bool
+        Also write the TSR derivative images.
+    load : callable, optional
+        Reads a path into a Sequence (default :func:`thermodefect.io.load`).
+    quiet : bool
+        No progress bar.
+
+    Returns
+    -------
+    list of str
+        One message per file that failed (its images are not written).
+
+    Raises
+    ------
+    ThermodefectError
+        For a ``component`` outside 0..components-1 or a folder without sequences.
     """
     from tqdm import tqdm
 
@@ -108,7 +164,18 @@ def prepare_folder(
 
 
 def tsr_derivative_images(seq) -> list[np.ndarray]:
-    """First and second TSR log-derivative images (uint8), each at its most varied frame."""
+    """First and second TSR log-derivative images (degree 5), each at its most varied frame.
+
+    Parameters
+    ----------
+    seq : Sequence
+        A raw sequence (its cooling is extracted here).
+
+    Returns
+    -------
+    list of (H, W) ndarray of uint8
+        Contrast-stretched.
+    """
     from thermodefect.methods import tsr
     from thermodefect.preprocess import extract_cooling
 
@@ -131,10 +198,28 @@ def fuse_folders(
     sensitivity and specificity, fused defect fraction) and ``out/agreement.md`` (summary
     and the sequences with the least agreement).
 
+    Parameters
+    ----------
+    annotator_dirs : list of Path
+        One folder per annotator (at least two).
+    out : Path
+        Output folder.
+    method : {'majority', 'staple'}
+        Fusion rule.
+    fmt : {'seed', 'binary'}
+        Mask pixels of the fused labels.
+
     Returns
     -------
-    (problems, summary) : one-line messages for names that could not be fused, and the text
-    of ``agreement.md``.
+    problems : list of str
+        One-line messages for names that could not be fused.
+    summary : str
+        The text of ``agreement.md``.
+
+    Raises
+    ------
+    ThermodefectError
+        For an unknown method, fewer than two folders, or folders without labels.
     """
     from thermodefect.io.masks import LABEL_SUFFIX, read_label_png, write_mask
     from thermodefect.labels.fusion import fleiss_kappa, majority, pairwise_dice, staple

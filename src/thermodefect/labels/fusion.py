@@ -15,12 +15,36 @@ from itertools import combinations
 
 import numpy as np
 
+__all__ = [
+    "EPS",
+    "StapleResult",
+    "dice",
+    "fleiss_kappa",
+    "majority",
+    "pairwise_dice",
+    "staple",
+]
+
 EPS = 1e-9
 
 
 @dataclass(frozen=True)
 class StapleResult:
-    """Posterior probability of defect per pixel and each annotator's estimated skill."""
+    """STAPLE's estimate: posterior probability of defect per pixel and each annotator's skill.
+
+    Parameters
+    ----------
+    posterior : (H, W) ndarray of float64
+        Probability that each pixel is a defect.
+    sensitivity : (R,) ndarray of float64
+        Each annotator's estimated true-positive rate.
+    specificity : (R,) ndarray of float64
+        Each annotator's estimated true-negative rate.
+    prior : float
+        Prior probability of defect used.
+    iterations : int
+        EM rounds run.
+    """
 
     posterior: np.ndarray
     sensitivity: np.ndarray
@@ -37,7 +61,22 @@ def _stack(masks) -> np.ndarray:
 
 
 def majority(masks) -> np.ndarray:
-    """Defect where more than half of the masks say defect; shape of one mask."""
+    """Defect where more than half of the masks say defect.
+
+    Parameters
+    ----------
+    masks : sequence of (H, W) array_like of bool
+        One mask per annotator, all of one shape (True = defect).
+
+    Returns
+    -------
+    (H, W) ndarray of bool
+
+    Raises
+    ------
+    ValueError
+        With fewer than two masks or masks of different shapes.
+    """
     arr = _stack(masks)
     return (2 * arr.sum(0) > len(arr)).reshape(np.shape(masks[0]))
 
@@ -49,11 +88,23 @@ def staple(
 
     Parameters
     ----------
-    masks : sequence of (H, W) bool arrays, one per annotator
-    max_iter, tol : EM stops after ``max_iter`` rounds or when no skill estimate moves more
-        than ``tol``.
+    masks : sequence of (H, W) array_like of bool
+        One mask per annotator, all of one shape (True = defect).
+    max_iter : int
+        EM rounds at most.
+    tol : float
+        EM stops when no sensitivity or specificity moves more than this.
     prior : float, optional
         Prior probability of defect; default the mean annotated fraction.
+
+    Returns
+    -------
+    StapleResult
+
+    Raises
+    ------
+    ValueError
+        With fewer than two masks or masks of different shapes.
     """
     arr = _stack(masks)
     r = len(arr)
@@ -90,6 +141,15 @@ def fleiss_kappa(masks) -> float:
 
     When every rating falls in one category the chance agreement is 1 and kappa is
     undefined; we return 1.0 (the annotators agree perfectly).
+
+    Parameters
+    ----------
+    masks : sequence of (H, W) array_like of bool
+        One mask per annotator, all of one shape (True = defect).
+
+    Returns
+    -------
+    float
     """
     arr = _stack(masks)
     n = len(arr)
@@ -102,12 +162,38 @@ def fleiss_kappa(masks) -> float:
 
 
 def dice(a, b) -> float:
-    """Dice coefficient 2|A and B| / (|A| + |B|); 1.0 when both are empty."""
+    """Dice coefficient 2 ``|a & b|`` / (``|a|`` + ``|b|``); 1.0 when both are empty.
+
+    Parameters
+    ----------
+    a, b : (H, W) array_like of bool
+        Two masks of one shape.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> dice([True, True, False], [True, False, False])
+    0.6666666666666666
+    """
     a, b = np.asarray(a, bool), np.asarray(b, bool)
     total = int(a.sum()) + int(b.sum())
     return 1.0 if total == 0 else 2.0 * int((a & b).sum()) / total
 
 
 def pairwise_dice(masks) -> dict[tuple[int, int], float]:
-    """Dice of every pair of annotators, keyed by their indices."""
+    """Dice of every pair of annotators.
+
+    Parameters
+    ----------
+    masks : sequence of (H, W) array_like of bool
+        One mask per annotator, all of one shape (True = defect).
+
+    Returns
+    -------
+    dict of (int, int) to float
+        Keyed by the pair's indices (i < j).
+    """
     return {(i, j): dice(masks[i], masks[j]) for i, j in combinations(range(len(masks)), 2)}

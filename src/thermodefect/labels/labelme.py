@@ -21,12 +21,31 @@ import numpy as np
 
 from thermodefect.errors import ThermodefectError
 
+__all__ = [
+    "SHAPE_TYPES",
+    "Annotation",
+    "rasterize",
+    "read_class_map",
+]
+
 SHAPE_TYPES = ("polygon", "rectangle", "circle", "line", "linestrip", "point")
 
 
 @dataclass
 class Annotation:
-    """A rasterised labelme file: the defect mask and, per pixel, the class index (0 = sound)."""
+    """A rasterised labelme file: the defect mask and, per pixel, the class index (0 = sound).
+
+    Parameters
+    ----------
+    name : str
+        The JSON file's stem.
+    mask : (H, W) ndarray of bool
+        True where any defect class was drawn.
+    classes : (H, W) ndarray of uint8
+        Class index per pixel: 0 sound, 1 without a class map, 255 for unknown labels.
+    unknown_labels : list of str
+        Labels missing from the class map, in order of appearance.
+    """
 
     name: str
     mask: np.ndarray
@@ -35,7 +54,22 @@ class Annotation:
 
 
 def read_class_map(path: str | Path) -> dict[str, int]:
-    """Read a label -> class index map from YAML or JSON (0 = sound, 1..254 = defect kinds)."""
+    """Read a label -> class index map from YAML or JSON (0 = sound, 1..254 = defect kinds).
+
+    Parameters
+    ----------
+    path : str or Path
+        The map, e.g. ``{"hole": 1, "delamination": 2, "sound": 0}``.
+
+    Returns
+    -------
+    dict of str to int
+
+    Raises
+    ------
+    ThermodefectError
+        When the file is unreadable or maps a label to something other than 0..254.
+    """
     import yaml
 
     path = Path(path)
@@ -128,6 +162,21 @@ def rasterize(
     Without ``class_map`` every shape is a defect (class 1). With one, each label takes its
     class; class 0 marks sound material (it erases earlier shapes), and labels missing from
     the map are drawn as defects of class 255 and listed in ``unknown_labels``.
+
+    Parameters
+    ----------
+    json_path : str or Path
+        A labelme file.
+    class_map : dict of str to int, optional
+        Label -> class index (:func:`read_class_map`).
+    line_width : int
+        Width in pixels of ``line`` and ``linestrip`` shapes without their own ``width``.
+    point_radius : float
+        Radius in pixels of ``point`` shapes.
+
+    Returns
+    -------
+    Annotation
 
     Raises
     ------

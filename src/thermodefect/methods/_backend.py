@@ -178,7 +178,25 @@ def torch_view(a):
 
 
 def frames_of(data, *, min_frames: int = 2):
-    """(T, H, W) float32 frames of a Sequence, ndarray or tensor, without copying float32 input."""
+    """(T, H, W) float32 frames of a Sequence, ndarray or tensor, without copying float32 input.
+
+    Parameters
+    ----------
+    data : Sequence, ndarray or torch.Tensor
+        Frames (T, H, W).
+    min_frames : int
+        Fewest frames accepted.
+
+    Returns
+    -------
+    ndarray or torch.Tensor
+        float32, like the input.
+
+    Raises
+    ------
+    ThermodefectError
+        For another shape, too few frames or non-finite values.
+    """
     from thermodefect.sequence import Sequence
 
     source = data.meta.source if isinstance(data, Sequence) else None

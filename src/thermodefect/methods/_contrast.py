@@ -34,7 +34,25 @@ def _cooling(seq: Sequence) -> None:
 
 
 def sound_curve(seq: Sequence, reference: np.ndarray | None = None) -> np.ndarray:
-    """(T,) sound temperature: mean over ``reference`` pixels, or the per-frame median."""
+    """The sound temperature of each frame: the mean over ``reference`` pixels, or the
+    per-frame median of the image.
+
+    Parameters
+    ----------
+    seq : Sequence
+        Cooling frames after the flash, times in s since the flash.
+    reference : (H, W) ndarray of bool, optional
+        Pixels known to be sound.
+
+    Returns
+    -------
+    (T,) ndarray
+
+    Raises
+    ------
+    ThermodefectError
+        For a reference of another shape or without pixels.
+    """
     flat = seq.frames.reshape(seq.n_frames, -1)
     if reference is None:
         return np.median(flat, axis=1)
@@ -49,7 +67,26 @@ def sound_curve(seq: Sequence, reference: np.ndarray | None = None) -> np.ndarra
 def contrast(
     seq: Sequence, kind: str = "absolute", *, reference: np.ndarray | None = None
 ) -> np.ndarray:
-    """Contrast frames (T, H, W) float32 of ``kind`` in ``CONTRASTS`` (see the module docstring)."""
+    """Thermal contrast frames of ``kind`` (see the module docstring).
+
+    Parameters
+    ----------
+    seq : Sequence
+        Cooling frames after the flash, times in s since the flash.
+    kind : {'absolute', 'running', 'normalised'}
+        Which contrast.
+    reference : (H, W) ndarray of bool, optional
+        Pixels known to be sound (default: the image median per frame).
+
+    Returns
+    -------
+    (T, H, W) ndarray of float32
+
+    Raises
+    ------
+    ThermodefectError
+        For an unknown kind or times that are not after the flash.
+    """
     if kind not in CONTRASTS:
         raise ThermodefectError(
             f"contrast kind must be one of {', '.join(CONTRASTS)}, got {kind!r}"
@@ -67,7 +104,17 @@ def contrast(
 
 
 def auto_t_prime(seq: Sequence) -> int:
-    """Frame index of t' for DAC (see the module docstring)."""
+    """Frame index of t' for DAC (see the module docstring).
+
+    Parameters
+    ----------
+    seq : Sequence
+        Cooling frames after the flash, times in s since the flash.
+
+    Returns
+    -------
+    int
+    """
     _cooling(seq)
     med = np.median(seq.frames.reshape(seq.n_frames, -1), axis=1)
     usable = max(3, seq.n_frames // 4)
@@ -77,7 +124,26 @@ def auto_t_prime(seq: Sequence) -> int:
 
 
 def dac(seq: Sequence, *, t_prime: int | None = None) -> tuple[np.ndarray, int]:
-    """Differential absolute contrast frames (T, H, W) and the frame index used for t'."""
+    """Differential absolute contrast frames and the frame index used for t'.
+
+    Parameters
+    ----------
+    seq : Sequence
+        Cooling frames after the flash, times in s since the flash.
+    t_prime : int, optional
+        Frame index of t' (default :func:`auto_t_prime`).
+
+    Returns
+    -------
+    frames : (T, H, W) ndarray of float32
+        T(t) - sqrt(t'/t) T(t').
+    t_prime : int
+
+    Raises
+    ------
+    ThermodefectError
+        For a t' outside the sequence or times that are not after the flash.
+    """
     _cooling(seq)
     k = auto_t_prime(seq) if t_prime is None else int(t_prime)
     if not 0 <= k < seq.n_frames:

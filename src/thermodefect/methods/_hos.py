@@ -17,14 +17,39 @@ ROUNDING = 16 * 1.1920929e-07  # spread below this fraction of |mean| is float32
 
 @dataclass(frozen=True)
 class HOSResult:
-    """Skewness and excess kurtosis images (H, W), numpy or torch like the input."""
+    """Skewness and excess kurtosis images, numpy or torch like the input.
+
+    Parameters
+    ----------
+    skewness : (H, W) array
+        m3 / m2^1.5 of each pixel's history.
+    kurtosis : (H, W) array
+        m4 / m2^2 - 3 of each pixel's history.
+    """
 
     skewness: Array
     kurtosis: Array
 
 
 def hos(data, *, chunk: int | None = None) -> HOSResult:
-    """Per-pixel skewness and excess kurtosis along time of a sequence (T, H, W)."""
+    """Per-pixel skewness and excess kurtosis along time (see the module docstring).
+
+    Parameters
+    ----------
+    data : Sequence, (T, H, W) ndarray or torch.Tensor
+        Cooling frames after the flash (numpy or torch on any device; the result matches).
+    chunk : int, optional
+        Pixel columns per block (default: all on a GPU, 16384 on the CPU).
+
+    Returns
+    -------
+    HOSResult
+
+    Raises
+    ------
+    ThermodefectError
+        With fewer than 3 frames or non-finite values.
+    """
     frames = frames_of(data, min_frames=3)
     t, h, w = frames.shape
     be = Backend(frames)

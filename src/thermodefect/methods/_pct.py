@@ -57,13 +57,14 @@ OFFSET_LIMIT = 0.01
 class PCTResult:
     """Result of :func:`pct`; arrays are numpy or torch (same device), like the input.
 
-    Attributes
+    Parameters
     ----------
     components : (k, H, W) float32
         Spatial singular vectors (unit norm), the PCT images.
     temporal : (k, T) float32
         Temporal functions (unit norm).
     singular_values : (k,) float32
+        Singular values of the standardised (T, H*W) matrix, descending.
     explained_variance_ratio : (k,) float32
         Share of the standardised data's total variance held by each component.
     """
@@ -103,6 +104,11 @@ def pct(
     Returns
     -------
     PCTResult
+
+    Raises
+    ------
+    ThermodefectError
+        For k outside 1..T, an unknown normalisation or solver, or non-finite frames.
 
     Examples
     --------

@@ -21,8 +21,21 @@ SPREAD_SAMPLE = 8192  # evenly spaced pixels per phase image for ranking the bin
 
 @dataclass(frozen=True)
 class PPTResult:
-    """Phase (rad) and amplitude images, (bins, H, W), at ``frequencies`` (Hz, or cycles per
-    sequence when the frame rate is unknown); ``best`` indexes the most contrasted phase."""
+    """Phase and amplitude images of pulsed phase thermography.
+
+    Parameters
+    ----------
+    phase : (bins, H, W) array
+        Phase in rad, numpy or torch like the input.
+    amplitude : (bins, H, W) array
+        Amplitude, in the frames' units times frames.
+    frequencies : (bins,) ndarray
+        Hz, or cycles per sequence when the frame rate is unknown.
+    bins : (bins,) ndarray of int
+        DFT bins k.
+    best : int
+        Index of the most contrasted phase image.
+    """
 
     phase: Array
     amplitude: Array
@@ -37,10 +50,20 @@ def ppt(data, bins=None, *, frame_rate: float | None = None) -> PPTResult:
     Parameters
     ----------
     data : Sequence, (T, H, W) ndarray or torch.Tensor
+        Cooling frames after the flash (numpy or torch on any device; the result matches).
     bins : sequence of int, optional
         Frequency bins k (frequency k * frame_rate / T), 1 <= k <= T // 2.
     frame_rate : float, optional
         Hz; taken from the Sequence when not given.
+
+    Returns
+    -------
+    PPTResult
+
+    Raises
+    ------
+    ThermodefectError
+        For bins outside 1..T//2, too few frames or non-finite values.
     """
     import torch
 

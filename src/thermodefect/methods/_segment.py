@@ -12,9 +12,28 @@ THRESHOLDS = ("otsu", "adaptive", "hysteresis")
 
 def threshold(image: np.ndarray, method: str = "otsu", *, block_size: int = 51,
               low: float | None = None, high: float | None = None) -> np.ndarray:  # fmt: skip
-    """Bool mask of ``image`` above a threshold: Otsu's, a local (adaptive) one over
-    ``block_size`` pixels, or hysteresis between ``low`` and ``high`` (default: Otsu's value
-    and half of it above the median)."""
+    """Bool mask of ``image`` above a threshold: Otsu's, a local (adaptive) one, or hysteresis.
+
+    Parameters
+    ----------
+    image : (H, W) array_like
+        A feature image.
+    method : {'otsu', 'adaptive', 'hysteresis'}
+        The rule.
+    block_size : int
+        Odd window in pixels of ``'adaptive'``.
+    low, high : float, optional
+        Hysteresis thresholds (default: half of Otsu's value above the median, and Otsu's).
+
+    Returns
+    -------
+    (H, W) ndarray of bool
+
+    Raises
+    ------
+    ThermodefectError
+        For an unknown method or a non-finite image.
+    """
     from skimage import filters
 
     image = np.asarray(image, np.float64)
@@ -36,10 +55,29 @@ def threshold(image: np.ndarray, method: str = "otsu", *, block_size: int = 51,
 
 
 def kmeans(features: np.ndarray, k: int = 2, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Cluster pixels by their features (F, H, W) (e.g. log-spaced normalised frames).
+    """Cluster pixels by their features (e.g. log-spaced normalised frames).
 
-    Returns the label image (H, W) and a defect mask: every cluster but the largest (the
-    sound material), so K-means always splits; see ``postprocess`` for significance.
+    Parameters
+    ----------
+    features : (F, H, W) array_like
+        F features per pixel.
+    k : int
+        Clusters.
+    seed : int
+        Seed of the initialisation.
+
+    Returns
+    -------
+    labels : (H, W) ndarray of int
+        Cluster of each pixel.
+    mask : (H, W) ndarray of bool
+        Every cluster but the largest (the sound material), so K-means always splits; see
+        :data:`thermodefect.detect.DECISIONS` for the rule gated by significance.
+
+    Raises
+    ------
+    ThermodefectError
+        For features that are not (F, H, W), or k < 2.
     """
     from sklearn.cluster import KMeans
 
@@ -58,10 +96,31 @@ def region_grow(image: np.ndarray, seeds=None, *, tolerance: float = 0.5, max_se
                 min_distance: int = 5) -> np.ndarray:  # fmt: skip
     """Regions grown from seeds over pixels within ``tolerance`` x (seed value - image median).
 
-    ``seeds`` are (row, col) points; by default the ``max_seeds`` strongest local maxima
-    above Otsu's threshold. Each region is the connected set of pixels brighter than
-    median + (1 - tolerance) (seed - median) that holds the seed: one labelling per seed, no
-    per-pixel loops.
+    Each region is the connected set of pixels brighter than median + (1 - tolerance)
+    (seed - median) that holds the seed: one labelling per seed, no per-pixel loops.
+
+    Parameters
+    ----------
+    image : (H, W) array_like
+        A feature image, defects bright.
+    seeds : sequence of (int, int), optional
+        (row, col) points; by default the ``max_seeds`` strongest local maxima above Otsu's
+        threshold.
+    tolerance : float
+        Share of the seed's height above the median a pixel may fall short of.
+    max_seeds : int
+        Automatic seeds at most.
+    min_distance : int
+        Pixels between automatic seeds.
+
+    Returns
+    -------
+    (H, W) ndarray of bool
+
+    Raises
+    ------
+    ThermodefectError
+        For a seed outside the image.
     """
     from scipy import ndimage
     from skimage.feature import peak_local_max
@@ -93,6 +152,27 @@ def robust_z(image: np.ndarray, sound: np.ndarray | None = None) -> np.ndarray:
 
     The median and MAD ignore a minority of defect pixels, so the result reads as "how
     many noise standard deviations above the sound material".
+
+    Parameters
+    ----------
+    image : (H, W) array_like
+        Any image.
+    sound : (H, W) array_like of bool, optional
+        Pixels the statistics come from.
+
+    Returns
+    -------
+    (H, W) ndarray of float64
+
+    Raises
+    ------
+    ThermodefectError
+        For an empty reference or a non-finite image.
+
+    Examples
+    --------
+    >>> robust_z(np.array([[0.0, 1.0, 2.0, 10.0]])).round(2).tolist()
+    [[-1.01, -0.34, 0.34, 5.73]]
     """
     image = np.asarray(image, np.float64)
     ref = image if sound is None else image[np.asarray(sound, bool)]
@@ -106,7 +186,21 @@ def robust_z(image: np.ndarray, sound: np.ndarray | None = None) -> np.ndarray:
 
 
 def clean(mask: np.ndarray, *, min_area: int = 9, opening: int = 1) -> np.ndarray:
-    """Open by a disc of radius ``opening``, fill holes, drop regions under ``min_area`` pixels."""
+    """Open by a disc of radius ``opening``, fill holes, drop regions under ``min_area`` pixels.
+
+    Parameters
+    ----------
+    mask : (H, W) array_like of bool
+        Candidate defect pixels.
+    min_area : int
+        Smallest region kept, in pixels.
+    opening : int
+        Radius of the opening disc in pixels (0: none).
+
+    Returns
+    -------
+    (H, W) ndarray of bool
+    """
     from scipy import ndimage
     from skimage.morphology import disk, remove_small_objects
 

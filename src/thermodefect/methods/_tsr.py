@@ -36,7 +36,7 @@ CPU_CHUNK = 2048
 class TSRResult:
     """Coefficients of the per-pixel log-log polynomial and what follows from them.
 
-    Attributes
+    Parameters
     ----------
     coefficients : (degree + 1, H, W) float32
         c_0 .. c_degree in the scaled log time u.
@@ -53,6 +53,7 @@ class TSRResult:
 
     @property
     def degree(self) -> int:
+        """Degree of the fitted polynomial."""
         return self.coefficients.shape[0] - 1
 
     def _basis(self, order: int, times: np.ndarray | None) -> np.ndarray:
@@ -73,20 +74,57 @@ class TSRResult:
         return (basis @ c.reshape(c.shape[0], -1)).reshape(-1, *c.shape[1:])
 
     def reconstruction(self, times: np.ndarray | None = None):
-        """The fitted temperature rise, exp of the polynomial, (T, H, W)."""
+        """The fitted temperature rise, exp of the polynomial.
+
+        Parameters
+        ----------
+        times : (T',) array_like, optional
+            Seconds after the flash (default: the fitted frames' times).
+
+        Returns
+        -------
+        (T', H, W) array
+        """
         log_t = self._evaluate(0, times)
         return log_t.exp_() if hasattr(log_t, "exp_") else np.exp(log_t, out=log_t)
 
     def derivative(self, order: int = 1, times: np.ndarray | None = None):
-        """d^order ln T / d (ln t)^order at each time, (T, H, W); order 1 or 2."""
+        """d^order ln T / d (ln t)^order at each time.
+
+        Parameters
+        ----------
+        order : {1, 2}
+            First or second log-derivative.
+        times : (T',) array_like, optional
+            Seconds after the flash (default: the fitted frames' times).
+
+        Returns
+        -------
+        (T', H, W) array
+
+        Raises
+        ------
+        ThermodefectError
+            For another order.
+        """
         if order not in (1, 2):
             raise ThermodefectError(f"TSR derivative order must be 1 or 2, got {order}")
         return self._evaluate(order, times)
 
     def peak_time(self, order: int = 2, samples: int = 200):
-        """Time (s) of the maximum of the ``order``-th log-derivative per pixel, (H, W).
+        """Time of the maximum of the ``order``-th log-derivative of each pixel.
 
-        The derivative is evaluated on ``samples`` log-spaced times over the fitted span.
+        Parameters
+        ----------
+        order : {1, 2}
+            Which derivative.
+        samples : int
+            Log-spaced times over the fitted span on which the derivative is evaluated.
+
+        Returns
+        -------
+        (H, W) array
+            Seconds after the flash.
         """
         grid = np.geomspace(self.times[0], self.times[-1], samples)
         d = self.derivative(order, grid)
@@ -110,10 +148,18 @@ def tsr(
         Seconds after the flash; taken from the Sequence when not given.
     floor : float
         Values below ``floor`` times the largest value are raised to it before the log.
+    chunk : int, optional
+        Pixel columns per block (default: all on a GPU, a cache-sized block on the CPU).
 
     Returns
     -------
     TSRResult
+
+    Raises
+    ------
+    ThermodefectError
+        For a degree outside 1..T-1, times that are not positive and increasing, or
+        non-finite values.
     """
     from thermodefect.sequence import Sequence
 

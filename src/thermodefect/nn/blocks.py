@@ -15,6 +15,20 @@ import math
 import torch
 from torch import nn
 
+__all__ = [
+    "CBAM",
+    "CONV",
+    "ECA",
+    "ECA3D",
+    "NORM",
+    "SCSE",
+    "SE",
+    "ConvUnit",
+    "SpatioTemporalAttention",
+    "attention",
+    "eca_kernel",
+]
+
 
 def _spatial_mean(x: torch.Tensor) -> torch.Tensor:
     """(N, C, ...) -> (N, C): mean over every axis after the channels."""
@@ -33,6 +47,17 @@ def _expand(weights: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 class SE(nn.Module):
     """Squeeze-and-excitation: channels reweighted by an MLP on their global means.
 
+    Parameters
+    ----------
+    channels : int
+        C of the (N, C, ...) input.
+    reduction : int
+        Hidden width is ``channels // reduction`` (at least 2).
+    dims : int
+        Accepted for the uniform signature; SE works in any dimension.
+
+    Examples
+    --------
     >>> SE(8)(torch.zeros(2, 8, 5, 5)).shape
     torch.Size([2, 8, 5, 5])
     """
@@ -50,7 +75,17 @@ class SE(nn.Module):
 
 class SCSE(nn.Module):
     """Concurrent spatial and channel squeeze-and-excitation: the sum of the channel gate
-    (SE) and a per-position gate from a 1x1 convolution."""
+    (SE) and a per-position gate from a 1x1 convolution.
+
+    Parameters
+    ----------
+    channels : int
+        C of the input.
+    reduction : int
+        Of the channel gate's MLP.
+    dims : {2, 3}
+        (N, C, H, W) or (N, C, T, H, W) inputs.
+    """
 
     def __init__(self, channels: int, reduction: int = 4, dims: int = 2):
         super().__init__()
@@ -62,8 +97,21 @@ class SCSE(nn.Module):
 
 
 def eca_kernel(channels: int, gamma: float = 2.0, b: float = 1.0) -> int:
-    """ECA's adaptive kernel size: the odd number nearest |log2(C) + b| / gamma.
+    """ECA's adaptive kernel size: the odd number nearest abs(log2(C) + b) / gamma.
 
+    Parameters
+    ----------
+    channels : int
+        C.
+    gamma, b : float
+        The mapping's constants (Wang et al. 2020).
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
     >>> [eca_kernel(c) for c in (16, 64, 256)]
     [3, 3, 5]
     """
@@ -73,7 +121,17 @@ def eca_kernel(channels: int, gamma: float = 2.0, b: float = 1.0) -> int:
 
 class ECA(nn.Module):
     """Efficient channel attention: a 1-D convolution across the channel descriptor (global
-    mean), no dimensionality reduction. Works on 4-D and 5-D tensors alike."""
+    mean), no dimensionality reduction. Works on 4-D and 5-D tensors alike.
+
+    Parameters
+    ----------
+    channels : int
+        C of the input.
+    kernel_size : int, optional
+        Default :func:`eca_kernel`.
+    dims : int
+        Accepted for the uniform signature; ECA works in any dimension.
+    """
 
     def __init__(self, channels: int, kernel_size: int | None = None, dims: int = 2):
         super().__init__()
@@ -86,7 +144,17 @@ class ECA(nn.Module):
 
 
 class ECA3D(ECA):
-    """ECA on (N, C, T, H, W) clips: the descriptor averages over time and space."""
+    """ECA on (N, C, T, H, W) clips: the descriptor averages over time and space.
+
+    Parameters
+    ----------
+    channels : int
+        C of the input.
+    kernel_size : int, optional
+        Default :func:`eca_kernel`.
+    dims : int
+        Accepted for the uniform signature (clips only).
+    """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 5:
@@ -100,6 +168,17 @@ class SpatioTemporalAttention(nn.Module):
     The temporal gate (N, 1, T, 1, 1) comes from a 1-D convolution along time of the
     channel- and space-averaged signal; the spatial gate (N, 1, 1, H, W) from a 7x7
     convolution of the channel- and time-wise mean and max maps.
+
+    Parameters
+    ----------
+    channels : int
+        C of the input (the gates do not depend on it).
+    kernel_t : int
+        Temporal kernel.
+    kernel_s : int
+        Spatial kernel.
+    dims : int
+        Accepted for the uniform signature (clips only).
     """
 
     def __init__(self, channels: int, kernel_t: int = 3, kernel_s: int = 7, dims: int = 3):
@@ -119,7 +198,19 @@ class SpatioTemporalAttention(nn.Module):
 
 class CBAM(nn.Module):
     """Convolutional block attention: a channel gate from an MLP on global mean and max,
-    then a spatial gate from a 7x7 convolution of the channel mean and max maps."""
+    then a spatial gate from a convolution of the channel mean and max maps.
+
+    Parameters
+    ----------
+    channels : int
+        C of the input.
+    reduction : int
+        Of the channel MLP.
+    kernel_size : int
+        Of the spatial gate.
+    dims : {2, 3}
+        (N, C, H, W) or (N, C, T, H, W) inputs.
+    """
 
     def __init__(self, channels: int, reduction: int = 4, kernel_size: int = 7, dims: int = 2):
         super().__init__()
@@ -170,7 +261,15 @@ def attention(name: str | None, channels: int, dims: int = 2) -> nn.Module:
 
 class ConvUnit(nn.Sequential):
     """Two (convolution, batch norm, ReLU) layers; in 3-D each convolution is factorised into
-    a 1x3x3 spatial and a 3x1x1 temporal one (the seed's spatio-temporal unit)."""
+    a 1x3x3 spatial and a 3x1x1 temporal one (the seed's spatio-temporal unit).
+
+    Parameters
+    ----------
+    c_in, c_out : int
+        Input and output channels.
+    dims : {2, 3}
+        Images or clips.
+    """
 
     def __init__(self, c_in: int, c_out: int, dims: int = 2):
         layers: list[nn.Module] = []

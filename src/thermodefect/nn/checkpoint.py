@@ -17,13 +17,39 @@ from thermodefect.errors import ThermodefectError
 from thermodefect.io.files import atomic_path
 from thermodefect.nn.inputs import InputConfig
 
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "Checkpoint",
+    "load_checkpoint",
+    "save_checkpoint",
+]
+
 FORMAT = "thermodefect-checkpoint"
 VERSION = 1
 
 
 @dataclass
 class Checkpoint:
-    """A trained network and everything detection needs to reproduce training."""
+    """A trained network and everything detection needs to reproduce training.
+
+    Parameters
+    ----------
+    model_name : str
+        Its name in :data:`~thermodefect.nn.registry.MODELS`.
+    options : dict
+        Constructor options it was built with.
+    inputs : InputConfig
+        The input representation it reads.
+    model : torch.nn.Module
+        The network.
+    threshold : float
+        Probability threshold tuned on validation.
+    min_area : int
+        Smallest region kept, pixels.
+    info : dict
+        Training data, epochs, scores and times.
+    """
 
     model_name: str
     options: dict
@@ -35,7 +61,19 @@ class Checkpoint:
 
 
 def save_checkpoint(ckpt: Checkpoint, path: Path) -> Path:
-    """Write atomically (never a half-written file at ``path``)."""
+    """Write a checkpoint atomically (never a half-written file at ``path``).
+
+    Parameters
+    ----------
+    ckpt : Checkpoint
+        A loaded checkpoint.
+    path : Path
+        The ``.pt`` file.
+
+    Returns
+    -------
+    Path
+    """
     state = {k: v.detach().cpu() for k, v in ckpt.model.state_dict().items()}
     doc = {
         "format": FORMAT,
@@ -56,7 +94,26 @@ def save_checkpoint(ckpt: Checkpoint, path: Path) -> Path:
 
 
 def load_checkpoint(path: Path, device: str = "cpu") -> Checkpoint:
-    """Read a checkpoint; the network is in evaluation mode on ``device``."""
+    """Read a checkpoint; the network is in evaluation mode on ``device``.
+
+    Loading uses ``weights_only``: no pickled code runs.
+
+    Parameters
+    ----------
+    path : Path
+        A file written by :func:`save_checkpoint`.
+    device : str
+        Torch device.
+
+    Returns
+    -------
+    Checkpoint
+
+    Raises
+    ------
+    ThermodefectError
+        For a missing, damaged, foreign or incompatible file.
+    """
     from thermodefect.nn.models import build_model
 
     path = Path(path)

@@ -23,10 +23,35 @@ from thermodefect.errors import ThermodefectError
 from thermodefect.nn.inputs import InputConfig, feature_stack, frame_stack, ratio_frames
 from thermodefect.sequence import Sequence
 
+__all__ = [
+    "Augmenter",
+    "Specimen",
+    "check_disjoint",
+    "geometric",
+    "heating_field",
+    "kfold_splits",
+    "load_specimens",
+    "manifest_splits",
+    "pixel_batch",
+    "random_patch",
+]
+
 
 @dataclass
 class Specimen:
-    """One specimen held in memory for training."""
+    """One specimen held in memory for training.
+
+    Parameters
+    ----------
+    name : str
+        Its name in the dataset.
+    cooling : Sequence
+        The cooling frames.
+    mask : (H, W) ndarray of bool
+        Ground truth.
+    noise : float
+        Temporal noise estimate, in the frames' units.
+    """
 
     name: str
     cooling: Sequence  # the cooling frames
@@ -35,7 +60,29 @@ class Specimen:
 
 
 def kfold_splits(names: list[str], k: int, fold: int, seed: int = 0) -> dict[str, list[str]]:
-    """Fold ``fold`` of ``k`` over specimen names: that fold is ``val``, the rest ``train``."""
+    """Fold ``fold`` of ``k`` over specimen names: that fold is ``val``, the rest ``train``.
+
+    Parameters
+    ----------
+    names : list of str
+        Specimens.
+    k : int
+        Folds.
+    fold : int
+        Which one is validation.
+    seed : int
+        Shuffle seed.
+
+    Returns
+    -------
+    dict of str to list of str
+        ``train`` and ``val`` names.
+
+    Raises
+    ------
+    ThermodefectError
+        When k is not in 2..len(names) or fold not in 0..k-1.
+    """
     if not 2 <= k <= len(names) or not 0 <= fold < k:
         raise ThermodefectError(f"cannot take fold {fold} of {k} from {len(names)} specimens")
     order = np.random.default_rng(seed).permutation(sorted(names))
@@ -44,6 +91,17 @@ def kfold_splits(names: list[str], k: int, fold: int, seed: int = 0) -> dict[str
 
 
 def manifest_splits(rows: list[dict]) -> dict[str, list[str]]:
+    """Specimen names by the manifest's ``split`` column.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Rows of :func:`thermodefect.simulate.dataset.read_manifest`.
+
+    Returns
+    -------
+    dict of str to list of str
+    """
     out: dict[str, list[str]] = {}
     for row in rows:
         out.setdefault(row["split"], []).append(row["name"])
@@ -51,7 +109,18 @@ def manifest_splits(rows: list[dict]) -> dict[str, list[str]]:
 
 
 def check_disjoint(splits: dict[str, list[str]]) -> None:
-    """Raise if any specimen appears in two splits."""
+    """Raise if any specimen appears in two splits.
+
+    Parameters
+    ----------
+    splits : dict of str to list of str
+        Split -> specimen names.
+
+    Raises
+    ------
+    ThermodefectError
+        Naming the specimen and the two splits.
+    """
     seen: dict[str, str] = {}
     for split, names in splits.items():
         for name in names:
@@ -67,7 +136,26 @@ def _noise(frames: np.ndarray) -> float:
 
 
 def load_specimens(data_dir: Path, names: list[str], *, quiet: bool = True) -> list[Specimen]:
-    """Read each specimen's sequence and mask; the mask must exist."""
+    """Read each specimen's sequence and mask; the mask must exist.
+
+    Parameters
+    ----------
+    data_dir : Path
+        The dataset.
+    names : list of str
+        Specimens.
+    quiet : bool
+        No progress bar.
+
+    Returns
+    -------
+    list of Specimen
+
+    Raises
+    ------
+    ThermodefectError
+        For an unreadable specimen or one without its label.
+    """
     from tqdm import tqdm
 
     from thermodefect.io import load
@@ -85,8 +173,22 @@ def load_specimens(data_dir: Path, names: list[str], *, quiet: bool = True) -> l
 
 
 def heating_field(shape: tuple[int, int], rng: np.random.Generator, amplitude: float = 0.3):
-    """A smooth positive gain (H, W): 1 + linear and quadratic terms, each within
-    +-``amplitude``."""
+    """A smooth positive gain: 1 + linear and quadratic terms, each within +-``amplitude``.
+
+    Parameters
+    ----------
+    shape : (int, int)
+        (H, W).
+    rng : numpy.random.Generator
+        The draws.
+    amplitude : float
+        Largest coefficient.
+
+    Returns
+    -------
+    (H, W) ndarray of float32
+        At least 0.4 everywhere.
+    """
     h, w = shape
     y, x = np.meshgrid(np.linspace(-1, 1, h), np.linspace(-1, 1, w), indexing="ij")
     a, b, c = rng.uniform(-amplitude, amplitude, 3)
@@ -96,14 +198,39 @@ def heating_field(shape: tuple[int, int], rng: np.random.Generator, amplitude: f
 
 
 class Augmenter:
-    """Draws augmented inputs and masks of whole specimens (see the module docstring)."""
+    """Draws augmented inputs and masks of whole specimens (see the module docstring).
+
+    Parameters
+    ----------
+    config : InputConfig
+        The representation.
+    augment : bool
+        ``False`` draws plain inputs (validation).
+    max_offset : int
+        Largest jitter of the log-spaced window, frames.
+    """
 
     def __init__(self, config: InputConfig, *, augment: bool = True, max_offset: int = 3):
         self.config, self.augment, self.max_offset = config, augment, max_offset
         self._features: dict[str, np.ndarray] = {}
 
     def full(self, spec: Specimen, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        """Augmented representation (C, H, W) or (1, T, H, W) and mask (H, W) float32."""
+        """Augmented representation and mask of a whole specimen.
+
+        Parameters
+        ----------
+        spec : Specimen
+            The specimen.
+        rng : numpy.random.Generator
+            The draws.
+
+        Returns
+        -------
+        x : ndarray of float32
+            (C, H, W), or (1, T, H, W) for clips.
+        y : (H, W) ndarray of float32
+            The mask.
+        """
         if self.config.mode == "features":
             if spec.name not in self._features:  # PCT + TSR per draw would be too slow
                 self._features[spec.name] = feature_stack(spec.cooling, self.config)
@@ -128,7 +255,22 @@ class Augmenter:
 
 def geometric(x: np.ndarray, y: np.ndarray, rng: np.random.Generator):
     """Random flips, and with probability 1/2 a small rotation and scaling about the centre,
-    applied alike to every channel of ``x`` (C, H, W) and to ``y`` (H, W)."""
+    applied alike to every channel of ``x`` and to ``y``.
+
+    Parameters
+    ----------
+    x : (C, H, W) ndarray
+        Input channels.
+    y : (H, W) ndarray
+        Mask.
+    rng : numpy.random.Generator
+        The draws.
+
+    Returns
+    -------
+    x, y : ndarray
+        Transformed, C-contiguous.
+    """
     from scipy import ndimage
 
     if rng.random() < 0.5:
@@ -151,7 +293,26 @@ def random_patch(
     x: np.ndarray, y: np.ndarray, size: int, rng: np.random.Generator, *, on_defect: bool
 ):
     """A ``size`` x ``size`` patch (the whole image where smaller), centred on a random defect
-    pixel when ``on_defect`` and the specimen has one; a random rotation by k x 90 degrees."""
+    pixel when ``on_defect`` and the specimen has one; rotated by a random k x 90 degrees.
+
+    Parameters
+    ----------
+    x : (..., H, W) ndarray
+        Input.
+    y : (H, W) ndarray
+        Mask.
+    size : int
+        Patch side, pixels.
+    rng : numpy.random.Generator
+        The draws.
+    on_defect : bool
+        Centre on a defect.
+
+    Returns
+    -------
+    x, y : ndarray
+        The patches.
+    """
     h, w = y.shape
     ph, pw = min(size, h), min(size, w)
     if on_defect and y.any():
@@ -169,7 +330,24 @@ def random_patch(
 
 
 def pixel_batch(x: np.ndarray, y: np.ndarray, n: int, rng: np.random.Generator):
-    """``n`` pixel series (n, T) and labels (n,), half defect where the specimen has any."""
+    """``n`` pixel series and labels, half of them defect pixels where the specimen has any.
+
+    Parameters
+    ----------
+    x : (T, H, W) ndarray
+        Input of a per-pixel network.
+    y : (H, W) ndarray
+        Mask.
+    n : int
+        Series drawn.
+    rng : numpy.random.Generator
+        The draws.
+
+    Returns
+    -------
+    series : (n, T) ndarray
+    labels : (n,) ndarray of float32
+    """
     series = x.reshape(x.shape[0], -1).T
     labels = y.ravel() > 0.5
     pos, neg = np.flatnonzero(labels), np.flatnonzero(~labels)

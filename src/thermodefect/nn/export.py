@@ -13,9 +13,26 @@ from thermodefect.errors import ThermodefectError
 from thermodefect.io.files import atomic_path
 from thermodefect.nn.checkpoint import Checkpoint
 
+__all__ = [
+    "example_input",
+    "export_onnx",
+]
+
 
 def example_input(ckpt: Checkpoint, height: int = 64, width: int = 64) -> torch.Tensor:
-    """A zero tensor of the shape the network reads (pixel models: 16 series)."""
+    """A zero tensor of the shape the network reads (pixel models: 16 series).
+
+    Parameters
+    ----------
+    ckpt : Checkpoint
+        A loaded checkpoint.
+    height, width : int
+        Image size of the example.
+
+    Returns
+    -------
+    torch.Tensor
+    """
     c = ckpt.inputs
     kind = getattr(ckpt.model, "kind", "image")
     if kind == "pixel":
@@ -26,7 +43,26 @@ def example_input(ckpt: Checkpoint, height: int = 64, width: int = 64) -> torch.
 
 
 def export_onnx(ckpt: Checkpoint, path: Path, *, opset: int = 17) -> Path:
-    """Write the network as ONNX with dynamic batch (and image size); returns ``path``."""
+    """Write the network as ONNX with a dynamic batch (and image size).
+
+    Parameters
+    ----------
+    ckpt : Checkpoint
+        A loaded checkpoint.
+    path : Path
+        The ``.onnx`` file, written atomically.
+    opset : int
+        ONNX opset.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    ThermodefectError
+        When the onnx package is missing or export fails.
+    """
     try:
         import onnx  # noqa: F401
     except ImportError:

@@ -6,6 +6,10 @@ import numpy as np
 import torch
 from torch import nn
 
+__all__ = [
+    "predict_probability",
+]
+
 
 def _multiple(model: nn.Module) -> int:
     depth = getattr(model, "depth", None) or getattr(getattr(model, "backbone", None), "depth", 0)
@@ -39,12 +43,31 @@ def predict_probability(
     overlap: int = 32,
     batch: int = 4,
 ) -> np.ndarray:
-    """Defect probability (H, W) float32 for one input from
-    :func:`thermodefect.nn.inputs.representation`: (C, H, W), or (1, T, H, W) for clips.
+    """Defect probability of every pixel of one input.
 
     Per-pixel models read every pixel's series in batches of 65536. Image models get the
     input padded (reflect) to a multiple of their pooling factor, cut into tiles of at most
     ``tile`` pixels overlapping by ``overlap`` and blended with linear ramps.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A registered network in evaluation mode.
+    x : ndarray of float32
+        From :func:`thermodefect.nn.inputs.representation`: (C, H, W), or (1, T, H, W) for
+        clips.
+    device : str
+        Torch device.
+    tile : int
+        Largest tile side in pixels.
+    overlap : int
+        Overlap of neighbouring tiles in pixels.
+    batch : int
+        Tiles per forward pass.
+
+    Returns
+    -------
+    (H, W) ndarray of float32
     """
     model.eval()
     if getattr(model, "kind", "image") == "pixel":

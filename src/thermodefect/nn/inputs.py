@@ -11,7 +11,7 @@ From a raw sequence (any length, frame rate or size):
    The first channel keeps T0 itself, divided by its median (shallow defects and the
    heating pattern);
 5. every channel is turned into robust z-scores (median and MAD over the image, so noise
-   units of mostly sound material) and compressed as sign(z) log(1 + |z|).
+   units of mostly sound material) and compressed as sign(z) log(1 + abs(z)).
 
 Modes: ``frames`` gives (n_frames, H, W) for the 2-D networks; ``clip`` the same as
 (1, n_frames, H, W) for the 3-D ones; ``pixels`` the same again, read per pixel by the LSTM;
@@ -27,13 +27,43 @@ import numpy as np
 from thermodefect.errors import ThermodefectError
 from thermodefect.sequence import Sequence
 
+__all__ = [
+    "MODES",
+    "SAMPLE",
+    "InputConfig",
+    "feature_stack",
+    "frame_stack",
+    "from_cooling",
+    "ratio_frames",
+    "replace_bad",
+    "representation",
+    "robust_scale",
+]
+
 MODES = ("frames", "clip", "pixels", "features")
 SAMPLE = 65536  # pixels behind each channel's median and MAD
 
 
 @dataclass(frozen=True)
 class InputConfig:
-    """Input settings: the mode, and how many log-spaced frames or feature images."""
+    """Input settings: the mode, and how many log-spaced frames or feature images.
+
+    Parameters
+    ----------
+    mode : {'frames', 'clip', 'pixels', 'features'}
+        What the network reads (see the module docstring).
+    n_frames : int
+        Log-spaced cooling frames (at least 2).
+    pct_components : int
+        PCT images of the ``features`` mode.
+    tsr_images : int
+        TSR derivative images of the ``features`` mode.
+
+    Raises
+    ------
+    ThermodefectError
+        For an unknown mode or fewer than 2 frames.
+    """
 
     mode: str = "frames"
     n_frames: int = 16
@@ -56,20 +86,46 @@ class InputConfig:
         return self.n_frames
 
     def to_dict(self) -> dict:
+        """The settings as a dictionary (stored in checkpoints).
+
+        Returns
+        -------
+        dict
+        """
         return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> InputConfig:
+        """Inverse of :meth:`to_dict`.
+
+        Parameters
+        ----------
+        d : dict
+            As :meth:`to_dict` writes it.
+
+        Returns
+        -------
+        InputConfig
+        """
         return cls(**d)
 
 
 def robust_scale(images: np.ndarray) -> np.ndarray:
-    """(C, H, W) -> robust z per channel, compressed as sign(z) log(1 + |z|).
+    """Robust z of each channel, compressed as sign(z) log(1 + abs(z)).
 
     The scale is the MAD (times 1.4826), or the standard deviation where the MAD is zero,
     and never below 1e-4 of the channel's median magnitude: a channel that is uniform up to
     rounding maps to zeros, not to amplified rounding errors. Median and MAD come from every
     k-th pixel so that at least ``SAMPLE`` pixels are used (all of them up to 2 x SAMPLE).
+
+    Parameters
+    ----------
+    images : (C, H, W) ndarray
+        Channels.
+
+    Returns
+    -------
+    (C, H, W) ndarray of float32
     """
     flat = images.reshape(images.shape[0], -1)
     sample = flat[:, :: max(1, flat.shape[1] // SAMPLE)].astype(np.float64)
@@ -83,8 +139,21 @@ def robust_scale(images: np.ndarray) -> np.ndarray:
 
 
 def replace_bad(stack: np.ndarray) -> np.ndarray:
-    """Dead, hot and stuck pixels (:func:`thermodefect.preprocess.find_bad_pixels` on the
-    stack) replaced as :func:`thermodefect.preprocess.replace_bad_pixels` does."""
+    """Dead, hot and stuck pixels of a stack replaced as the classical path replaces them.
+
+    The bad pixels are :func:`thermodefect.preprocess.find_bad_pixels` of the stack;
+    :func:`thermodefect.preprocess.fill_pixels` replaces them.
+
+    Parameters
+    ----------
+    stack : (n, H, W) ndarray of float32
+        Frames.
+
+    Returns
+    -------
+    (n, H, W) ndarray of float32
+        The stack itself when nothing is bad.
+    """
     from thermodefect.preprocess.bad_pixels import fill_pixels, find_bad_pixels
 
     bad = find_bad_pixels(Sequence(stack, np.arange(stack.shape[0], dtype=np.float64)))
@@ -92,8 +161,21 @@ def replace_bad(stack: np.ndarray) -> np.ndarray:
 
 
 def frame_stack(cooling: np.ndarray, n_frames: int, offset: int = 0) -> np.ndarray:
-    """(n_frames + 1, H, W): T0 (first cooling frame) then n_frames log-spaced frames from
-    ``offset`` on."""
+    """T0 (the first cooling frame) then ``n_frames`` log-spaced frames from ``offset`` on.
+
+    Parameters
+    ----------
+    cooling : (T, H, W) ndarray
+        Frames after the flash.
+    n_frames : int
+        Log-spaced frames.
+    offset : int
+        First frame index of the log-spaced window (training jitters it).
+
+    Returns
+    -------
+    (n_frames + 1, H, W) ndarray of float32
+    """
     from thermodefect.preprocess import frame_indices
 
     idx = frame_indices(cooling.shape[0], n_frames, start=offset, spacing="log")
@@ -101,8 +183,18 @@ def frame_stack(cooling: np.ndarray, n_frames: int, offset: int = 0) -> np.ndarr
 
 
 def ratio_frames(stack: np.ndarray) -> np.ndarray:
-    """(n + 1, H, W) stack of T0 and n frames -> (n, H, W): T0 / median(T0), then each later
-    frame / T0, robustly scaled (steps 3-5 of the module docstring)."""
+    """T0 / median(T0), then each later frame / T0, robustly scaled (steps 3-5 of the module
+    docstring).
+
+    Parameters
+    ----------
+    stack : (n + 1, H, W) ndarray of float32
+        T0 and n frames (:func:`frame_stack`).
+
+    Returns
+    -------
+    (n, H, W) ndarray of float32
+    """
     stack = replace_bad(stack)
     t0 = stack[0]
     level = float(np.median(t0))
@@ -115,8 +207,20 @@ def ratio_frames(stack: np.ndarray) -> np.ndarray:
 
 
 def feature_stack(cooling: Sequence, config: InputConfig) -> np.ndarray:
-    """(pct_components + tsr_images, H, W): PCT components and TSR first log-derivative
-    images at log-spaced times, robustly scaled and signed like the detection features."""
+    """PCT components and TSR first log-derivative images at log-spaced times, robustly
+    scaled and signed like the detection features.
+
+    Parameters
+    ----------
+    cooling : Sequence
+        Frames after the flash.
+    config : InputConfig
+        The representation's settings.
+
+    Returns
+    -------
+    (pct_components + tsr_images, H, W) ndarray of float32
+    """
     from thermodefect.methods import pct, tsr
     from thermodefect.preprocess import frame_indices
 
@@ -130,9 +234,26 @@ def feature_stack(cooling: Sequence, config: InputConfig) -> np.ndarray:
 
 
 def representation(seq: Sequence, config: InputConfig, *, offset: int = 0) -> np.ndarray:
-    """The network input of a raw sequence: (C, H, W), or (1, T, H, W) in ``clip`` mode.
+    """The network input of a raw sequence.
 
-    Raises ``ThermodefectError`` (naming the file) when the cooling is too short.
+    Parameters
+    ----------
+    seq : Sequence
+        A raw sequence (its cooling is extracted here).
+    config : InputConfig
+        The representation's settings.
+    offset : int
+        First frame of the log-spaced window.
+
+    Returns
+    -------
+    ndarray of float32
+        (C, H, W), or (1, T, H, W) in ``clip`` mode.
+
+    Raises
+    ------
+    ThermodefectError
+        Naming the file, when the cooling is too short.
     """
     from thermodefect.preprocess import extract_cooling
 
@@ -140,7 +261,27 @@ def representation(seq: Sequence, config: InputConfig, *, offset: int = 0) -> np
 
 
 def from_cooling(cooling: Sequence, config: InputConfig, *, offset: int = 0) -> np.ndarray:
-    """:func:`representation` of a sequence whose cooling is already extracted."""
+    """:func:`representation` of a sequence whose cooling is already extracted.
+
+    Parameters
+    ----------
+    cooling : Sequence
+        Frames after the flash.
+    config : InputConfig
+        The representation's settings.
+    offset : int
+        First frame of the log-spaced window.
+
+    Returns
+    -------
+    ndarray of float32
+        (C, H, W), or (1, T, H, W) in ``clip`` mode.
+
+    Raises
+    ------
+    ThermodefectError
+        Naming the file, when the cooling is too short.
+    """
     need = config.n_frames + offset + 1
     if cooling.n_frames < need:
         raise ThermodefectError(

@@ -5,12 +5,28 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+__all__ = [
+    "PixelLSTM",
+    "build",
+]
+
 
 class PixelLSTM(nn.Module):
     """Stacked LSTM over one pixel's T normalised temperatures, then a linear layer to one
-    defect logit (a two-class softmax, as the seed, is the same model with one redundant
+    defect logit (a two-class softmax, as the seed's, is the same model with one redundant
     output). Input (N, T) or (N, T, 1); output (N,).
 
+    Parameters
+    ----------
+    hidden : int
+        Units per layer.
+    layers : int
+        Stacked LSTM layers.
+    dropout : float
+        Between layers.
+
+    Examples
+    --------
     >>> PixelLSTM()(torch.zeros(5, 16)).shape
     torch.Size([5])
     """
@@ -31,5 +47,17 @@ class PixelLSTM(nn.Module):
 
 
 def build(inputs, **options) -> PixelLSTM:
-    """The registry's builder: a :class:`PixelLSTM` (it reads any number of frames)."""
+    """The registry's builder: a :class:`PixelLSTM` (it reads any number of frames).
+
+    Parameters
+    ----------
+    inputs : InputConfig
+        What the network reads.
+    **options
+        Constructor options over the registry's defaults.
+
+    Returns
+    -------
+    PixelLSTM
+    """
     return PixelLSTM(**options)

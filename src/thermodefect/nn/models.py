@@ -8,9 +8,25 @@ from thermodefect.errors import ThermodefectError
 from thermodefect.nn.inputs import InputConfig
 from thermodefect.nn.registry import MODELS, ModelSpec
 
+__all__ = [
+    "build_model",
+    "count_parameters",
+    "default_inputs",
+    "model_spec",
+]
+
 
 def model_spec(name: str) -> ModelSpec:
     """The registry entry of a network.
+
+    Parameters
+    ----------
+    name : str
+        A name of :data:`~thermodefect.nn.registry.MODELS`.
+
+    Returns
+    -------
+    ModelSpec
 
     Raises
     ------
@@ -21,7 +37,26 @@ def model_spec(name: str) -> ModelSpec:
 
 
 def build_model(name: str, inputs: InputConfig, options: dict | None = None) -> nn.Module:
-    """A fresh network; ``options`` override the registered defaults (e.g. ``base``)."""
+    """A freshly initialised network.
+
+    Parameters
+    ----------
+    name : str
+        A registered network.
+    inputs : InputConfig
+        What it reads.
+    options : dict, optional
+        Constructor options over the registered defaults (``base``, ``depth`` ...).
+
+    Returns
+    -------
+    torch.nn.Module
+
+    Raises
+    ------
+    ThermodefectError
+        For an unknown name or options the network does not take.
+    """
     spec = model_spec(name)
     merged = {**spec.defaults, **(options or {})}
     try:
@@ -31,9 +66,32 @@ def build_model(name: str, inputs: InputConfig, options: dict | None = None) -> 
 
 
 def default_inputs(name: str, **overrides) -> InputConfig:
-    """The input configuration a model reads by default."""
+    """The input configuration a network reads by default.
+
+    Parameters
+    ----------
+    name : str
+        A registered network.
+    **overrides
+        Fields of :class:`~thermodefect.nn.inputs.InputConfig` to change.
+
+    Returns
+    -------
+    InputConfig
+    """
     return InputConfig(**{"mode": model_spec(name).mode, **overrides})
 
 
 def count_parameters(model: nn.Module) -> int:
+    """Trainable and frozen parameters of a network.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Any network.
+
+    Returns
+    -------
+    int
+    """
     return sum(p.numel() for p in model.parameters())

@@ -12,12 +12,19 @@ from dataclasses import dataclass, field
 
 from thermodefect.registry import Registry
 
+__all__ = [
+    "ATTENTION",
+    "LOSSES",
+    "MODELS",
+    "ModelSpec",
+]
+
 
 @dataclass(frozen=True)
 class ModelSpec:
     """How to build one registered network.
 
-    Attributes
+    Parameters
     ----------
     build : str
         ``"module:function"`` of the builder, called as ``builder(input_config, **options)``.
@@ -35,7 +42,13 @@ class ModelSpec:
     summary: str = ""
 
     def builder(self) -> Callable:
-        """The builder function (imports its module, hence torch)."""
+        """The builder function (imports its module, hence torch).
+
+        Returns
+        -------
+        callable
+            ``builder(input_config, **options) -> torch.nn.Module``.
+        """
         module, _, name = self.build.partition(":")
         return getattr(importlib.import_module(module), name)
 

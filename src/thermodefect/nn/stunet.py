@@ -16,14 +16,33 @@ from torch import nn
 from thermodefect.nn.blocks import ECA, ConvUnit
 from thermodefect.nn.unet import NestedUNet
 
+__all__ = [
+    "STUNet",
+    "build",
+    "clip_pca",
+]
+
 
 def clip_pca(clip: torch.Tensor, k: int = 3, iterations: int = 48) -> torch.Tensor:
     """Leading ``k`` PCT component images of each clip (pixel histories centred over time).
 
-    clip: (N, T, H, W) -> (N, k, H, W), each image standardised (zero mean, unit variance)
-    and signed so that its largest-magnitude pixel is positive. Eigenvectors of the Gram
-    matrix come from power iteration with deflation from a fixed start, so the result is
-    deterministic and differentiable without an eigen-solver.
+    Each image is standardised (zero mean, unit variance) and signed so that its
+    largest-magnitude pixel is positive. Eigenvectors of the Gram matrix come from power
+    iteration with deflation from a fixed start, so the result is deterministic and
+    differentiable without an eigen-solver (and exports to ONNX).
+
+    Parameters
+    ----------
+    clip : (N, T, H, W) torch.Tensor
+        Frames of each clip.
+    k : int
+        Components.
+    iterations : int
+        Power iterations per component.
+
+    Returns
+    -------
+    (N, k, H, W) torch.Tensor
     """
     n, t, h, w = clip.shape
     x = clip.reshape(n, t, h * w)
@@ -48,9 +67,22 @@ def clip_pca(clip: torch.Tensor, k: int = 3, iterations: int = 48) -> torch.Tens
 class STUNet(nn.Module):
     """Spatio-temporal UNet++ with a PCA branch fused by ECA (see the module docstring).
 
-    ``attention=True`` is ``stunet-att``: ECA3D and spatio-temporal attention on the deeper
-    levels of the 3-D network.
+    Parameters
+    ----------
+    base : int
+        Channels of the first level.
+    depth : int
+        Poolings.
+    frames : int
+        T of the (N, 1, T, H, W) clips it reads.
+    pca_components : int
+        Images of the PCA branch.
+    attention : bool
+        ``stunet-att``: ECA3D and spatio-temporal attention on the deeper levels of the 3-D
+        network.
 
+    Examples
+    --------
     >>> STUNet(base=4, depth=2, frames=8)(torch.zeros(1, 1, 8, 8, 8)).shape
     torch.Size([1, 1, 8, 8])
     """
@@ -90,5 +122,17 @@ class STUNet(nn.Module):
 
 
 def build(inputs, **options) -> STUNet:
-    """The registry's builder: an :class:`STUNet` on clips of ``inputs.n_frames`` frames."""
+    """The registry's builder: an :class:`STUNet` on clips of ``inputs.n_frames`` frames.
+
+    Parameters
+    ----------
+    inputs : InputConfig
+        What the network reads.
+    **options
+        Constructor options over the registry's defaults.
+
+    Returns
+    -------
+    STUNet
+    """
     return STUNet(frames=inputs.n_frames, **options)

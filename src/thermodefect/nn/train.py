@@ -39,6 +39,20 @@ from thermodefect.nn.data import (
 from thermodefect.nn.models import build_model, default_inputs, model_spec
 from thermodefect.nn.registry import LOSSES
 
+__all__ = [
+    "LOG_FIELDS",
+    "PIXELS_PER_SAMPLE",
+    "TrainConfig",
+    "TrainResult",
+    "choose_splits",
+    "mean_iou",
+    "plot_curves",
+    "set_determinism",
+    "train",
+    "tune_threshold",
+    "write_log",
+]
+
 logger = logging.getLogger(__name__)
 
 LOG_FIELDS = ("epoch", "train_loss", "val_loss", "val_iou", "lr", "seconds")
@@ -46,7 +60,48 @@ LOG_FIELDS = ("epoch", "train_loss", "val_loss", "val_iou", "lr", "seconds")
 
 @dataclass
 class TrainConfig:
-    """Everything a training run depends on (stored in the checkpoint)."""
+    """Everything a training run depends on (stored in the checkpoint).
+
+    Parameters
+    ----------
+    model : str
+        A registered network.
+    options : dict
+        Network options over the registry's defaults.
+    inputs : dict
+        Input settings over the network's defaults.
+    epochs : int
+        At most.
+    steps : int
+        Batches per epoch.
+    batch : int
+        Samples per batch (a multiple of ``processes``).
+    patch : int
+        Side of the square training patches, pixels (per-pixel networks draw 16 series per
+        sample).
+    lr : float
+        Adam's learning rate.
+    loss : str
+        A registered loss.
+    balance : float
+        Share of patches centred on a defect.
+    patience : int
+        Epochs without a better validation IoU before stopping.
+    seed : int
+        Of every draw.
+    device : str
+        Torch device.
+    processes : int
+        DistributedDataParallel processes.
+    folds : int
+        0: the manifest's splits; k: k-fold by specimen over train + val.
+    fold : int
+        The validation fold.
+    exclude : list of str
+        Presets left out of training.
+    min_area : int
+        Smallest region kept when scoring, pixels.
+    """
 
     model: str = "unet"
     options: dict = field(default_factory=dict)  # network options over the registry defaults
@@ -70,7 +125,13 @@ class TrainConfig:
 
 def set_determinism(seed: int) -> None:
     """Seed torch and random (our numpy draws use explicit generators); deterministic
-    algorithms where torch has them."""
+    algorithms where torch has them.
+
+    Parameters
+    ----------
+    seed : int
+        The seed.
+    """
     import random
 
     random.seed(seed)
@@ -79,7 +140,24 @@ def set_determinism(seed: int) -> None:
 
 
 def choose_splits(data_dir: Path, config: TrainConfig) -> dict[str, list[str]]:
-    """Train and validation specimen names (test specimens never enter training)."""
+    """Train and validation specimen names (test specimens never enter training).
+
+    Parameters
+    ----------
+    data_dir : Path
+        The dataset.
+    config : TrainConfig
+        Its ``folds``, ``fold``, ``seed`` and ``exclude`` are used.
+
+    Returns
+    -------
+    dict of str to list of str
+
+    Raises
+    ------
+    ThermodefectError
+        Without a manifest, with overlapping splits or without train or val specimens.
+    """
     from thermodefect.simulate.dataset import read_manifest
 
     rows = read_manifest(data_dir)
@@ -142,7 +220,23 @@ def _validate(model, inputs, masks, loss_fn, device):
 
 
 def mean_iou(probs, masks, threshold: float, min_area: int) -> float:
-    """Mean per-specimen IoU of cleaned masks (a sound specimen called sound scores 1)."""
+    """Mean per-specimen IoU of cleaned masks (a sound specimen called sound scores 1).
+
+    Parameters
+    ----------
+    probs : sequence of (H, W) ndarray
+        Probability maps.
+    masks : sequence of (H, W) ndarray
+        True masks (> 0.5 = defect).
+    threshold : float
+        Probability threshold.
+    min_area : int
+        Smallest region kept, pixels.
+
+    Returns
+    -------
+    float
+    """
     from thermodefect.evaluate import pixel_scores
     from thermodefect.methods import clean
 
@@ -151,7 +245,21 @@ def mean_iou(probs, masks, threshold: float, min_area: int) -> float:
 
 
 def tune_threshold(probs, masks, min_area: int) -> tuple[float, float]:
-    """The threshold in 0.20..0.80 (step 0.05) with the best validation IoU."""
+    """The threshold in 0.20..0.80 (step 0.05) with the best validation IoU.
+
+    Parameters
+    ----------
+    probs : sequence of (H, W) ndarray
+        Probability maps.
+    masks : sequence of (H, W) ndarray
+        True masks.
+    min_area : int
+        Smallest region kept, pixels.
+
+    Returns
+    -------
+    threshold, iou : float
+    """
     grid = np.round(np.arange(0.2, 0.801, 0.05), 2)
     scores = [mean_iou(probs, masks, t, min_area) for t in grid]
     best = int(np.argmax(scores))
@@ -160,6 +268,22 @@ def tune_threshold(probs, masks, min_area: int) -> tuple[float, float]:
 
 @dataclass
 class TrainResult:
+    """What a training run produced.
+
+    Parameters
+    ----------
+    checkpoint : Path
+        The best checkpoint.
+    history : list of dict
+        One row per epoch (:data:`LOG_FIELDS`).
+    threshold : float
+        Tuned on validation.
+    val_iou : float
+        Validation IoU at that threshold.
+    seconds : float
+        Wall-clock time.
+    """
+
     checkpoint: Path
     history: list
     threshold: float
@@ -170,9 +294,31 @@ class TrainResult:
 def train(
     data_dir: Path, out: Path, config: TrainConfig, *, quiet: bool = False
 ) -> TrainResult | None:
-    """Train ``config.model`` on ``data_dir``; write ``out/model.pt``, ``log.csv``,
-    ``curves.png``. Returns the best checkpoint's path and scores (``None`` in the
-    non-zero ranks of a ``torchrun`` launch)."""
+    """Train ``config.model`` on ``data_dir``; write ``out/model.pt``, ``log.csv`` and
+    ``curves.png``.
+
+    Parameters
+    ----------
+    data_dir : Path
+        A dataset written by ``thermodefect simulate``.
+    out : Path
+        Output folder.
+    config : TrainConfig
+        The run.
+    quiet : bool
+        No progress bars.
+
+    Returns
+    -------
+    TrainResult or None
+        ``None`` in the non-zero ranks of a ``torchrun`` launch.
+
+    Raises
+    ------
+    ThermodefectError
+        For an unknown network or loss, CUDA missing or short of GPUs, a batch that is not a
+        multiple of the processes, or a dataset without usable splits.
+    """
     model_spec(config.model)
     LOSSES.check(config.loss)
     cuda = config.device.startswith("cuda")
@@ -353,6 +499,15 @@ def _device_name(device: str) -> str:
 
 
 def write_log(history: list[dict], path: Path) -> None:
+    """Write the training log as CSV, one row per epoch.
+
+    Parameters
+    ----------
+    history : list of dict
+        Rows with the fields of :data:`LOG_FIELDS`.
+    path : Path
+        The CSV file.
+    """
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as fh:
         writer = csv.DictWriter(fh, LOG_FIELDS)
         writer.writeheader()
@@ -361,7 +516,17 @@ def write_log(history: list[dict], path: Path) -> None:
 
 
 def plot_curves(history: list[dict], path: Path, *, title: str) -> None:
-    """Training and validation loss (left axis) and validation IoU (right axis) per epoch."""
+    """Training and validation loss (left axis) and validation IoU (right axis) per epoch.
+
+    Parameters
+    ----------
+    history : list of dict
+        Rows of the log.
+    path : Path
+        The PNG file.
+    title : str
+        Figure title.
+    """
     from thermodefect.io.images import figure, save_figure
 
     epochs = [r["epoch"] for r in history]

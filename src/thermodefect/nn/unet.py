@@ -15,6 +15,15 @@ from torch import nn
 
 from thermodefect.nn.blocks import CONV, ConvUnit, attention
 
+__all__ = [
+    "POOL",
+    "NestedUNet",
+    "UNet",
+    "build_unet",
+    "build_unetpp",
+    "check_size",
+]
+
 POOL = {2: nn.MaxPool2d, 3: nn.MaxPool3d}
 
 
@@ -24,6 +33,22 @@ def _up(x: torch.Tensor, dims: int) -> torch.Tensor:
 
 
 def check_size(x: torch.Tensor, depth: int, dims: int) -> None:
+    """Refuse an input whose spatial sizes are not multiples of ``2**depth``.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        (N, C, H, W) or (N, C, T, H, W).
+    depth : int
+        Poolings of the network.
+    dims : {2, 3}
+        Spatial dimensions.
+
+    Raises
+    ------
+    ValueError
+        A programming error: :func:`thermodefect.nn.infer.predict_probability` pads inputs.
+    """
     step = 2**depth
     bad = [s for s in x.shape[-dims:] if s % step]
     if bad:
@@ -98,12 +123,27 @@ class NestedUNet(nn.Module):
     """UNet++ (Zhou et al. 2018): node X(i, j) at level i after j nested skip steps is a
     convolution unit over [X(i, 0), ..., X(i, j-1), up(X(i+1, j-1))].
 
-    With ``deep_supervision`` the 2-D network predicts from every top node X(0, 1..depth);
-    training averages their losses and :meth:`forward` returns their mean in evaluation
-    mode. ``attention_block`` is a name, or a list of names per level (``None`` for none).
-    ``head=False`` leaves out the output convolution (for networks that read
-    :meth:`features`).
+    Parameters
+    ----------
+    in_channels : int
+        Channels C of the input.
+    base : int
+        Channels of the first level.
+    depth : int
+        Poolings.
+    dims : {2, 3}
+        Images or clips.
+    deep_supervision : bool
+        Predict from every top node X(0, 1..depth); training averages their losses and
+        :meth:`forward` returns their mean in evaluation mode.
+    attention_block : str, list of str or None
+        A registered attention block, or one per level (``None`` for none).
+    head : bool
+        ``False`` leaves out the output convolution (for networks that read
+        :meth:`features`).
 
+    Examples
+    --------
     >>> NestedUNet(2, base=4, depth=2)(torch.zeros(1, 2, 8, 8)).shape
     torch.Size([1, 1, 8, 8])
     """
@@ -152,7 +192,18 @@ class NestedUNet(nn.Module):
         return out
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        """The top decoder node X(0, depth): (N, base, [T,] H, W)."""
+        """The top decoder node X(0, depth).
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            (N, C, H, W) or (N, C, T, H, W).
+
+        Returns
+        -------
+        torch.Tensor
+            (N, base, [T,] H, W).
+        """
         return self._grid(x)[0, self.depth]
 
     def forward(self, x: torch.Tensor):
@@ -164,10 +215,34 @@ class NestedUNet(nn.Module):
 
 
 def build_unet(inputs, **options) -> UNet:
-    """The registry's builder: a :class:`UNet` reading ``inputs.channels`` channels."""
+    """The registry's builder: a :class:`UNet` reading ``inputs.channels`` channels.
+
+    Parameters
+    ----------
+    inputs : InputConfig
+        What the network reads.
+    **options
+        Constructor options over the registry's defaults.
+
+    Returns
+    -------
+    UNet
+    """
     return UNet(inputs.channels, **options)
 
 
 def build_unetpp(inputs, **options) -> NestedUNet:
-    """The registry's builder: a :class:`NestedUNet` reading ``inputs.channels`` channels."""
+    """The registry's builder: a :class:`NestedUNet` reading ``inputs.channels`` channels.
+
+    Parameters
+    ----------
+    inputs : InputConfig
+        What the network reads.
+    **options
+        Constructor options over the registry's defaults.
+
+    Returns
+    -------
+    NestedUNet
+    """
     return NestedUNet(inputs.channels, **options)

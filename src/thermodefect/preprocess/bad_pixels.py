@@ -8,6 +8,13 @@ from thermodefect.errors import ThermodefectError
 from thermodefect.preprocess._common import fail
 from thermodefect.sequence import Sequence
 
+__all__ = [
+    "NEIGHBOURS",
+    "fill_pixels",
+    "find_bad_pixels",
+    "replace_bad_pixels",
+]
+
 #: Offsets (row, column) of the 8 neighbours.
 NEIGHBOURS = np.array([(dr, dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1) if dr or dc])
 
@@ -44,6 +51,7 @@ def find_bad_pixels(seq: Sequence, *, z: float = 8.0) -> np.ndarray:
     Parameters
     ----------
     seq : Sequence
+        Any sequence (its temporal mean and standard deviation are compared).
     z : float
         Threshold in robust standard deviations.
 
@@ -81,7 +89,9 @@ def fill_pixels(frames: np.ndarray, bad: np.ndarray) -> np.ndarray:
     Parameters
     ----------
     frames : (T, H, W) ndarray of float32
+        The frames, left untouched.
     bad : (H, W) ndarray of bool
+        The pixels to replace.
 
     Returns
     -------
@@ -117,6 +127,7 @@ def replace_bad_pixels(seq: Sequence, bad: np.ndarray | None = None, *, z: float
     Parameters
     ----------
     seq : Sequence
+        The input, left untouched.
     bad : (H, W) ndarray of bool, optional
         The pixels to replace; default :func:`find_bad_pixels` of ``seq``.
     z : float

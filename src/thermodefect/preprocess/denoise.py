@@ -5,11 +5,38 @@ from __future__ import annotations
 from thermodefect.preprocess._common import fail
 from thermodefect.sequence import Sequence
 
+__all__ = [
+    "denoise_spatial",
+    "denoise_temporal",
+]
+
 
 def denoise_spatial(
     seq: Sequence, method: str = "gaussian", *, sigma: float = 1.0, size: int = 3
 ) -> Sequence:
-    """Filter each frame: Gaussian of ``sigma`` pixels, or median over ``size`` x ``size``."""
+    """Filter each frame: Gaussian of ``sigma`` pixels, or median over ``size`` x ``size``.
+
+    Parameters
+    ----------
+    seq : Sequence
+        The input, left untouched.
+    method : {'gaussian', 'median'}
+        The filter.
+    sigma : float
+        Gaussian standard deviation in pixels.
+    size : int
+        Median window in pixels.
+
+    Returns
+    -------
+    Sequence
+        A new sequence; ``meta.history`` records the step.
+
+    Raises
+    ------
+    ThermodefectError
+        For an unknown method. The message names the file.
+    """
     from scipy import ndimage
 
     if method == "gaussian":
@@ -24,7 +51,27 @@ def denoise_spatial(
 
 
 def denoise_temporal(seq: Sequence, *, window: int = 11, polyorder: int = 2) -> Sequence:
-    """Savitzky-Golay filter in time: local polynomials of ``polyorder`` over ``window`` frames."""
+    """Savitzky-Golay filter in time: local polynomials of ``polyorder`` over ``window`` frames.
+
+    Parameters
+    ----------
+    seq : Sequence
+        The input, left untouched.
+    window : int
+        Odd number of frames, at most T.
+    polyorder : int
+        Polynomial degree, below ``window``.
+
+    Returns
+    -------
+    Sequence
+        A new sequence; ``meta.history`` records the step.
+
+    Raises
+    ------
+    ThermodefectError
+        For an even or too long window, or a degree not below it. The message names the file.
+    """
     from scipy.signal import savgol_filter
 
     if window % 2 == 0 or window > seq.n_frames or polyorder >= window:

@@ -8,6 +8,15 @@ from thermodefect.errors import ThermodefectError
 from thermodefect.preprocess._common import fail
 from thermodefect.sequence import Sequence
 
+__all__ = [
+    "SPACINGS",
+    "crop",
+    "frame_indices",
+    "log_times",
+    "resample_times",
+    "select_frames",
+]
+
 SPACINGS = ("linear", "log")
 
 
@@ -18,7 +27,25 @@ def crop(
     rows: tuple[int, int] | None = None,
     cols: tuple[int, int] | None = None,
 ) -> Sequence:
-    """Keep frames, rows and columns in the half-open ranges ``(start, stop)``."""
+    """Keep frames, rows and columns in half-open ranges ``(start, stop)``.
+
+    Parameters
+    ----------
+    seq : Sequence
+        The input, left untouched.
+    frames, rows, cols : (int, int), optional
+        Ranges to keep; ``None`` keeps all.
+
+    Returns
+    -------
+    Sequence
+        A new sequence; ``meta.history`` records the step.
+
+    Raises
+    ------
+    ThermodefectError
+        For an empty range or one outside the sequence. The message names the file.
+    """
     t, h, w = seq.shape
     sl = []
     for name, rng, size in (("frames", frames, t), ("rows", rows, h), ("cols", cols, w)):
@@ -42,6 +69,31 @@ def frame_indices(
 
     Log spacing places the indices evenly in ``log(index - start + 1)``, dense early where a
     thermogram changes fastest; collisions are pushed forward so all indices are distinct.
+
+    Parameters
+    ----------
+    n_total : int
+        Frames available.
+    n : int
+        Indices wanted.
+    start, stop : int
+        The window; ``stop`` defaults to ``n_total``.
+    spacing : {'linear', 'log'}
+        How the indices are spread.
+
+    Returns
+    -------
+    (n,) ndarray of int64
+
+    Raises
+    ------
+    ThermodefectError
+        When the window cannot hold ``n`` distinct frames or ``spacing`` is unknown.
+
+    Examples
+    --------
+    >>> frame_indices(100, 5, spacing="log").tolist()
+    [0, 2, 9, 31, 99]
     """
     stop = n_total if stop is None else stop
     if spacing not in SPACINGS:
@@ -63,7 +115,29 @@ def frame_indices(
 def select_frames(
     seq: Sequence, n: int = 16, *, start: int = 0, stop: int | None = None, spacing: str = "linear"
 ) -> Sequence:
-    """Keep ``n`` frames of the window ``[start, stop)`` (the seed's 16-frame clips)."""
+    """Keep ``n`` frames of the window ``[start, stop)`` (the seed's 16-frame clips).
+
+    Parameters
+    ----------
+    seq : Sequence
+        The input, left untouched.
+    n : int
+        Frames kept.
+    start, stop : int
+        The window (``stop`` default: the end).
+    spacing : {'linear', 'log'}
+        See :func:`frame_indices`.
+
+    Returns
+    -------
+    Sequence
+        A new sequence; ``meta.history`` records the step.
+
+    Raises
+    ------
+    ThermodefectError
+        When the window cannot hold ``n`` frames. The message names the file.
+    """
     try:
         idx = frame_indices(seq.n_frames, n, start=start, stop=stop, spacing=spacing)
     except ThermodefectError as exc:
@@ -76,7 +150,26 @@ def select_frames(
 
 
 def resample_times(seq: Sequence, times: np.ndarray) -> Sequence:
-    """Linearly interpolate every pixel's history at new ``times`` (s) inside the recorded span."""
+    """Linearly interpolate every pixel's history at new times inside the recorded span.
+
+    Parameters
+    ----------
+    seq : Sequence
+        The input, left untouched.
+    times : (T',) array_like
+        Strictly increasing times in s within ``seq.times``.
+
+    Returns
+    -------
+    Sequence
+        A new sequence; ``meta.history`` records the step.
+        Its frame rate is ``None`` (the times need not be regular).
+
+    Raises
+    ------
+    ThermodefectError
+        For times that do not increase or leave the recorded span. The message names the file.
+    """
     times = np.asarray(times, np.float64)
     if times.ndim != 1 or times.size < 2 or np.any(np.diff(times) <= 0):
         raise fail(seq, "new times must be a strictly increasing 1-D array of 2 or more values")
@@ -97,7 +190,24 @@ def resample_times(seq: Sequence, times: np.ndarray) -> Sequence:
 
 
 def log_times(seq: Sequence, n: int) -> np.ndarray:
-    """``n`` log-spaced times (s) spanning the sequence; its first time must be positive."""
+    """``n`` log-spaced times (s) spanning the sequence; its first time must be positive.
+
+    Parameters
+    ----------
+    seq : Sequence
+        Usually a cooling sequence (:func:`~thermodefect.preprocess.extract_cooling`).
+    n : int
+        Times wanted.
+
+    Returns
+    -------
+    (n,) ndarray of float64
+
+    Raises
+    ------
+    ThermodefectError
+        When the first time is not positive. The message names the file.
+    """
     if seq.times[0] <= 0:
         raise fail(seq, "log-spaced times need positive times; extract the cooling first")
     return np.geomspace(seq.times[0], seq.times[-1], n)

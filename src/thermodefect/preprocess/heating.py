@@ -7,6 +7,11 @@ import numpy as np
 from thermodefect.preprocess._common import fail
 from thermodefect.sequence import Sequence, frames_per_chunk
 
+__all__ = [
+    "correct_heating",
+    "heating_background",
+]
+
 
 def _legendre_basis(h: int, w: int, order: int) -> np.ndarray:
     """(H*W, (order+1)^2) tensor-product Legendre polynomials on [-1, 1]^2."""
@@ -27,10 +32,23 @@ def heating_background(
     the per-frame standardised residual above median + ``clip`` robust deviations) are
     excluded and the fit repeated ``iterations`` times, so defects do not bend the surface.
 
+    Parameters
+    ----------
+    seq : Sequence
+        Usually the cooling after the flash.
+    order : int
+        Polynomial degree in x and in y.
+    clip : float
+        Robust deviations above which a pixel is left out of the fit.
+    iterations : int
+        Refits after excluding pixels.
+
     Returns
     -------
-    background : (T, H, W) float32
-    fitted : (H, W) bool, the pixels the final fit used
+    background : (T, H, W) ndarray of float32
+        The fitted surface of each frame.
+    fitted : (H, W) ndarray of bool
+        The pixels the final fit used.
     """
     t, h, w = seq.shape
     basis = _legendre_basis(h, w, order)
@@ -67,6 +85,25 @@ def correct_heating(seq: Sequence, *, order: int = 6, clip: float = 3.0) -> Sequ
     A defect-free plate under an uneven (e.g. Gaussian lamp) flash comes out flat, while local
     contrast (defects narrower than about a fifth of the image) is preserved. See
     :func:`heating_background`.
+
+    Parameters
+    ----------
+    seq : Sequence
+        The input, left untouched.
+    order : int
+        Polynomial degree of the background in x and in y.
+    clip : float
+        Robust deviations above which a pixel is left out of the fit.
+
+    Returns
+    -------
+    Sequence
+        A new sequence; ``meta.history`` records the step.
+
+    Raises
+    ------
+    ThermodefectError
+        For a negative order. The message names the file.
     """
     if order < 0:
         raise fail(seq, f"polynomial order must be >= 0, got {order}")

@@ -7,6 +7,11 @@ import numpy as np
 from thermodefect.preprocess._common import fail
 from thermodefect.sequence import Sequence
 
+__all__ = [
+    "NORMALIZE_METHODS",
+    "normalize",
+]
+
 NORMALIZE_METHODS = ("minmax", "zscore", "percentile")
 
 
@@ -17,10 +22,30 @@ def normalize(
     per: str = "sequence",
     percentiles: tuple[float, float] = (1.0, 99.0),
 ) -> Sequence:
-    """Scale values: min-max to [0, 1], z-score, or percentile range to [0, 1] (clipped).
+    """Scale values: min-max to [0, 1], z-score, or a percentile range to [0, 1] (clipped).
 
-    ``per`` is ``'sequence'`` (one scale for all), ``'frame'`` (each frame) or ``'pixel'``
-    (each pixel's history). A constant group maps to 0.
+    Parameters
+    ----------
+    seq : Sequence
+        The input, left untouched.
+    method : {'minmax', 'zscore', 'percentile'}
+        The scaling.
+    per : {'sequence', 'frame', 'pixel'}
+        One scale for all values, one per frame, or one per pixel's history. A constant group
+        maps to 0.
+    percentiles : (float, float)
+        Range of ``'percentile'``.
+
+    Returns
+    -------
+    Sequence
+        A new sequence; ``meta.history`` records the step.
+        Its units are ``"normalised"``.
+
+    Raises
+    ------
+    ThermodefectError
+        For an unknown method or grouping. The message names the file.
     """
     if method not in NORMALIZE_METHODS:
         raise fail(seq, f"normalize method must be one of {', '.join(NORMALIZE_METHODS)}")

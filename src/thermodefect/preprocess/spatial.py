@@ -8,6 +8,10 @@ from thermodefect.io.masks import resize_nearest
 from thermodefect.preprocess._common import fail
 from thermodefect.sequence import Sequence
 
+__all__ = [
+    "resize",
+]
+
 
 def _area_weights(n_in: int, n_out: int) -> np.ndarray:
     """(n_out, n_in) matrix averaging input pixels by their overlap with each output pixel."""
@@ -19,11 +23,29 @@ def _area_weights(n_in: int, n_out: int) -> np.ndarray:
 
 
 def resize(seq: Sequence, shape: tuple[int, int], *, pixel_pitch: bool = True) -> Sequence:
-    """Resize frames to ``shape`` (H, W) by area interpolation; the mask by nearest neighbour.
+    """Resize frames by area interpolation; the mask by nearest neighbour.
 
     Area interpolation averages the input pixels each output pixel covers (exact block means
-    for integer factors), so noise is averaged, not aliased. The pixel pitch is scaled (by
-    the mean of the two factors) when ``pixel_pitch`` is true.
+    for integer factors), so noise is averaged, not aliased.
+
+    Parameters
+    ----------
+    seq : Sequence
+        The input, left untouched.
+    shape : (int, int)
+        The new (H, W).
+    pixel_pitch : bool
+        Scale the pixel pitch by the mean of the two factors.
+
+    Returns
+    -------
+    Sequence
+        A new sequence; ``meta.history`` records the step.
+
+    Raises
+    ------
+    ThermodefectError
+        For a size below 1 pixel. The message names the file.
     """
     h, w = (int(shape[0]), int(shape[1]))
     if h < 1 or w < 1:

@@ -11,6 +11,11 @@ from thermodefect.benchmark.summary import csv_text, markdown, pod_fits
 from thermodefect.io.files import atomic_path
 from thermodefect.io.images import figure, save_figure
 
+__all__ = [
+    "plot_pod",
+    "write_benchmark",
+]
+
 
 def write_benchmark(result: BenchmarkResult, out: Path) -> str:
     """Write ``out/results.md``, ``out/results.csv`` and ``out/pod.png``.

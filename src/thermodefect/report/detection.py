@@ -8,11 +8,32 @@ import numpy as np
 
 from thermodefect.detect.regions import Detection
 
+__all__ = [
+    "write_detection",
+]
+
 
 def write_detection(result: Detection, out: Path, name: str) -> list[Path]:
-    """``{name}_mask.png`` (255 = defect), ``{name}_prob.png`` (feature, 0-255 for z 0..2 z_min
-    or probability 0..1),
-    ``{name}_overlay.png`` and ``{name}_defects.csv`` / ``.json`` in ``out``."""
+    """Write the files of one detection into ``out``.
+
+    ``{name}_mask.png`` (255 = defect), ``{name}_prob.png`` (the feature, 0-255 for z 0..2
+    z_min, or the probability 0..1), ``{name}_overlay.png`` and ``{name}_defects.csv`` /
+    ``.json``.
+
+    Parameters
+    ----------
+    result : Detection
+        What was found.
+    out : Path
+        Output folder.
+    name : str
+        File stem.
+
+    Returns
+    -------
+    list of Path
+        The mask, probability, overlay and CSV files.
+    """
     from thermodefect.detect.regions import write_table
     from thermodefect.io.images import write_png
     from thermodefect.report.overlay import overlay

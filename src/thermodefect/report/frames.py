@@ -11,9 +11,25 @@ from thermodefect.io.files import atomic_path
 from thermodefect.io.images import figure, save_figure, stretch, write_png
 from thermodefect.sequence import Sequence
 
+__all__ = [
+    "default_pixels",
+    "export_frames",
+]
+
 
 def default_pixels(seq: Sequence) -> list[tuple[int, int]]:
-    """The image centre and the pixels of highest and lowest mean cooling response."""
+    """The image centre and the pixels of highest and lowest mean cooling response.
+
+    Parameters
+    ----------
+    seq : Sequence
+        Any sequence.
+
+    Returns
+    -------
+    list of (int, int)
+        (row, col), duplicates removed.
+    """
     from thermodefect.preprocess import detect_flash
 
     flash = detect_flash(seq)
@@ -37,7 +53,26 @@ def export_frames(
 
     Files: ``{name}_frame{index:04d}.png`` (contrast-stretched grey), ``{name}_curves.png``
     (linear and log-log axes, time from the flash) and ``{name}_curves.csv``.
-    Defaults: six frames log-spaced after the flash; see :func:`default_pixels`.
+
+    Parameters
+    ----------
+    seq : Sequence
+        The sequence.
+    out : Path
+        Output folder.
+    indices : list of int, optional
+        Frames; default six log-spaced after the flash.
+    pixels : list of (int, int), optional
+        (row, col) of the curves; default :func:`default_pixels`.
+
+    Returns
+    -------
+    list of Path
+
+    Raises
+    ------
+    ThermodefectError
+        For frames or pixels outside the sequence.
     """
     from thermodefect.preprocess import detect_flash, frame_indices
 

@@ -9,11 +9,33 @@ import numpy as np
 from thermodefect.detect.regions import Region
 from thermodefect.io.images import figure, save_figure
 
+__all__ = [
+    "overlay",
+]
+
 
 def overlay(
     base: np.ndarray, mask: np.ndarray, regions: list[Region], path: Path, *, title: str = ""
 ) -> Path:
-    """PNG of ``base`` (grey) with each region outlined and labelled with its id and size."""
+    """PNG of ``base`` (grey) with each region outlined and labelled with its id and size.
+
+    Parameters
+    ----------
+    base : (H, W) array_like
+        The image drawn underneath.
+    mask : (H, W) array_like of bool
+        Outlined pixels.
+    regions : list of Region
+        Labelled regions.
+    path : Path
+        The PNG file.
+    title : str
+        Figure title (default: the number of defects).
+
+    Returns
+    -------
+    Path
+    """
     base = np.asarray(base, np.float64)
     h, w = base.shape
     width = float(np.clip(w / 40, 4, 8))  # inches; large frames are drawn at most 880 px wide

@@ -8,12 +8,27 @@ import numpy as np
 
 from thermodefect.io.images import figure, save_figure
 
+__all__ = [
+    "overview",
+]
+
 
 def overview(rows: list[tuple[str, list[tuple[str, np.ndarray]]]], path: Path) -> Path:
     """A grid of grey images with titles: one row per specimen, one column per panel.
 
     Integer images (labels, uint8) are shown on 0..255; float images between their 0.5 and
     99.5 percentiles.
+
+    Parameters
+    ----------
+    rows : list of (str, list of (str, ndarray))
+        Specimen name and its (title, image) panels.
+    path : Path
+        The PNG file.
+
+    Returns
+    -------
+    Path
     """
     n_rows, n_cols = len(rows), max(len(panels) for _, panels in rows)
     fig, axes = figure((2.6 * n_cols, 2.2 * n_rows), n_rows, n_cols, squeeze=False)

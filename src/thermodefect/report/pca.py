@@ -9,6 +9,10 @@ from thermodefect.errors import ThermodefectError
 from thermodefect.io.files import atomic_path, sequence_files
 from thermodefect.io.images import resize_uint8, stretch, write_png
 
+__all__ = [
+    "pca_folder",
+]
+
 
 def pca_folder(
     data_dir: Path,
@@ -27,10 +31,32 @@ def pca_folder(
     writes ``out/explained_variance.csv``. A file that fails is reported and skipped, and
     none of its images are written.
 
+    Parameters
+    ----------
+    data_dir : Path
+        Folder of sequences.
+    out : Path
+        Output folder.
+    components : int
+        Images per sequence.
+    size : (int, int), optional
+        Resize images to (H, W).
+    normalize : str
+        Standardisation of :func:`~thermodefect.methods.pct`.
+    load : callable, optional
+        Reads a path into a Sequence (default :func:`thermodefect.io.load`).
+    quiet : bool
+        No progress bar.
+
     Returns
     -------
     list of str
         One message per file that failed.
+
+    Raises
+    ------
+    ThermodefectError
+        When ``data_dir`` holds no sequence files.
     """
     from tqdm import tqdm
 

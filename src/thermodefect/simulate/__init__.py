@@ -35,9 +35,25 @@ __all__ = [
 
 
 def surface_rise(spec: SimulationSpec, *, device: str = "cpu", progress=None):
-    """Noise-free front-surface temperature rise (K) at the camera's post-flash frame times.
+    """Noise-free front-surface temperature rise at the camera's post-flash frame times.
 
-    Returns ``(rise (T_post, H, W) float32, post-flash times (s), model)``.
+    Parameters
+    ----------
+    spec : SimulationSpec
+        The specimen, flash, boundary, camera and solver settings.
+    device : str
+        Torch device of the solver (``"cpu"``, ``"cuda"``).
+    progress : callable, optional
+        Called as ``progress(done, total)`` after each output frame.
+
+    Returns
+    -------
+    rise : (T_post, H, W) ndarray of float32
+        Temperature rise in K.
+    times : (T_post,) ndarray of float64
+        Seconds after the flash.
+    model : Model
+        The discretised plate (:func:`thermodefect.simulate.solver.build_model`).
     """
     cam = spec.camera
     grid = Grid(cam.shape, cam.pixel_pitch_mm, spec.solver.nz)
@@ -57,6 +73,15 @@ def surface_rise(spec: SimulationSpec, *, device: str = "cpu", progress=None):
 
 def run(spec: SimulationSpec, *, device: str = "cpu", progress=None) -> tuple[Sequence, dict]:
     """Simulate and record one specimen.
+
+    Parameters
+    ----------
+    spec : SimulationSpec
+        The specimen, flash, boundary, camera and solver settings.
+    device : str
+        Torch device of the solver (``"cpu"``, ``"cuda"``).
+    progress : callable, optional
+        Called as ``progress(done, total)`` after each output frame.
 
     Returns
     -------

@@ -14,6 +14,11 @@ import numpy as np
 
 from thermodefect.errors import ThermodefectError
 
+__all__ = [
+    "FULL_SCALE_COUNTS",
+    "Camera",
+]
+
 FULL_SCALE_COUNTS = 65535
 
 
@@ -21,7 +26,7 @@ FULL_SCALE_COUNTS = 65535
 class Camera:
     """Camera and recording settings.
 
-    Attributes
+    Parameters
     ----------
     height, width : int
         Image size in pixels; the simulation uses one cell per pixel.
@@ -30,7 +35,9 @@ class Camera:
     frame_rate : float
         Frames per second (Hz).
     n_frames : int
-        Frames recorded in all, ``preflash_frames`` of them before the flash.
+        Frames recorded in all.
+    preflash_frames : int
+        How many of them come before the flash.
     blur_px : float
         Standard deviation of the Gaussian optical blur, pixels.
     netd_k : float
@@ -93,16 +100,41 @@ class Camera:
 
     @property
     def shape(self) -> tuple[int, int]:
+        """Image size (H, W) in pixels.
+
+        Returns
+        -------
+        (int, int)
+        """
         return (self.height, self.width)
 
     def times(self) -> np.ndarray:
-        """Frame times in s; the flash fires at 0, frames at or before it are pre-flash."""
+        """Frame times in s; the flash fires at 0, frames at or before it are pre-flash.
+
+        Returns
+        -------
+        (n_frames,) ndarray of float64
+        """
         return (np.arange(self.n_frames) - self.preflash_frames + 1) / self.frame_rate
 
     def record(self, rise: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Camera frames (T, H, W) float32 in K from the surface rise at the post-flash times.
+        """Camera frames in K from the surface rise at the post-flash times.
 
-        ``rise`` is (T_post, H, W) for the frames with positive times.
+        Parameters
+        ----------
+        rise : (T_post, H, W) ndarray
+            Noise-free surface temperature rise (K) at the frames with positive times.
+        rng : numpy.random.Generator
+            Draws the noise, fixed patterns, dead and hot pixels.
+
+        Returns
+        -------
+        (n_frames, H, W) ndarray of float32
+
+        Raises
+        ------
+        ThermodefectError
+            When ``rise`` does not have one frame per post-flash time.
         """
         from scipy.ndimage import gaussian_filter
 

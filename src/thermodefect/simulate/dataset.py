@@ -21,6 +21,17 @@ import numpy as np
 from thermodefect.errors import ThermodefectError
 from thermodefect.io.files import atomic_path
 
+__all__ = [
+    "MANIFEST_FIELDS",
+    "SPLITS",
+    "generate",
+    "manifest_row",
+    "read_manifest",
+    "split_of",
+    "write_manifest",
+    "write_specimen",
+]
+
 logger = logging.getLogger(__name__)
 
 SPLITS = (("train", 0.7), ("val", 0.15), ("test", 0.15))
@@ -31,7 +42,26 @@ MANIFEST_FIELDS = (
 
 
 def write_specimen(out: Path, spec, sequence, ground_truth: dict, *, hdf5: bool = False) -> Path:
-    """Write one specimen; returns the path of its .mat file."""
+    """Write one specimen: its ``.mat``, label PNG, JSON (spec and ground truth), and HDF5.
+
+    Parameters
+    ----------
+    out : Path
+        The dataset folder.
+    spec : SimulationSpec
+        What was simulated.
+    sequence : Sequence
+        The recorded frames with their mask.
+    ground_truth : dict
+        As :func:`thermodefect.simulate.run` returns it.
+    hdf5 : bool
+        Also write ``{name}.h5``.
+
+    Returns
+    -------
+    Path
+        The ``.mat`` file.
+    """
     from thermodefect import __version__
     from thermodefect.io import save
     from thermodefect.io.masks import write_label_png
@@ -49,7 +79,20 @@ def write_specimen(out: Path, spec, sequence, ground_truth: dict, *, hdf5: bool 
 
 
 def split_of(n: int, seed: int) -> list[str]:
-    """A fixed train/val/test assignment by specimen (70/15/15, each split non-empty for n >= 3)."""
+    """A fixed train/val/test assignment by specimen (70/15/15, each split non-empty for n >= 3).
+
+    Parameters
+    ----------
+    n : int
+        Specimens.
+    seed : int
+        Dataset seed.
+
+    Returns
+    -------
+    list of str
+        The split of each specimen.
+    """
     order = np.random.default_rng([seed, 99]).permutation(n)
     n_val = max(1, round(n * SPLITS[1][1])) if n >= 3 else 0
     n_test = max(1, round(n * SPLITS[2][1])) if n >= 3 else 0
@@ -63,6 +106,24 @@ def split_of(n: int, seed: int) -> list[str]:
 
 
 def manifest_row(spec, split: str, preset: str, sequence) -> dict:
+    """One manifest row describing a specimen.
+
+    Parameters
+    ----------
+    spec : SimulationSpec
+        The specimen.
+    split : str
+        Its split.
+    preset : str
+        The preset that drew it.
+    sequence : Sequence
+        Its recorded frames.
+
+    Returns
+    -------
+    dict
+        A value for every field of :data:`MANIFEST_FIELDS`.
+    """
     depths = [d.depth_mm for d in spec.plate.defects]
     return {
         "name": spec.name,
@@ -82,6 +143,19 @@ def manifest_row(spec, split: str, preset: str, sequence) -> dict:
 
 
 def write_manifest(out: Path, rows: list[dict]) -> Path:
+    """Write ``manifest.csv`` (one row per specimen) atomically.
+
+    Parameters
+    ----------
+    out : Path
+        The dataset folder.
+    rows : list of dict
+        :func:`manifest_row` of every specimen.
+
+    Returns
+    -------
+    Path
+    """
     path = Path(out) / "manifest.csv"
     with atomic_path(path) as tmp:
         tmp.write_text(
@@ -102,10 +176,37 @@ def generate(
     hdf5: bool = False,
     quiet: bool = False,
 ) -> Path:
-    """Simulate ``n`` specimens of ``preset`` into ``out``; returns the manifest's path.
+    """Simulate ``n`` specimens of ``preset`` into ``out``.
 
     Specimen i is drawn from ``numpy.random.default_rng([seed, i])``, so any specimen can be
     regenerated alone and the same seed gives the same bytes.
+
+    Parameters
+    ----------
+    out : Path
+        The dataset folder.
+    preset : str
+        A name of :data:`~thermodefect.simulate.presets.PRESETS`.
+    n : int
+        Specimens.
+    seed : int
+        Dataset seed.
+    device : str
+        Torch device of the solver.
+    hdf5 : bool
+        Also write HDF5 files.
+    quiet : bool
+        No progress bar.
+
+    Returns
+    -------
+    Path
+        The manifest.
+
+    Raises
+    ------
+    ThermodefectError
+        For an unknown preset or n < 1.
     """
     from tqdm import tqdm
 

@@ -11,10 +11,31 @@ from dataclasses import asdict, dataclass
 
 from thermodefect.errors import ThermodefectError
 
+__all__ = [
+    "LIBRARY",
+    "PROPERTY_FIELDS",
+    "Material",
+    "material",
+]
+
 
 @dataclass(frozen=True)
 class Material:
-    """A homogeneous, possibly anisotropic, material."""
+    """A homogeneous, possibly anisotropic, material.
+
+    Parameters
+    ----------
+    name : str
+        Its name.
+    k_x, k_y, k_z : float
+        Thermal conductivity along the plate's x, y and through the thickness, W/(m K).
+    density : float
+        kg/m^3.
+    heat_capacity : float
+        Specific heat capacity, J/(kg K).
+    source : str
+        Where the values come from.
+    """
 
     name: str
     k_x: float
@@ -30,7 +51,18 @@ class Material:
         return self.density * self.heat_capacity
 
     def diffusivity(self, axis: str = "z") -> float:
-        """Diffusivity along ``axis`` ('x', 'y' or 'z'), m^2/s."""
+        """Diffusivity along ``axis``.
+
+        Parameters
+        ----------
+        axis : {'x', 'y', 'z'}
+            Direction.
+
+        Returns
+        -------
+        float
+            m^2/s.
+        """
         return getattr(self, f"k_{axis}") / self.rho_c
 
     @property
@@ -39,6 +71,13 @@ class Material:
         return (self.k_z * self.rho_c) ** 0.5
 
     def to_dict(self) -> dict:
+        """The material as the spec schema writes it.
+
+        Returns
+        -------
+        dict
+            ``name``, ``k_x``, ``k_y``, ``k_z``, ``density``, ``heat_capacity``, ``source``.
+        """
         return asdict(self)
 
 
@@ -75,8 +114,20 @@ PROPERTY_FIELDS = ("k_x", "k_y", "k_z", "density", "heat_capacity")
 def material(spec) -> Material:
     """A library material by name, or a material from a dict of its properties.
 
-    A dict needs ``density``, ``heat_capacity`` and either ``k`` (isotropic) or all of
-    ``k_x``, ``k_y``, ``k_z``; ``name`` is optional.
+    Parameters
+    ----------
+    spec : str, dict or Material
+        A name of :data:`LIBRARY`, or a dict with ``density``, ``heat_capacity`` and either
+        ``k`` (isotropic) or all of ``k_x``, ``k_y``, ``k_z`` (``name`` optional).
+
+    Returns
+    -------
+    Material
+
+    Raises
+    ------
+    ThermodefectError
+        For an unknown name, missing or non-positive properties.
     """
     if isinstance(spec, Material):
         return spec

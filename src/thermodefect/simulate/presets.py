@@ -19,6 +19,17 @@ from thermodefect.simulate.solver import Boundary, Flash
 from thermodefect.simulate.spec import SimulationSpec, SolverSettings
 from thermodefect.simulate.specimen import Defect, Plate
 
+__all__ = [
+    "MIXED_MATERIALS",
+    "PRESETS",
+    "SEED_LAYOUTS",
+    "cfrp_delam",
+    "cfrp_fbh",
+    "mixed",
+    "seed_layouts",
+    "tiny",
+]
+
 SEED_LAYOUTS = sorted(
     p.name[: -len("_label.png")]
     for p in files("thermodefect.data.seed_labels").iterdir()
@@ -85,7 +96,19 @@ def _grid_holes(rng, shape, pitch, thickness, rows, cols, kind="hole"):
 
 
 def tiny(rng, name: str) -> SimulationSpec:
-    """48 x 64 pixels, 40 frames, two or three holes: for tests and the README demo."""
+    """48 x 64 pixels, 40 frames, two or three holes: for tests and the README demo.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Draws the specimen.
+    name : str
+        Its name.
+
+    Returns
+    -------
+    SimulationSpec
+    """
     thickness = 2.0
     shape, pitch = (48, 64), 0.5
     n = int(rng.integers(2, 4))
@@ -124,17 +147,53 @@ def _cfrp_grid(rng, name: str, kind: str, max_cols: int) -> SimulationSpec:
 
 
 def cfrp_fbh(rng, name: str) -> SimulationSpec:
-    """CFRP plates with grids of flat-bottom holes, diameter across, depth down (like N*)."""
+    """CFRP plates with grids of flat-bottom holes, diameter across, depth down (like N*).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Draws the specimen.
+    name : str
+        Its name.
+
+    Returns
+    -------
+    SimulationSpec
+    """
     return _cfrp_grid(rng, name, "hole", 5)
 
 
 def cfrp_delam(rng, name: str) -> SimulationSpec:
-    """CFRP plates with air delaminations and PTFE inserts at several depths."""
+    """CFRP plates with air delaminations and PTFE inserts at several depths.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Draws the specimen.
+    name : str
+        Its name.
+
+    Returns
+    -------
+    SimulationSpec
+    """
     return _cfrp_grid(rng, name, "insert", 4)
 
 
 def seed_layouts(rng, name: str) -> SimulationSpec:
-    """Defect layouts read from the seed's label PNGs, at a random depth each."""
+    """Defect layouts read from the seed's label PNGs, at a random depth each.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Draws the specimen.
+    name : str
+        Its name.
+
+    Returns
+    -------
+    SimulationSpec
+    """
     from PIL import Image
 
     layout = str(rng.choice(SEED_LAYOUTS))
@@ -174,7 +233,19 @@ MIXED_MATERIALS = {
 
 
 def mixed(rng, name: str) -> SimulationSpec:
-    """Materials, heating, noise and defect kinds at random; one plate in six is sound."""
+    """Materials, heating, noise and defect kinds at random; one plate in six is sound.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Draws the specimen.
+    name : str
+        Its name.
+
+    Returns
+    -------
+    SimulationSpec
+    """
     mat = str(rng.choice(list(MIXED_MATERIALS)))
     lo, hi = MIXED_MATERIALS[mat]
     thickness = float(np.round(rng.uniform(lo, hi), 1))

@@ -34,6 +34,21 @@ from thermodefect.simulate.specimen import Plate
 if TYPE_CHECKING:
     import torch
 
+__all__ = [
+    "PROFILES",
+    "SMOOTHING_STEPS",
+    "Boundary",
+    "Flash",
+    "Grid",
+    "Model",
+    "build_model",
+    "heat_content",
+    "lateral_limit",
+    "march",
+    "simulate_surface",
+    "surface",
+]
+
 PROFILES = ("uniform", "gaussian", "gradient")
 SMOOTHING_STEPS = 4
 
@@ -42,17 +57,28 @@ SMOOTHING_STEPS = 4
 class Flash:
     """The heating pulse.
 
-    Attributes
+    Parameters
     ----------
     energy_j_m2 : float
         Absorbed energy per area at the profile's mean, J/m^2.
     duration_s : float
         Length of the rectangular pulse, s (0 = instantaneous).
     profile : {'uniform', 'gaussian', 'gradient'}
-        Spatial distribution: even; a lamp centred at ``center`` (fractions of width and
-        height) whose intensity falls to ``1 - nonuniformity`` of the peak at the farthest
-        corner; or a linear ramp losing ``nonuniformity`` of its peak across the field along
-        ``angle_deg`` (0 = left to right).
+        Spatial distribution: even; a lamp centred at ``center`` whose intensity falls to
+        ``1 - nonuniformity`` of the peak at the farthest corner; or a linear ramp losing
+        ``nonuniformity`` of its peak across the field along ``angle_deg``.
+    nonuniformity : float
+        Share of the peak intensity lost at the far side, in [0, 1).
+    center : (float, float)
+        Centre of the ``gaussian`` lamp as fractions of width and height.
+    angle_deg : float
+        Direction of the ``gradient`` (0 = left to right), degrees.
+
+    Raises
+    ------
+    ThermodefectError
+        For an unknown profile, a non-positive energy, a negative duration or a
+        non-uniformity outside [0, 1).
     """
 
     energy_j_m2: float = 6000.0
@@ -75,7 +101,18 @@ class Flash:
             )
 
     def pattern(self, shape: tuple[int, int]) -> np.ndarray:
-        """(H, W) absorbed energy per area, J/m^2, averaging ``energy_j_m2``."""
+        """Absorbed energy per area over the image, averaging ``energy_j_m2``.
+
+        Parameters
+        ----------
+        shape : (int, int)
+            Image (H, W).
+
+        Returns
+        -------
+        (H, W) ndarray of float64
+            J/m^2.
+        """
         h, w = shape
         y, x = (np.mgrid[0:h, 0:w] + 0.5) / np.array([h, w])[:, None, None]
         if self.profile == "uniform":
@@ -93,14 +130,34 @@ class Flash:
         return self.energy_j_m2 * p / p.mean()
 
     def energy_between(self, t0: float, t1: float) -> float:
-        """Fraction of a pulse of positive duration delivered in [t0, t1]."""
+        """Fraction of a pulse of positive duration delivered in [t0, t1].
+
+        Parameters
+        ----------
+        t0, t1 : float
+            Interval, s after the pulse starts.
+
+        Returns
+        -------
+        float
+        """
         lo, hi = max(t0, 0.0), min(t1, self.duration_s)
         return max(0.0, hi - lo) / self.duration_s
 
 
 @dataclass(frozen=True)
 class Boundary:
-    """Heat-transfer coefficients to the ambient, W/(m^2 K); 0 makes a face adiabatic."""
+    """Heat-transfer coefficients to the ambient, W/(m^2 K); 0 makes a face adiabatic.
+
+    Parameters
+    ----------
+    h_front : float
+        Front (heated, observed) face.
+    h_back : float
+        Back face, and the bottoms of flat-bottom holes.
+    h_edge : float
+        Lateral faces of a plate smaller than the field of view.
+    """
 
     h_front: float = 10.0
     h_back: float = 10.0
@@ -109,7 +166,22 @@ class Boundary:
 
 @dataclass(frozen=True)
 class Grid:
-    """Discretisation: image shape (H, W), pixel pitch in mm and layers through the thickness."""
+    """Discretisation: one cell per pixel laterally, ``nz`` layers through the thickness.
+
+    Parameters
+    ----------
+    shape : (int, int)
+        Image (H, W).
+    pitch_mm : float
+        Pixel size, mm.
+    nz : int
+        Layers.
+
+    Raises
+    ------
+    ThermodefectError
+        For nz < 2, an empty shape or a non-positive pitch.
+    """
 
     shape: tuple[int, int]
     pitch_mm: float
@@ -122,7 +194,29 @@ class Grid:
 
 @dataclass
 class Model:
-    """Cell and face arrays of a discretised plate (torch tensors, SI units)."""
+    """Cell and face arrays of a discretised plate (torch tensors, SI units).
+
+    Parameters
+    ----------
+    heat : (nz, H, W) torch.Tensor
+        rho c dz per unit plan area, J/(m^2 K); 1 for removed cells.
+    active : (nz, H, W) torch.Tensor of bool
+        Cells holding material.
+    gz : (nz + 1, H, W) torch.Tensor
+        Conductances of the faces between layers, W/(m^2 K) (the two ends zero).
+    sink : (nz, H, W) torch.Tensor
+        Exchange with the ambient through front and back faces, W/(m^2 K).
+    gx : (nz, H, W - 1) torch.Tensor
+        Conductances between columns per unit plan area, W/(m^2 K).
+    gy : (nz, H - 1, W) torch.Tensor
+        Conductances between rows per unit plan area, W/(m^2 K).
+    edge : (nz, H, W) torch.Tensor
+        Lateral loss to the ambient, W/(m^2 K).
+    dz : float
+        Layer thickness, m.
+    depth_faces : dict of int to float
+        Defect index -> depth (mm) of the face that represents it.
+    """
 
     heat: torch.Tensor  # (nz, H, W) J/(m^2 K): rho c dz per unit plan area; 1 for removed cells
     active: torch.Tensor  # (nz, H, W) bool
@@ -136,7 +230,25 @@ class Model:
 
 
 def build_model(plate: Plate, grid: Grid, boundary: Boundary, *, device="cpu", dtype=None) -> Model:
-    """Discretise ``plate`` on ``grid``."""
+    """Discretise ``plate`` on ``grid``.
+
+    Parameters
+    ----------
+    plate : Plate
+        Plate and defects.
+    grid : Grid
+        The cells.
+    boundary : Boundary
+        Losses to the ambient.
+    device : str
+        Torch device.
+    dtype : torch.dtype, optional
+        Default float32.
+
+    Returns
+    -------
+    Model
+    """
     import torch
 
     dtype = dtype or torch.float32
@@ -233,7 +345,18 @@ class _Thomas:
 
 
 def lateral_limit(model: Model) -> float:
-    """Largest stable explicit lateral step, s."""
+    """Largest stable explicit lateral step.
+
+    Parameters
+    ----------
+    model : Model
+        The discretised plate (:func:`build_model`).
+
+    Returns
+    -------
+    float
+        s (infinite when nothing conducts laterally).
+    """
     import torch
 
     rate = model.edge.clone()
@@ -254,13 +377,38 @@ def march(
     relative_step: float = 0.2,
     max_step: float | None = None,
 ) -> Iterator:
-    """Yield the cell temperature rises u (nz, H, W), a tensor, at each of ``times`` (s).
+    """Yield the cell temperature rises at each of ``times``.
 
     Through the thickness the first ``SMOOTHING_STEPS`` steps are backward Euler and the
     rest Crank-Nicolson (Rannacher's start, second order without oscillations); steps stay
     below ``relative_step`` times the elapsed time, below the lateral stability limit and
     below ``max_step``. With M = C + dt A / 2, Crank-Nicolson's M u' = (C - dt A / 2) u + E
     is solved as u' = M^-1 (2 C u + E) - u: one tridiagonal solve, no product with A.
+
+    Parameters
+    ----------
+    model : Model
+        The discretised plate (:func:`build_model`).
+    flash : Flash
+        The pulse.
+    times : (T,) array_like
+        Output times, s after the pulse starts, positive and increasing.
+    growth : float
+        Factor by which successive steps grow.
+    relative_step : float
+        Largest step as a fraction of the elapsed time.
+    max_step : float, optional
+        Largest step, s.
+
+    Yields
+    ------
+    (nz, H, W) torch.Tensor
+        Temperature rise of every cell, K.
+
+    Raises
+    ------
+    ThermodefectError
+        For times that are not positive and increasing.
     """
     import torch
 
@@ -325,12 +473,35 @@ def march(
 
 
 def surface(u) -> np.ndarray:
-    """Front-face temperature (H, W) from the first two layers: (9 u_0 - u_1) / 8."""
+    """Front-face temperature from the first two layers: (9 u_0 - u_1) / 8.
+
+    Parameters
+    ----------
+    u : (nz, H, W) torch.Tensor
+        Cell temperature rises.
+
+    Returns
+    -------
+    (H, W) ndarray of float32
+    """
     return ((9 * u[0] - u[1]) / 8).cpu().numpy()
 
 
 def heat_content(model: Model, u) -> float:
-    """Heat stored in the plate per unit plan area summed over pixels, J/m^2."""
+    """Heat stored in the plate per unit plan area, summed over pixels.
+
+    Parameters
+    ----------
+    model : Model
+        The discretised plate (:func:`build_model`).
+    u : (nz, H, W) torch.Tensor
+        Cell temperature rises, K.
+
+    Returns
+    -------
+    float
+        J/m^2.
+    """
     import torch
 
     return float(torch.where(model.active, model.heat * u, torch.zeros_like(u)).double().sum())
@@ -339,9 +510,25 @@ def heat_content(model: Model, u) -> float:
 def simulate_surface(
     model: Model, flash: Flash, times: np.ndarray, *, progress=None, **steps
 ) -> np.ndarray:
-    """Front-surface temperature rise (K) at ``times`` (s after the flash start), (T, H, W).
+    """Front-surface temperature rise at ``times``.
 
-    ``steps`` go to :func:`march` (``growth``, ``relative_step``, ``max_step``).
+    Parameters
+    ----------
+    model : Model
+        The discretised plate (:func:`build_model`).
+    flash : Flash
+        The pulse.
+    times : (T,) array_like
+        Seconds after the pulse starts.
+    progress : callable, optional
+        Called as ``progress(done, total)``.
+    **steps
+        Passed on to :func:`march` (``growth``, ``relative_step``, ``max_step``).
+
+    Returns
+    -------
+    (T, H, W) ndarray of float32
+        K.
     """
     times = np.asarray(times, np.float64)
     out = np.empty((times.size, *model.heat.shape[1:]), np.float32)

@@ -19,13 +19,36 @@ from thermodefect.simulate.camera import Camera
 from thermodefect.simulate.solver import Boundary, Flash
 from thermodefect.simulate.specimen import SEED_PREFIX, Defect, Plate
 
+__all__ = [
+    "IGNORED_TOP",
+    "SimulationSpec",
+    "SolverSettings",
+    "from_dict",
+    "read_spec",
+    "resolve_mask",
+]
+
 IGNORED_TOP = ("ground_truth", "thermodefect_version")
 
 
 @dataclass(frozen=True)
 class SolverSettings:
-    """Discretisation and time stepping: ``nz`` layers through the thickness, step growth
-    factor, and the largest step as a fraction of the elapsed time."""
+    """Discretisation and time stepping of the finite-volume solver.
+
+    Parameters
+    ----------
+    nz : int
+        Layers through the thickness.
+    growth : float
+        Factor by which successive time steps grow.
+    relative_step : float
+        Largest step as a fraction of the elapsed time.
+
+    Raises
+    ------
+    ThermodefectError
+        For nz < 2, growth < 1 or a relative step outside (0, 1].
+    """
 
     nz: int = 24
     growth: float = 1.25
@@ -38,7 +61,25 @@ class SolverSettings:
 
 @dataclass(frozen=True)
 class SimulationSpec:
-    """Everything that defines one simulated specimen."""
+    """Everything that defines one simulated specimen.
+
+    Parameters
+    ----------
+    name : str
+        File stem of the specimen.
+    plate : Plate
+        Plate and defects.
+    flash : Flash
+        The heating pulse.
+    boundary : Boundary
+        Heat losses to the ambient.
+    camera : Camera
+        Recording settings and camera effects.
+    solver : SolverSettings
+        Discretisation.
+    seed : int
+        Seed of the camera's noise.
+    """
 
     name: str
     plate: Plate
@@ -49,7 +90,17 @@ class SimulationSpec:
     seed: int = 0
 
     def to_dict(self) -> dict:
-        """The JSON-serialisable schema form (defects listed at the top level)."""
+        """The JSON-serialisable schema form (defects listed at the top level).
+
+        Returns
+        -------
+        dict
+
+        Raises
+        ------
+        ThermodefectError
+            For a mask defect given as an array (only image paths can be written).
+        """
         plate = {
             "thickness_mm": self.plate.thickness_mm,
             "material": self.plate.material,
@@ -110,7 +161,19 @@ def _build(cls, data, where: str, **extra):
 
 
 def resolve_mask(mask, base: Path | None):
-    """A mask path relative to the spec file's folder made absolute; ``seed:`` kept."""
+    """A mask path relative to the spec file's folder made absolute; ``seed:`` kept.
+
+    Parameters
+    ----------
+    mask : str, ndarray or None
+        The mask reference of a defect.
+    base : Path or None
+        Folder of the spec file.
+
+    Returns
+    -------
+    str, ndarray or None
+    """
     relative = isinstance(mask, str) and not mask.startswith(SEED_PREFIX)
     if relative and base is not None and not Path(mask).is_absolute():
         return str(base / mask)
@@ -118,7 +181,24 @@ def resolve_mask(mask, base: Path | None):
 
 
 def from_dict(data: dict, *, base: Path | None = None) -> SimulationSpec:
-    """Build and check a spec; errors name the offending field, e.g. ``camera.frame_rte``."""
+    """Build and check a spec; errors name the offending field, e.g. ``camera.frame_rte``.
+
+    Parameters
+    ----------
+    data : dict
+        The schema form (:meth:`SimulationSpec.to_dict`).
+    base : Path, optional
+        Folder that relative mask paths start from.
+
+    Returns
+    -------
+    SimulationSpec
+
+    Raises
+    ------
+    ThermodefectError
+        For unknown or invalid fields.
+    """
     if not isinstance(data, dict):
         raise ThermodefectError("a simulation spec must be an object (mapping)")
     top = ("name", "seed", "plate", "defects", "flash", "boundary", "camera", "solver")
@@ -154,7 +234,22 @@ def from_dict(data: dict, *, base: Path | None = None) -> SimulationSpec:
 
 
 def read_spec(path: str | Path) -> SimulationSpec:
-    """Read a spec from JSON or YAML; errors name the file and the field."""
+    """Read a spec from JSON or YAML; errors name the file and the field.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.json``, ``.yaml`` or ``.yml`` file.
+
+    Returns
+    -------
+    SimulationSpec
+
+    Raises
+    ------
+    ThermodefectError
+        For an unreadable file or an invalid spec.
+    """
     import yaml
 
     path = Path(path)

@@ -14,6 +14,15 @@ import numpy as np
 from thermodefect.errors import ThermodefectError
 from thermodefect.simulate.materials import Material, material
 
+__all__ = [
+    "DEFECT_KINDS",
+    "SEED_PREFIX",
+    "SHAPES",
+    "Defect",
+    "Plate",
+    "mask_path",
+]
+
 DEFECT_KINDS = ("hole", "insert", "mask")
 SHAPES = ("circle", "square", "ellipse")
 
@@ -22,7 +31,7 @@ SHAPES = ("circle", "square", "ellipse")
 class Defect:
     """One defect.
 
-    Attributes
+    Parameters
     ----------
     kind : {'hole', 'insert', 'mask'}
         ``hole``: flat-bottom hole, material removed from the back up to ``depth_mm`` below
@@ -30,9 +39,31 @@ class Defect:
         PTFE for a calibrated insert), ``thickness_mm`` thick, at ``depth_mm``. ``mask``: an
         arbitrary footprint (``mask``, a label image path or a bool array over the field of
         view) at ``depth_mm``, acting as an insert (``as_hole=False``) or a hole.
+    depth_mm : float
+        Depth below the front face, mm.
+    center_mm : (float, float)
+        Centre (x, y) in mm from the image's top-left corner.
+    size_mm : float or (float, float)
+        Diameter or side, or the full axes (width, height) of an ellipse, mm.
     shape : {'circle', 'square', 'ellipse'}
-        Footprint of holes and inserts: diameter, side, or full axes ``size_mm = (width,
-        height)`` rotated by ``angle_deg``.
+        Footprint of holes and inserts, rotated by ``angle_deg``.
+    angle_deg : float
+        Rotation, degrees.
+    thickness_mm : float
+        Thickness of an insert's layer, mm.
+    material : str or dict
+        The insert's material (:func:`~thermodefect.simulate.materials.material`).
+    mask : str, ndarray or None
+        Footprint of a ``mask`` defect: a label image path (``seed:N1`` for the seed's
+        packaged labels) or a bool array.
+    as_hole : bool
+        A ``mask`` defect removes material instead of inserting a layer.
+
+    Raises
+    ------
+    ThermodefectError
+        For an unknown kind or shape, a non-positive depth or size, or a mask defect
+        without its mask.
     """
 
     kind: str
@@ -64,6 +95,12 @@ class Defect:
 
     @property
     def removes_material(self) -> bool:
+        """Whether the defect removes material (holes) rather than adding a layer.
+
+        Returns
+        -------
+        bool
+        """
         return self.kind == "hole" or (self.kind == "mask" and self.as_hole)
 
     @property
@@ -75,10 +112,28 @@ class Defect:
         return float(sx), float(sy)
 
     def layer_material(self) -> Material:
+        """The material of an insert's layer.
+
+        Returns
+        -------
+        Material
+        """
         return material(self.material)
 
     def footprint(self, shape: tuple[int, int], pitch_mm: float) -> np.ndarray:
-        """(H, W) bool: pixels whose centre lies inside the defect's outline."""
+        """The pixels whose centre lies inside the defect's outline.
+
+        Parameters
+        ----------
+        shape : (int, int)
+            Image (H, W) in pixels.
+        pitch_mm : float
+            Pixel size on the specimen, mm.
+
+        Returns
+        -------
+        (H, W) ndarray of bool
+        """
         h, w = shape
         if self.kind == "mask":
             return _mask_footprint(self.mask, shape)
@@ -99,7 +154,22 @@ SEED_PREFIX = "seed:"
 
 
 def mask_path(mask: str | Path) -> Path:
-    """The file a mask reference names; ``seed:N1`` is the seed's packaged N1 label."""
+    """The file a mask reference names; ``seed:N1`` is the seed's packaged N1 label.
+
+    Parameters
+    ----------
+    mask : str or Path
+        A path or ``seed:NAME``.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    ThermodefectError
+        For an unknown seed label.
+    """
     if isinstance(mask, str) and mask.startswith(SEED_PREFIX):
         from importlib.resources import files
 
@@ -121,7 +191,24 @@ def _mask_footprint(mask, shape: tuple[int, int]) -> np.ndarray:
 @dataclass(frozen=True)
 class Plate:
     """A flat plate of ``thickness_mm`` filling the field of view (lateral faces beyond it),
-    or of ``size_mm = (width, height)`` centred in it, its edges then visible."""
+    or of ``size_mm = (width, height)`` centred in it, its edges then visible.
+
+    Parameters
+    ----------
+    thickness_mm : float
+        Plate thickness, mm.
+    material : str or dict
+        Its material (:func:`~thermodefect.simulate.materials.material`).
+    size_mm : (float, float), optional
+        Width and height, mm; default: beyond the field of view.
+    defects : tuple of Defect
+        Its defects.
+
+    Raises
+    ------
+    ThermodefectError
+        For a non-positive thickness, or a defect at or below the back face.
+    """
 
     thickness_mm: float
     material: str | dict = "cfrp"
@@ -138,10 +225,28 @@ class Plate:
                 )
 
     def body_material(self) -> Material:
+        """The plate's material.
+
+        Returns
+        -------
+        Material
+        """
         return material(self.material)
 
     def region(self, shape: tuple[int, int], pitch_mm: float) -> np.ndarray:
-        """(H, W) bool: pixels on the plate."""
+        """The pixels on the plate.
+
+        Parameters
+        ----------
+        shape : (int, int)
+            Image (H, W) in pixels.
+        pitch_mm : float
+            Pixel size on the specimen, mm.
+
+        Returns
+        -------
+        (H, W) ndarray of bool
+        """
         if self.size_mm is None:
             return np.ones(shape, bool)
         h, w = shape
@@ -150,7 +255,19 @@ class Plate:
         return (np.abs(x - cx) <= self.size_mm[0] / 2) & (np.abs(y - cy) <= self.size_mm[1] / 2)
 
     def ground_truth(self, shape: tuple[int, int], pitch_mm: float) -> np.ndarray:
-        """(H, W) bool: the union of all defect footprints on the plate."""
+        """The union of all defect footprints on the plate.
+
+        Parameters
+        ----------
+        shape : (int, int)
+            Image (H, W) in pixels.
+        pitch_mm : float
+            Pixel size on the specimen, mm.
+
+        Returns
+        -------
+        (H, W) ndarray of bool
+        """
         mask = np.zeros(shape, bool)
         for d in self.defects:
             mask |= d.footprint(shape, pitch_mm)
