@@ -38,3 +38,29 @@ class ThermodefectError(Exception):
         str
         """
         return str(self) if self.path else f"{os.fspath(path)}: {self.problem}"
+
+
+def short(exc: BaseException, limit: int = 160) -> str:
+    """One line describing ``exc``, cut at a word boundary to at most ``limit`` characters.
+
+    Parameters
+    ----------
+    exc : BaseException
+        Any exception (its message, or its type when it has none).
+    limit : int
+        Longest result.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> short(ValueError("a  message   with  spaces"))
+    'a message with spaces'
+    """
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 3].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:") + "..."

@@ -225,7 +225,7 @@ def tune_decisions(data_dir: Path, methods: list[str], rules, *, quiet: bool = T
             "no val specimens to choose decisions on", Path(data_dir) / "manifest.csv"
         )
     iou: dict[tuple[str, str], list[float]] = {(m, r): [] for m in methods for r in rules}
-    for row in tqdm(rows, desc="choosing decisions (val)", unit="specimen", disable=quiet):
+    for row in tqdm(rows, desc="choosing decisions (val)", unit="specimen", disable=quiet or None):
         seq, truth = _specimen(data_dir, row["name"])
         cooling = prepare(seq)
         for m in methods:
@@ -306,7 +306,7 @@ def run_benchmark(
         raise ThermodefectError(f"no specimens in split {split!r}", Path(data_dir) / "manifest.csv")
     stats: dict[str, dict[str, list]] = {m: {k: [] for k in SCORE_KEYS} for m in detectors}
     classical = any(needs for _, needs in detectors.values())
-    for i, row in enumerate(tqdm(rows, desc="benchmark", unit="specimen", disable=quiet)):
+    for i, row in enumerate(tqdm(rows, desc="benchmark", unit="specimen", disable=quiet or None)):
         seq, truth = _specimen(data_dir, row["name"])
         feet, ratio = defect_truth(data_dir, row["name"], seq.image_shape)
         t0 = time.perf_counter()

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from thermodefect.errors import ThermodefectError
+
 __all__ = [
     "defect_truth",
 ]
@@ -33,10 +35,23 @@ def defect_truth(
         One per defect.
     ratio : (n,) ndarray of float64
         Equivalent diameter / simulated depth of each defect.
+
+    Raises
+    ------
+    ThermodefectError
+        When the specimen's JSON is missing or unreadable.
     """
     from thermodefect.simulate import from_dict
 
-    doc = json.loads((Path(data_dir) / f"{name}.json").read_text())
+    path = Path(data_dir) / f"{name}.json"
+    try:
+        doc = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ThermodefectError(
+            "missing: the benchmark needs each specimen's JSON for its defects", path
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise ThermodefectError(f"cannot read the specimen's JSON ({exc})", path) from None
     spec = from_dict(doc)
     pitch = spec.camera.pixel_pitch_mm
     feet = [d.footprint(shape, pitch) for d in spec.plate.defects]

@@ -11,7 +11,7 @@ import logging
 import sys
 
 from thermodefect.cli import demo, detect, labels, learn, scoring, sequences, simulate
-from thermodefect.cli._common import PROG
+from thermodefect.cli._common import PROG, Parser
 from thermodefect.errors import ThermodefectError
 
 #: Modules that add commands, in the order ``--help`` lists them.
@@ -37,13 +37,13 @@ def build_parser() -> argparse.ArgumentParser:
     -------
     argparse.ArgumentParser
     """
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog=PROG,
         description="Find subsurface defects in pulsed thermography sequences.",
     )
     _verbosity(parser, top=True)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    common = argparse.ArgumentParser(add_help=False)
+    common = Parser(add_help=False)
     _verbosity(common, top=False)
     original = sub.add_parser
 
@@ -111,6 +111,13 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.run(args) or 0)
     except ThermodefectError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a disk filling up, a folder vanishing: still one line
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"{PROG}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print(f"{PROG}: error: out of memory; try a smaller input or crop it", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)

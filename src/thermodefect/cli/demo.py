@@ -21,12 +21,14 @@ def add_parsers(sub) -> None:
             "network on the plates; ends by saying where everything is."
         ),
     )
-    p.add_argument("--out", type=Path, default=Path("demo_out"), help="default: demo_out")
+    p.add_argument("--out", type=Path, default=Path("demo_out"), help="output folder")
     p.set_defaults(run=cmd_demo)
 
 
 def cmd_demo(args) -> int:
-    demo(args.out, quiet=args.quiet)
+    from thermodefect.cli._common import output_folder
+
+    demo(output_folder(args.out), quiet=args.quiet)
     return 0
 
 

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from thermodefect.cli._common import add_load_options, choices_help, load, report, say
+from thermodefect.cli._common import (
+    add_load_options,
+    choices_help,
+    count,
+    load,
+    output_folder,
+    positive,
+    probability,
+    report,
+    say,
+)
 from thermodefect.errors import ThermodefectError
 
 
@@ -16,22 +26,26 @@ def add_parsers(sub) -> None:
     p = sub.add_parser(
         "detect", help="find defects (built-in model, a trained model or a classical method)"
     )
-    p.add_argument("files", type=Path, nargs="+")
+    p.add_argument("files", type=Path, nargs="+", help="sequence files")
     how = p.add_mutually_exclusive_group()
     how.add_argument(
         "--method", choices=list(METHODS), help=choices_help("a classical method instead", METHODS)
     )
     how.add_argument("--model", type=Path, help="a checkpoint from train (default: built-in)")
-    p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--device", default="cpu", help="torch device for models (default cpu)")
-    p.add_argument("--threshold", type=float, help="model probability threshold (default: tuned)")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--device", default="cpu", help="torch device for models")
+    p.add_argument(
+        "--threshold", type=probability, help="model probability threshold (default: tuned)"
+    )
     p.add_argument(
         "--z-min",
-        type=float,
+        type=positive,
         default=Z_MIN,
-        help=f"methods: significance in robust sigma (default {Z_MIN:g})",
+        help="methods: significance in robust sigma",
     )
-    p.add_argument("--min-area", type=int, help="smallest defect in pixels (default 9)")
+    p.add_argument(
+        "--min-area", type=count, help="smallest defect in pixels (default: 9, a model's own)"
+    )
     p.add_argument(
         "--decision", choices=list(DECISIONS), default="significance",
         help=choices_help("methods: feature image to mask, every rule gated by --z-min",
@@ -44,6 +58,7 @@ def add_parsers(sub) -> None:
 def cmd_detect(args) -> int:
     from thermodefect.report import write_detection
 
+    output_folder(args.out, reads=args.files)
     if args.method is None:
         from thermodefect.detect.model import detect_with_model, load_model
 

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from thermodefect.cli._common import add_load_options, load, report, say
+from thermodefect.cli._common import (
+    add_load_options,
+    count,
+    load,
+    output_folder,
+    positive,
+    positive_int,
+    report,
+    say,
+)
 
 
 def add_parsers(sub) -> None:
@@ -13,8 +22,8 @@ def add_parsers(sub) -> None:
     lsub = labels.add_subparsers(dest="labels_command", required=True, metavar="STEP")
 
     p = lsub.add_parser("convert", help="labelme JSON files to {name}_label.png masks")
-    p.add_argument("json_dir", type=Path)
-    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("json_dir", type=Path, help="folder of labelme .json files")
+    p.add_argument("--out", type=Path, required=True, help="output folder for the masks")
     p.add_argument(
         "--format",
         choices=("seed", "binary"),
@@ -22,30 +31,31 @@ def add_parsers(sub) -> None:
         help="seed: black defect on white (default); binary: 0/1",
     )
     p.add_argument("--classes", type=Path, help="YAML/JSON map label -> class index (0 = sound)")
-    p.add_argument("--line-width", type=int, default=3, help="pixels, for line shapes (default 3)")
-    p.add_argument("--point-radius", type=float, default=3.0, help="pixels, for points (default 3)")
+    p.add_argument("--line-width", type=positive_int, default=3, help="pixels, for line shapes")
+    p.add_argument("--point-radius", type=positive, default=3.0, help="pixels, for points")
     p.set_defaults(run=cmd_convert)
 
     p = lsub.add_parser("prepare", help="PCT images at native resolution for labelme")
-    p.add_argument("data_dir", type=Path)
-    p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--components", type=int, default=4)
-    p.add_argument("--component", type=int, default=1, help="written as {name}.png (default 1)")
+    p.add_argument("data_dir", type=Path, help="folder of sequence files")
+    p.add_argument("--out", type=Path, required=True, help="output folder for the images")
+    p.add_argument("--components", type=positive_int, default=4, help="PCT images per sequence")
+    p.add_argument("--component", type=count, default=1, help="the one written as {name}.png")
     p.add_argument("--tsr", action="store_true", help="also TSR derivative images")
     add_load_options(p)
     p.set_defaults(run=cmd_prepare)
 
     p = lsub.add_parser("fuse", help="fuse annotators' masks; report their agreement")
-    p.add_argument("annotator_dirs", type=Path, nargs="+")
-    p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--method", choices=("majority", "staple"), default="majority")
-    p.add_argument("--format", choices=("seed", "binary"), default="seed")
+    p.add_argument("annotator_dirs", type=Path, nargs="+", help="one folder of masks per annotator")
+    p.add_argument("--out", type=Path, required=True, help="output folder (not an input)")
+    p.add_argument("--method", choices=("majority", "staple"), default="majority", help="fusion")
+    p.add_argument("--format", choices=("seed", "binary"), default="seed", help="mask pixels")
     p.set_defaults(run=cmd_fuse)
 
 
 def cmd_convert(args) -> int:
     from thermodefect.labels import convert_folder
 
+    output_folder(args.out, reads=[args.json_dir])
     problems, warnings = convert_folder(
         args.json_dir,
         args.out,
@@ -61,6 +71,7 @@ def cmd_convert(args) -> int:
 def cmd_prepare(args) -> int:
     from thermodefect.labels import prepare_folder
 
+    output_folder(args.out, reads=[args.data_dir])
     failures = prepare_folder(
         args.data_dir,
         args.out,
@@ -76,6 +87,7 @@ def cmd_prepare(args) -> int:
 def cmd_fuse(args) -> int:
     from thermodefect.labels import fuse_folders
 
+    output_folder(args.out, reads=args.annotator_dirs)
     problems, summary = fuse_folders(
         args.annotator_dirs, args.out, method=args.method, fmt=args.format
     )

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from thermodefect.cli._common import choices_help, say
+from thermodefect.cli._common import (
+    choices_help,
+    count,
+    output_file,
+    output_folder,
+    positive,
+    positive_int,
+    say,
+)
 from thermodefect.errors import ThermodefectError
 
 
@@ -13,39 +21,43 @@ def add_parsers(sub) -> None:
     from thermodefect.nn.registry import LOSSES, MODELS
 
     p = sub.add_parser("train", help="train a network on a simulated dataset")
-    p.add_argument("data_dir", type=Path)
+    p.add_argument("data_dir", type=Path, help="a dataset written by thermodefect simulate")
     p.add_argument(
         "--model", choices=list(MODELS), default="unet", help=choices_help("network", MODELS)
     )
     p.add_argument(
         "--out", type=Path, required=True, help="folder for model.pt, log.csv, curves.png"
     )
-    p.add_argument("--epochs", type=int, default=40)
-    p.add_argument("--steps", type=int, default=40, help="batches per epoch (default 40)")
-    p.add_argument("--batch", type=int, default=8)
-    p.add_argument("--patch", type=int, default=64, help="training patch size in pixels")
-    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--epochs", type=positive_int, default=40, help="at most")
+    p.add_argument("--steps", type=positive_int, default=40, help="batches per epoch")
+    p.add_argument("--batch", type=positive_int, default=8, help="samples per batch")
+    p.add_argument("--patch", type=positive_int, default=64, help="training patch side, pixels")
+    p.add_argument("--lr", type=positive, default=2e-3, help="Adam's learning rate")
     p.add_argument(
         "--loss", choices=list(LOSSES), default="bce_dice", help=choices_help("loss", LOSSES)
     )
-    p.add_argument("--patience", type=int, default=10, help="early-stopping epochs (default 10)")
+    p.add_argument("--patience", type=positive_int, default=10, help="early-stopping epochs")
     p.add_argument(
         "--base",
-        type=int,
+        type=positive_int,
         help="network width: channels of the first level, hidden units of the lstm",
     )
-    p.add_argument("--frames", type=int, help="log-spaced frames the network reads (default 16)")
+    p.add_argument(
+        "--frames", type=positive_int, help="log-spaced frames the network reads (default 16)"
+    )
     p.add_argument("--input", choices=("frames", "features"), help="2-D input (default frames)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--processes", type=int, default=1, help="DistributedDataParallel processes")
-    p.add_argument("--folds", type=int, default=0, help="k-fold by specimen (0: manifest split)")
-    p.add_argument("--fold", type=int, default=0)
+    p.add_argument("--seed", type=count, default=0, help="seed of every draw")
+    p.add_argument("--device", default="cpu", help="torch device")
+    p.add_argument(
+        "--processes", type=positive_int, default=1, help="DistributedDataParallel processes"
+    )
+    p.add_argument("--folds", type=count, default=0, help="k-fold by specimen (0: manifest split)")
+    p.add_argument("--fold", type=count, default=0, help="the validation fold of --folds")
     p.add_argument("--exclude", nargs="+", default=[], help="presets left out of training")
     p.set_defaults(run=cmd_train)
 
     p = sub.add_parser("export", help="export a checkpoint to ONNX")
-    p.add_argument("checkpoint", type=Path)
+    p.add_argument("checkpoint", type=Path, help="a model.pt written by train")
     p.add_argument("--onnx", type=Path, required=True, help="output .onnx file")
     p.set_defaults(run=cmd_export)
 
@@ -54,6 +66,7 @@ def cmd_train(args) -> int:
     from thermodefect.nn.registry import MODELS
     from thermodefect.nn.train import TrainConfig, train
 
+    output_folder(args.out, reads=[args.data_dir])
     inputs = {k: v for k, v in (("n_frames", args.frames), ("mode", args.input)) if v}
     mode = MODELS[args.model].mode
     if args.input and mode not in ("frames", "features"):
@@ -80,6 +93,8 @@ def cmd_export(args) -> int:
     from thermodefect.nn.checkpoint import load_checkpoint
     from thermodefect.nn.export import export_onnx
 
-    path = export_onnx(load_checkpoint(args.checkpoint), args.onnx)
+    ckpt = load_checkpoint(args.checkpoint)
+    output_file(args.onnx, reads=[args.checkpoint])
+    path = export_onnx(ckpt, args.onnx)
     say(args, f"wrote {path}")
     return 0

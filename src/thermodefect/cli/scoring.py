@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from thermodefect.cli._common import choices_help, report, say
+from thermodefect.cli._common import choices_help, output_folder, report, say
 
 
 def add_parsers(sub) -> None:
@@ -13,14 +13,16 @@ def add_parsers(sub) -> None:
     from thermodefect.methods import METHODS
 
     p = sub.add_parser("evaluate", help="score a detect folder against ground-truth labels")
-    p.add_argument("pred_dir", type=Path)
+    p.add_argument("pred_dir", type=Path, help="a folder written by thermodefect detect")
     p.add_argument("gt_dir", type=Path, help="folder with {name}_label.png (or labels/ inside)")
     p.set_defaults(run=cmd_evaluate)
 
     p = sub.add_parser("benchmark", help="score methods and models on a simulated dataset")
-    p.add_argument("data_dir", type=Path)
-    p.add_argument("--out", type=Path, default=Path("benchmark_results"))
-    p.add_argument("--split", choices=("train", "val", "test", "all"), default="test")
+    p.add_argument("data_dir", type=Path, help="a dataset written by thermodefect simulate")
+    p.add_argument("--out", type=Path, default=Path("benchmark_results"), help="output folder")
+    p.add_argument(
+        "--split", choices=("train", "val", "test", "all"), default="test", help="specimens scored"
+    )
     p.add_argument(
         "--methods", nargs="+", choices=list(METHODS),
         help=choices_help("default: all, or none with --models", METHODS),
@@ -28,7 +30,7 @@ def add_parsers(sub) -> None:
     p.add_argument(
         "--models", nargs="+", default=[], help="checkpoints to score too ('default': built-in)"
     )
-    p.add_argument("--device", default="cpu", help="torch device for models (default cpu)")
+    p.add_argument("--device", default="cpu", help="torch device for models")
     p.add_argument(
         "--decisions", nargs="+", choices=list(DECISIONS), default=["significance"],
         help="several: each method uses the one best on the val split",
@@ -48,6 +50,7 @@ def cmd_benchmark(args) -> int:
     from thermodefect.benchmark import run_benchmark
     from thermodefect.report import write_benchmark, write_detection
 
+    output_folder(args.out, reads=[args.data_dir])
     result = run_benchmark(
         args.data_dir, methods=args.methods, models=args.models, split=args.split,
         device=args.device, decisions=args.decisions, quiet=args.quiet,

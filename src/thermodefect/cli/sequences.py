@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from thermodefect.cli._common import add_load_options, load, pixel, report, say, shape
+from thermodefect.cli._common import (
+    add_load_options,
+    load,
+    output_file,
+    output_folder,
+    pixel,
+    positive_int,
+    report,
+    say,
+    shape,
+)
 from thermodefect.errors import ThermodefectError
 
 
@@ -13,19 +23,24 @@ def add_parsers(sub) -> None:
     from thermodefect.methods import NORMALIZATIONS
 
     p = sub.add_parser("info", help="shape, frame rate, value range and flash frame of a sequence")
-    p.add_argument("file", type=Path)
+    p.add_argument("file", type=Path, help="a sequence file (or a folder of CSV frames)")
     add_load_options(p)
     p.set_defaults(run=cmd_info)
 
     p = sub.add_parser("convert", help="convert a sequence to .mat (seed layout), .h5 or .npz")
-    p.add_argument("input", type=Path)
-    p.add_argument("output", type=Path)
-    p.add_argument("--mat-version", choices=("auto", "5", "7.3"), default="auto")
+    p.add_argument("input", type=Path, help="the sequence to read")
+    p.add_argument("output", type=Path, help="the file to write; its suffix picks the format")
+    p.add_argument(
+        "--mat-version",
+        choices=("auto", "5", "7.3"),
+        default="auto",
+        help="MATLAB version of .mat output (auto: v5 up to 2 GiB)",
+    )
     add_load_options(p)
     p.set_defaults(run=cmd_convert)
 
     p = sub.add_parser("frames", help="export frames as PNG and plot pixels' temperature curves")
-    p.add_argument("file", type=Path)
+    p.add_argument("file", type=Path, help="a sequence file")
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--frames", help="comma-separated frame indices (default: 6 log-spaced)")
     p.add_argument("--pixel", type=pixel, action="append", help="ROW,COL to plot (repeatable)")
@@ -33,9 +48,9 @@ def add_parsers(sub) -> None:
     p.set_defaults(run=cmd_frames)
 
     p = sub.add_parser("pca", help="PCT images of every sequence in a folder (the seed's pca.py)")
-    p.add_argument("data_dir", type=Path)
-    p.add_argument("--out", type=Path, default=Path("pca_imgs"), help="default: pca_imgs")
-    p.add_argument("--components", type=int, default=4, help="images per sequence (default 4)")
+    p.add_argument("data_dir", type=Path, help="folder of sequence files")
+    p.add_argument("--out", type=Path, default=Path("pca_imgs"), help="output folder")
+    p.add_argument("--components", type=positive_int, default=4, help="images per sequence")
     p.add_argument("--size", type=shape, help="resize images to N (square) or HxW")
     p.add_argument(
         "--normalize",
@@ -79,6 +94,7 @@ def cmd_info(args) -> int:
 def cmd_convert(args) -> int:
     from thermodefect.io import save
 
+    output_file(args.output, reads=[args.input])
     seq = load(args.input, args)
     save(seq, args.output, mat_version=args.mat_version)
     h, w = seq.image_shape
@@ -89,6 +105,7 @@ def cmd_convert(args) -> int:
 def cmd_frames(args) -> int:
     from thermodefect.report import export_frames
 
+    output_folder(args.out, reads=[args.file])
     seq = load(args.file, args)
     if args.frames:
         try:
@@ -107,6 +124,7 @@ def cmd_frames(args) -> int:
 def cmd_pca(args) -> int:
     from thermodefect.report import pca_folder
 
+    output_folder(args.out, reads=[args.data_dir])
     failures = pca_folder(
         args.data_dir,
         args.out,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from thermodefect.cli._common import choices_help, say
+from thermodefect.cli._common import choices_help, count, output_folder, positive_int, say
 from thermodefect.errors import ThermodefectError
 
 
@@ -13,15 +13,15 @@ def add_parsers(sub) -> None:
     from thermodefect.simulate.presets import PRESETS
 
     p = sub.add_parser("simulate", help="simulate specimens (3-D heat conduction + camera)")
-    p.add_argument("out_dir", type=Path)
+    p.add_argument("out_dir", type=Path, help="output folder of the dataset")
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument(
         "--preset", choices=list(PRESETS), help=choices_help("a dataset preset", PRESETS)
     )
     what.add_argument("--spec", type=Path, help="one specimen described in JSON or YAML")
-    p.add_argument("--n", type=int, default=10, help="specimens for --preset (default 10)")
-    p.add_argument("--seed", type=int, default=0, help="dataset seed (default 0)")
-    p.add_argument("--device", default="cpu", help="torch device, e.g. cuda (default cpu)")
+    p.add_argument("--n", type=positive_int, default=10, help="specimens for --preset")
+    p.add_argument("--seed", type=count, default=0, help="dataset seed")
+    p.add_argument("--device", default="cpu", help="torch device, e.g. cuda")
     p.add_argument("--hdf5", action="store_true", help="also write our HDF5 next to each .mat")
     p.set_defaults(run=cmd_simulate)
 
@@ -29,6 +29,7 @@ def add_parsers(sub) -> None:
 def cmd_simulate(args) -> int:
     import torch
 
+    output_folder(args.out_dir, reads=[args.spec] if args.spec else [])
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         raise ThermodefectError(f"--device {args.device}: CUDA is not available on this machine")
     if args.preset:

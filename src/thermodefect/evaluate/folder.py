@@ -41,10 +41,9 @@ def evaluate_folder(pred_dir: Path, gt_dir: Path) -> tuple[list[str], str]:
     ThermodefectError
         When either is not a folder or ``pred_dir`` holds no masks.
     """
-    from PIL import Image
-
     from thermodefect.evaluate.matching import match_defects
     from thermodefect.evaluate.metrics import average_precision, pixel_scores
+    from thermodefect.io.images import read_grey
     from thermodefect.io.masks import read_label_png
 
     pred_dir, gt_dir = Path(pred_dir), Path(gt_dir)
@@ -71,20 +70,17 @@ def evaluate_folder(pred_dir: Path, gt_dir: Path) -> tuple[list[str], str]:
                 f"{path}: no ground truth {name}_label.png in {gt_dir} or {gt_dir / 'labels'}"
             )
             continue
-        pred = np.asarray(Image.open(path).convert("L")) > 127
         try:
+            pred = read_grey(path) > 127
             truth = read_label_png(label, pred.shape)
+            prob = pred_dir / f"{name}_prob.png"
+            scores = read_grey(prob).astype(float) if prob.is_file() else None
         except ThermodefectError as exc:
             problems.append(str(exc))
             continue
         s = pixel_scores(pred, truth)
         m = match_defects(pred, truth)
-        prob = pred_dir / f"{name}_prob.png"
-        ap = (
-            average_precision(np.asarray(Image.open(prob).convert("L"), float), truth)
-            if prob.is_file()
-            else None
-        )
+        ap = None if scores is None else average_precision(scores, truth)
         rows.append(
             (
                 name,

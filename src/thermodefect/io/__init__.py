@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from thermodefect.errors import ThermodefectError
-from thermodefect.io._common import MIN_FRAMES, LoadOptions, RawSequence, check_shape, short
+from thermodefect.errors import ThermodefectError, short
+from thermodefect.io._common import MIN_FRAMES, LoadOptions, RawSequence, check_shape
 from thermodefect.io.files import atomic_path, sequence_files
 from thermodefect.io.formats import (
     READERS,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,6 +130,91 @@ def check_shape(
         )
 
 
+def available_memory() -> int:
+    """Bytes of memory this process can still use: the system's available memory, and the
+    room left under a cgroup's limit (containers, batch schedulers) when that is less.
+
+    Returns
+    -------
+    int
+    """
+    available = None
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    available = int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    if available is None:
+        try:
+            available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (ValueError, OSError, AttributeError):
+            return 2**62
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        used = int(Path("/sys/fs/cgroup/memory.current").read_text())
+        if limit != "max":
+            available = min(available, int(limit) - used)
+    except (OSError, ValueError):
+        pass
+    return max(available, 0)
+
+
+def check_memory(shape: tuple[int, ...], path: Path, itemsize: int = 4) -> None:
+    """Refuse to allocate frames larger than the memory available (a header may declare any
+    size).
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Shape of the array to allocate.
+    path : Path
+        The file, for the message.
+    itemsize : int
+        Bytes per value (4 for float32).
+
+    Raises
+    ------
+    ThermodefectError
+        Naming the size needed and the memory available.
+    """
+    need = int(np.prod(shape, dtype=np.float64)) * itemsize
+    available = available_memory()
+    if need > available:
+        raise ThermodefectError(
+            f"its frames {tuple(shape)} need {need / 2**30:.1f} GiB as float32 but only "
+            f"{available / 2**30:.1f} GiB of memory is available; crop or subsample it first",
+            path,
+        )
+
+
+def check_dtype(dtype, path: Path) -> None:
+    """Refuse data that are not real numbers (complex values would lose their imaginary part).
+
+    Parameters
+    ----------
+    dtype : numpy.dtype or str
+        The stored type.
+    path : Path
+        The file, for the message.
+
+    Raises
+    ------
+    ThermodefectError
+        For complex or non-numeric data.
+    """
+    dtype = np.dtype(dtype)
+    if np.issubdtype(dtype, np.complexfloating):
+        raise ThermodefectError(
+            f"expected real numbers, found complex data ({dtype}); save the real part or the "
+            "magnitude instead",
+            path,
+        )
+    if not (np.issubdtype(dtype, np.number) or dtype == np.bool_):
+        raise ThermodefectError(f"expected numeric data, found dtype {dtype}", path)
+
+
 def fill_frames(
     shape: tuple[int, ...], block: Callable[[int, int], np.ndarray], path: Path
 ) -> np.ndarray:
@@ -138,11 +224,14 @@ def fill_frames(
     whatever the source layout or dtype.
     """
     check_shape(shape, path)
+    check_memory(shape, path)
     out = np.empty(shape, np.float32)
     step = max(1, min(frames_per_chunk(shape[1:]), shape[0] // 16))
     for t0 in range(0, shape[0], step):
         t1 = min(shape[0], t0 + step)
-        out[t0:t1] = block(t0, t1)
+        slab = np.asarray(block(t0, t1))
+        check_dtype(slab.dtype, path)
+        out[t0:t1] = slab
         check_finite(out[t0:t1], path, offset=t0)
     return out
 
@@ -202,17 +291,8 @@ def as_frames(array: np.ndarray, path: Path, layout: str = "THW") -> np.ndarray:
     """
     if layout not in ("THW", "HWT"):
         raise ThermodefectError(f"layout must be 'THW' or 'HWT', found {layout!r}", path)
+    check_dtype(array.dtype, path)
     if array.ndim != 3:
         check_shape(array.shape, path)
-    if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
-        raise ThermodefectError(f"expected numeric data, found dtype {array.dtype}", path)
-    if np.iscomplexobj(array):
-        raise ThermodefectError("expected real numbers, found complex data", path)
     view = array if layout == "THW" else np.moveaxis(array, 2, 0)
     return fill_frames(view.shape, lambda t0, t1: view[t0:t1], path)
-
-
-def short(exc: BaseException) -> str:
-    """One line of at most 160 characters describing ``exc``."""
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) < 160 else text[:157] + "..."

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from thermodefect.errors import ThermodefectError
-from thermodefect.io._common import LoadOptions, RawSequence, check_shape, fill_frames, short
+from thermodefect.errors import ThermodefectError, short
+from thermodefect.io._common import LoadOptions, RawSequence, check_shape, fill_frames
 
 __all__ = [
     "CSV_SUFFIXES",

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from thermodefect.errors import ThermodefectError
-from thermodefect.io._common import LoadOptions, RawSequence, fill_frames, ours, short
+from thermodefect.errors import ThermodefectError, short
+from thermodefect.io._common import LoadOptions, RawSequence, fill_frames, ours
 from thermodefect.io.files import atomic_path
 
 __all__ = [

@@ -10,6 +10,7 @@ from thermodefect.errors import ThermodefectError
 
 __all__ = [
     "figure",
+    "read_grey",
     "resize_uint8",
     "save_figure",
     "stretch",
@@ -43,6 +44,34 @@ def stretch(image: np.ndarray, percentiles: tuple[float, float] = (0.5, 99.5)) -
     if hi <= lo:
         return np.zeros(img.shape, np.uint8)
     return np.round(np.clip((img - lo) / (hi - lo), 0, 1) * 255).astype(np.uint8)
+
+
+def read_grey(path: str | Path) -> np.ndarray:
+    """Read an image file as grey levels.
+
+    Parameters
+    ----------
+    path : str or Path
+        A PNG (or any image Pillow reads); colour is converted to luminance.
+
+    Returns
+    -------
+    (H, W) ndarray of uint8
+
+    Raises
+    ------
+    ThermodefectError
+        When the file is not a readable image (damaged, truncated, another format).
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    from thermodefect.errors import short
+
+    try:
+        with Image.open(path) as im:
+            return np.asarray(im.convert("L"), dtype=np.uint8)
+    except (OSError, UnidentifiedImageError, ValueError, AttributeError, SyntaxError) as exc:
+        raise ThermodefectError(f"cannot read as an image ({short(exc)})", path) from exc
 
 
 def resize_uint8(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from thermodefect.errors import ThermodefectError
-from thermodefect.io._common import LoadOptions, RawSequence, fill_frames, short
+from thermodefect.errors import ThermodefectError, short
+from thermodefect.io._common import LoadOptions, RawSequence, fill_frames
 from thermodefect.io.files import atomic_path
 
 __all__ = [

@@ -12,7 +12,9 @@ from thermodefect.io._common import (
     LoadOptions,
     RawSequence,
     as_frames,
+    check_dtype,
     check_finite,
+    check_memory,
     check_shape,
     ours,
 )
@@ -57,6 +59,7 @@ def read_npy(path: Path, opts: LoadOptions) -> RawSequence:
                 "the file is truncated (shorter than its header says)", path
             ) from exc
         raise
+    check_dtype(array.dtype, path)
     layout = opts.layout or "THW"
     extra = {"format": "npy", "source_dtype": str(array.dtype)}
     native = array.dtype.isnative and array.flags.c_contiguous
@@ -74,6 +77,7 @@ def _read_slabs(path: Path, mapped: np.memmap, layout: str) -> np.ndarray:
     shape, dtype, offset = mapped.shape, mapped.dtype, mapped.offset
     out_shape = shape if layout == "THW" else (shape[2], shape[0], shape[1])
     check_shape(out_shape, path)
+    check_memory(out_shape, path)
     row = int(np.prod(shape[1:]))
     step = max(1, min(shape[0] // 16, (64 << 20) // max(1, row * dtype.itemsize)))
     out = np.empty(out_shape, np.float32)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import struct
 from pathlib import Path
 
-from thermodefect.errors import ThermodefectError
+from thermodefect.errors import ThermodefectError, short
 from thermodefect.io._common import LoadOptions, RawSequence, fill_frames
 
 __all__ = [
@@ -34,7 +36,24 @@ def read(path: Path, opts: LoadOptions) -> RawSequence:
     """
     import tifffile
 
+    quiet = logging.getLogger("tifffile")
+    level, quiet.level = quiet.level, logging.CRITICAL  # its warnings would be a second line
+    try:
+        return _read(tifffile, path)
+    except ThermodefectError:
+        raise
+    except (IndexError, KeyError, ValueError, OSError, struct.error, tifffile.TiffFileError) as exc:
+        raise ThermodefectError(
+            f"the TIFF is damaged or truncated, or holds no image series ({short(exc)})", path
+        ) from exc
+    finally:
+        quiet.setLevel(level)
+
+
+def _read(tifffile, path: Path) -> RawSequence:
     with tifffile.TiffFile(path) as tf:
+        if not tf.series:
+            raise ThermodefectError("the TIFF holds no image series", path)
         series = tf.series[0]
         shape = tuple(series.shape)
         if len(shape) == 2:

@@ -78,7 +78,7 @@ def convert_folder(
         raise ThermodefectError("holds no labelme .json files", json_dir)
     classes = None if class_map is None else read_class_map(class_map)
     problems, warnings = [], []
-    for path in tqdm(files, desc="labels", unit="file", disable=quiet):
+    for path in tqdm(files, desc="labels", unit="file", disable=quiet or None):
         try:
             ann = rasterize(path, classes, line_width=line_width, point_radius=point_radius)
         except ThermodefectError as exc:
@@ -146,7 +146,7 @@ def prepare_folder(
         raise ThermodefectError(f"--component must be in 0..{components - 1}, got {component}")
     load = load or default_load
     failures = []
-    for path in tqdm(sequence_files(data_dir), desc="prepare", unit="file", disable=quiet):
+    for path in tqdm(sequence_files(data_dir), desc="prepare", unit="file", disable=quiet or None):
         try:
             seq = load(path)
             images = [stretch(c) for c in pct(seq, components).components]
@@ -251,9 +251,10 @@ def fuse_folders(
         shapes = {m.shape for m in masks}
         if len(shapes) > 1:
             sizes = ", ".join(
-                f"{d.name}: {m.shape[0]}x{m.shape[1]}" for d, m in zip(dirs, masks, strict=True)
+                f"{d / (name + LABEL_SUFFIX)} is {m.shape[0]}x{m.shape[1]}"
+                for d, m in zip(dirs, masks, strict=True)
             )
-            problems.append(f"{name}: the annotators' masks differ in size ({sizes})")
+            problems.append(f"the annotators' masks of {name} differ in size: {sizes}")
             continue
         result = staple(masks)
         fused = result.posterior >= 0.5 if method == "staple" else majority(masks)

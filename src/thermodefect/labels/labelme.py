@@ -117,12 +117,29 @@ def _image_size(doc: dict, json_path: Path) -> tuple[int, int]:
         ) from exc
 
 
+def _extent(kind: str, pts: list, shape: dict, line_width: int, point_radius: float):
+    """(x0, y0, x1, y1) that the drawn shape can cover, in pixels."""
+    xs, ys = np.array([p[0] for p in pts]), np.array([p[1] for p in pts])
+    if kind == "circle":
+        r = float(np.hypot(xs[1] - xs[0], ys[1] - ys[0]))
+        return xs[0] - r, ys[0] - r, xs[0] + r, ys[0] + r
+    pad = {"point": float(shape.get("radius") or point_radius),
+           "line": (shape.get("width") or line_width) / 2,
+           "linestrip": (shape.get("width") or line_width) / 2}.get(kind, 0.0)  # fmt: skip
+    return xs.min() - pad, ys.min() - pad, xs.max() + pad, ys.max() + pad
+
+
 def _draw(draw, shape: dict, value: int, where: str, *, line_width: int, point_radius: float):
     kind = shape.get("shape_type") or "polygon"
     try:
         pts = [(float(x), float(y)) for x, y in shape.get("points", [])]
     except (TypeError, ValueError):
         raise ThermodefectError(f"{where}: points must be [x, y] pairs") from None
+    bad = [i for i, p in enumerate(pts) if not np.all(np.isfinite(p))]
+    if bad:
+        raise ThermodefectError(
+            f"{where}: point {bad[0]} {list(pts[bad[0]])} is not a finite number"
+        )
     need = {"polygon": 3, "rectangle": 2, "circle": 2, "line": 2, "linestrip": 2, "point": 1}
     if kind not in need:
         raise ThermodefectError(
@@ -131,6 +148,13 @@ def _draw(draw, shape: dict, value: int, where: str, *, line_width: int, point_r
     if len(pts) < need[kind]:
         raise ThermodefectError(
             f"{where}: a {kind} needs at least {need[kind]} points, found {len(pts)}"
+        )
+    w, h = draw.im.size
+    x0, y0, x1, y1 = _extent(kind, pts, shape, line_width, point_radius)
+    if x1 < 0 or y1 < 0 or x0 > w - 1 or y0 > h - 1:
+        raise ThermodefectError(
+            f"{where}: the {kind} lies wholly outside the {h}x{w} image (it spans x "
+            f"{x0:g}..{x1:g}, y {y0:g}..{y1:g}); was it drawn on another image?"
         )
     if kind == "polygon":
         draw.polygon(pts, fill=value, outline=value)

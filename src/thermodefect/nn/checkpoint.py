@@ -7,13 +7,15 @@ numbers, strings, lists and dicts only: loading runs no pickled code). ``format`
 
 from __future__ import annotations
 
+import pickle
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from thermodefect.errors import ThermodefectError
+from thermodefect.errors import ThermodefectError, short
 from thermodefect.io.files import atomic_path
 from thermodefect.nn.inputs import InputConfig
 
@@ -26,6 +28,8 @@ __all__ = [
 ]
 
 FORMAT = "thermodefect-checkpoint"
+#: What every checkpoint holds besides ``format`` and ``version``.
+KEYS = ("model_name", "options", "inputs", "threshold", "min_area", "state_dict")
 VERSION = 1
 
 
@@ -120,10 +124,27 @@ def load_checkpoint(path: Path, device: str = "cpu") -> Checkpoint:
     if not path.is_file():
         raise ThermodefectError("no such checkpoint file", path)
     try:
-        doc = torch.load(path, map_location=device, weights_only=True)
+        with warnings.catch_warnings():  # torch warns about pickles before refusing them
+            warnings.simplefilter("ignore")
+            doc = torch.load(path, map_location=device, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        detail = str(exc).split("WeightsUnpickler error:")[-1].split("Check the doc")[0]
+        if "Unsupported global" not in detail:
+            raise ThermodefectError(
+                f"not a readable checkpoint: damaged or of another program ({short(detail, 80)})",
+                path,
+            ) from None
+        raise ThermodefectError(
+            "holds Python objects that no checkpoint contains (a pickle of another program?); "
+            "not loaded, since loading them could run code",
+            path,
+        ) from None
     except Exception as exc:  # torch raises many types for truncated or foreign files
-        reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
-        raise ThermodefectError(f"not a readable checkpoint ({reason})", path) from None
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ThermodefectError(
+            f"not a readable checkpoint: damaged, truncated or of another program ({short(first)})",
+            path,
+        ) from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ThermodefectError("not a thermodefect checkpoint", path)
     if doc.get("version") != VERSION:
@@ -132,14 +153,26 @@ def load_checkpoint(path: Path, device: str = "cpu") -> Checkpoint:
             f"(reads version {VERSION}); retrain or use the matching thermodefect",
             path,
         )
-    inputs = InputConfig.from_dict(doc["inputs"])
-    model = build_model(doc["model_name"], inputs, doc["options"])
+    missing = [key for key in KEYS if key not in doc]
+    if missing:
+        raise ThermodefectError(
+            f"the checkpoint misses {', '.join(missing)}: damaged, or not written by "
+            "thermodefect train",
+            path,
+        )
+    try:
+        inputs = InputConfig.from_dict(doc["inputs"])
+        model = build_model(doc["model_name"], inputs, doc["options"])
+    except ThermodefectError as exc:
+        raise ThermodefectError(exc.problem, path) from None
+    except TypeError as exc:
+        raise ThermodefectError(f"its input settings are not valid ({short(exc)})", path) from None
     try:
         model.load_state_dict(doc["state_dict"])
     except RuntimeError as exc:
         raise ThermodefectError(
             f"weights do not fit {doc['model_name']} {doc['options']}: "
-            f"{str(exc).splitlines()[0][:120]}",
+            f"{short(str(exc).splitlines()[0], 120)}",
             path,
         ) from None
     model.to(device).eval()

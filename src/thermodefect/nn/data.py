@@ -162,7 +162,7 @@ def load_specimens(data_dir: Path, names: list[str], *, quiet: bool = True) -> l
     from thermodefect.preprocess import extract_cooling
 
     out = []
-    for name in tqdm(names, desc="loading", unit="specimen", disable=quiet):
+    for name in tqdm(names, desc="loading", unit="specimen", disable=quiet or None):
         path = Path(data_dir) / f"{name}.mat"
         seq = load(path)
         if seq.mask is None:

@@ -422,7 +422,7 @@ def _run(rank, world, data_dir, out, config, splits, quiet) -> TrainResult:
     history, best, best_epoch = [], -1.0, 0
     best_state = None
     bar = tqdm(range(1, config.epochs + 1), desc=f"train {config.model}", unit="epoch",
-               disable=quiet or rank > 0)  # fmt: skip
+               disable=quiet or rank > 0 or None)  # fmt: skip
     for epoch in bar:
         t0 = time.perf_counter()
         net.train()

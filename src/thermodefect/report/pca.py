@@ -67,7 +67,7 @@ def pca_folder(
     files = sequence_files(data_dir)
     out = Path(out)
     failures, rows = [], []
-    for path in tqdm(files, desc="pca", unit="file", disable=quiet):
+    for path in tqdm(files, desc="pca", unit="file", disable=quiet or None):
         try:
             seq = load(path)
             result = pct(seq, components, normalize=normalize)

@@ -219,7 +219,7 @@ def generate(
     splits = split_of(n, seed)
     width = len(str(n - 1))
     rows = []
-    for i in tqdm(range(n), desc=f"simulate {preset}", unit="specimen", disable=quiet):
+    for i in tqdm(range(n), desc=f"simulate {preset}", unit="specimen", disable=quiet or None):
         spec = PRESETS[preset](
             np.random.default_rng([seed, i]), f"{preset.replace('-', '_')}_{i:0{width}d}"
         )

@@ -1,0 +1,329 @@
+"""Every command's promise for bad input: one line on stderr naming the problem, exit status 2,
+nothing written, every input unchanged. One row per bad input, over every command."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+import scipy.io
+import torch
+
+from thermodefect.cli import main
+from thermodefect.io import save
+from thermodefect.sequence import Meta, Sequence
+
+
+def _cooling(t: int = 30, h: int = 24, w: int = 32) -> np.ndarray:
+    time = np.arange(t, dtype=np.float32)
+    curve = np.where(time >= 3, 1 / np.sqrt(np.maximum(time - 2, 1)), 0).astype(np.float32)
+    frames = curve[:, None, None] * np.ones((t, h, w), np.float32)
+    frames[:, 8:14, 10:16] *= 1.3
+    return frames + np.random.default_rng(0).normal(0, 0.01, frames.shape).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def kit(tmp_path_factory):
+    """Valid inputs shared by the cases (they must come out of every case unchanged)."""
+    root = tmp_path_factory.mktemp("kit")
+    np.save(root / "good.npy", _cooling())
+    seq = Sequence(_cooling(), np.arange(30) / 10.0, meta=Meta(frame_rate=10.0))
+    save(seq, root / "good.h5")
+    assert main(["--quiet", "simulate", str(root / "data"), "--preset", "tiny", "--n", "3"]) == 0
+    (root / "a_file").write_text("not a folder")
+    return root
+
+
+def _write(path: Path, data) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, bytes):
+        path.write_bytes(data)
+    elif isinstance(data, str):
+        path.write_text(data)
+    else:
+        np.save(path, data) if path.suffix == ".npy" else None
+    return path
+
+
+def _npy(array):
+    def make(d: Path) -> None:
+        with open(d / "x.npy", "wb") as fh:
+            np.save(fh, array)
+
+    return make
+
+
+def _mat(variables, name="x.mat"):
+    return lambda d: scipy.io.savemat(d / name, variables)
+
+
+def _h5(shape, name="x.h5", dtype="f4"):
+    def make(d: Path) -> None:
+        with h5py.File(d / name, "w") as f:
+            f.create_dataset("frames", shape=shape, dtype=dtype)  # declared, never written
+
+    return make
+
+
+def _labelme(shapes, **doc):
+    def make(d: Path) -> None:
+        (d / "json").mkdir()
+        body = {"shapes": shapes, "imageHeight": 20, "imageWidth": 30, **doc}
+        (d / "json" / "a.json").write_text(json.dumps(body))
+
+    return make
+
+
+def _labels(sizes):
+    def make(d: Path) -> None:
+        from thermodefect.io.masks import write_label_png
+
+        for who, (h, w) in zip("abc", sizes, strict=False):
+            mask = np.zeros((h, w), bool)
+            mask[2:5, 2:5] = True
+            write_label_png(mask, d / who / "s_label.png")
+
+    return make
+
+
+def _checkpoint(doc):
+    def make(d: Path) -> None:
+        torch.save(doc, d / "m.pt")
+
+    return make
+
+
+def _pickle(d: Path) -> None:
+    with open(d / "m.pt", "wb") as fh:
+        pickle.dump({"format": "thermodefect-checkpoint", "obj": Path("x")}, fh)
+
+
+def _spec(**changes):
+    def make(d: Path) -> None:
+        spec = {"name": "s", "plate": {"thickness_mm": 2.0}, "camera": {"height": 16,
+                "width": 16, "n_frames": 20}, "defects": []}  # fmt: skip
+        for key, value in changes.items():
+            spec[key] = value
+        (d / "spec.json").write_text(json.dumps(spec))
+
+    return make
+
+
+def _mask_folder(d: Path) -> None:
+    (d / "pred").mkdir()
+    (d / "pred" / "s_mask.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
+    (d / "gt").mkdir()
+    from thermodefect.io.masks import write_label_png
+
+    write_label_png(np.zeros((20, 30), bool), d / "gt" / "s_label.png")
+
+
+def _nothing(d: Path) -> None:
+    return None
+
+
+CASES = [
+    # reading sequences: the file
+    ("info-missing", _nothing, ["info", "{d}/none.npy"], "no such file"),
+    ("info-empty", lambda d: _write(d / "x.npy", b""), ["info", "{d}/x.npy"], "empty"),
+    ("info-garbage-npy", lambda d: _write(d / "x.npy", b"hello world" * 9),
+     ["info", "{d}/x.npy"], "does not look like a .npy"),
+    ("info-2d", _npy(np.zeros((20, 5), np.float32)), ["info", "{d}/x.npy"], "3-D"),
+    ("info-nan", _npy(np.full((20, 4, 4), np.nan, np.float32)), ["info", "{d}/x.npy"],
+     "non-finite"),
+    ("info-few-frames", _npy(np.zeros((5, 4, 4), np.float32)), ["info", "{d}/x.npy"],
+     "at least 16"),
+    ("info-complex-npy", _npy(np.ones((20, 4, 4), np.complex64)), ["info", "{d}/x.npy"],
+     "complex"),
+    ("info-text-npy", _npy(np.array([["a"] * 4] * 20)), ["info", "{d}/x.npy"], "numeric"),
+    ("info-mat-as-npy", lambda d: (_mat({"data": np.ones((4, 4, 20))})(d),
+     (d / "x.mat").rename(d / "y.npy")), ["info", "{d}/y.npy"], "the content is a MATLAB"),
+    ("info-complex-mat", _mat({"data": np.ones((4, 4, 20)) * 1j}), ["info", "{d}/x.mat"],
+     "complex"),
+    ("info-mat-no-cube", _mat({"v": np.ones((4, 4))}), ["info", "{d}/x.mat"], "no 3-D"),
+    ("info-mat-two-cubes", _mat({"a": np.ones((4, 4, 20)), "b": np.ones((4, 4, 20))}),
+     ["info", "{d}/x.mat"], "--var"),
+    ("info-mat-var-missing", _mat({"data": np.ones((4, 4, 20))}),
+     ["info", "{d}/x.mat", "--var", "nope"], "'nope'"),
+    ("info-mat-truncated", lambda d: (_mat({"data": np.ones((8, 8, 40))})(d),
+     (d / "x.mat").write_bytes((d / "x.mat").read_bytes()[:600])), ["info", "{d}/x.mat"],
+     "x.mat"),
+    ("info-h5-huge", _h5((100_000, 10_000, 10_000)), ["info", "{d}/x.h5"], "GiB"),
+    ("info-h5-no-cube", lambda d: h5py.File(d / "x.h5", "w").close(), ["info", "{d}/x.h5"],
+     "no 3-D"),
+    ("info-csv-ragged", lambda d: _write(d / "x.csv", "1,2,3\n4,5\n"), ["info", "{d}/x.csv"],
+     "x.csv"),
+    ("info-csv-unknown-size", lambda d: _write(d / "x.csv", "1,2,3\n" * 7 * 16),
+     ["info", "{d}/x.csv"], "--shape"),
+    ("info-tif-garbage", lambda d: _write(d / "x.tif", b"II*\x00" + b"\x07" * 50),
+     ["info", "{d}/x.tif"], "x.tif: the TIFF"),
+    ("info-npz-no-cube", lambda d: np.savez(d / "x.npz", a=np.ones(3)), ["info", "{d}/x.npz"],
+     "3-D"),
+    ("info-unknown-suffix", lambda d: _write(d / "x.xyz", b"\x01\x02"), ["info", "{d}/x.xyz"],
+     "unrecognised format"),
+    # reading sequences: the options
+    ("opt-frame-rate-0", _nothing, ["info", "{k}/good.npy", "--frame-rate", "0"], "--frame-rate"),
+    ("opt-frame-rate-neg", _nothing, ["info", "{k}/good.npy", "--frame-rate", "-5"],
+     "--frame-rate"),
+    ("opt-frame-rate-nan", _nothing, ["info", "{k}/good.npy", "--frame-rate", "nan"],
+     "--frame-rate"),
+    ("opt-pixel-pitch-neg", _nothing, ["info", "{k}/good.npy", "--pixel-pitch", "-1"],
+     "--pixel-pitch"),
+    ("opt-shape-zero", _nothing, ["info", "{k}/good.npy", "--shape", "0x5"], "--shape"),
+    ("opt-z-min-nan", _nothing, ["detect", "{k}/good.npy", "--method", "pct", "--out", "{d}/o",
+     "--z-min", "nan"], "--z-min"),
+    ("opt-min-area-neg", _nothing, ["detect", "{k}/good.npy", "--method", "pct", "--out",
+     "{d}/o", "--min-area", "-1"], "--min-area"),
+    ("opt-threshold", _nothing, ["detect", "{k}/good.npy", "--out", "{d}/o", "--threshold", "1.5"],
+     "--threshold"),
+    ("opt-unknown-method", _nothing, ["detect", "{k}/good.npy", "--method", "pcta", "--out",
+     "{d}/o"], "pcta"),
+    ("opt-epochs-0", _nothing, ["train", "{k}/data", "--out", "{d}/o", "--epochs", "0"],
+     "--epochs"),
+    ("opt-n-0", _nothing, ["simulate", "{d}/o", "--preset", "tiny", "--n", "0"], "--n"),
+    # frames and convert
+    ("frames-bad-list", _nothing, ["frames", "{k}/good.npy", "--out", "{d}/o", "--frames", "1,a"],
+     "--frames"),
+    ("frames-index", _nothing, ["frames", "{k}/good.npy", "--out", "{d}/o", "--frames", "999"],
+     "outside 0..29"),
+    ("frames-pixel", _nothing, ["frames", "{k}/good.npy", "--out", "{d}/o", "--pixel", "99,1"],
+     "outside the 24x32"),
+    ("frames-out-file", _nothing, ["frames", "{k}/good.npy", "--out", "{k}/a_file"],
+     "a_file"),
+    ("convert-same-file", _nothing, ["convert", "{k}/good.h5", "{k}/good.h5"], "overwrite"),
+    ("convert-suffix", _nothing, ["convert", "{k}/good.npy", "{d}/x.png"], "cannot write suffix"),
+    ("convert-out-folder", lambda d: (d / "dir.h5").mkdir(),
+     ["convert", "{k}/good.npy", "{d}/dir.h5"], "dir.h5"),
+    ("convert-under-file", _nothing, ["convert", "{k}/good.npy", "{k}/a_file/x.h5"], "a_file"),
+    # pca
+    ("pca-not-folder", _nothing, ["pca", "{d}/none", "--out", "{d}/o"], "not a folder"),
+    ("pca-empty-folder", lambda d: (d / "in").mkdir(), ["pca", "{d}/in", "--out", "{d}/o"],
+     "holds no sequence files"),
+    ("pca-out-file", _nothing, ["pca", "{k}/data", "--out", "{k}/a_file"], "a_file"),
+    ("pca-components", _nothing, ["pca", "{k}/data", "--out", "{d}/o", "--components", "0"],
+     "--components"),
+    # labels
+    ("labels-corrupt-json", lambda d: _write(d / "json" / "a.json", "{"),
+     ["labels", "convert", "{d}/json", "--out", "{d}/o"], "corrupt JSON"),
+    ("labels-outside", _labelme([{"label": "d", "points": [[100, 100], [120, 100], [110, 130]],
+     "shape_type": "polygon"}]), ["labels", "convert", "{d}/json", "--out", "{d}/o"],
+     "outside the 20x30 image"),
+    ("labels-nan-point", _labelme([{"label": "d", "points": [[1, 1], [np.nan, 5], [5, 9]],
+     "shape_type": "polygon"}]), ["labels", "convert", "{d}/json", "--out", "{d}/o"],
+     "not a finite"),
+    ("labels-no-size", lambda d: _write(d / "json" / "a.json", json.dumps({"shapes": []})),
+     ["labels", "convert", "{d}/json", "--out", "{d}/o"], "no image size"),
+    ("labels-shape-type", _labelme([{"label": "d", "points": [[1, 1]], "shape_type": "blob"}]),
+     ["labels", "convert", "{d}/json", "--out", "{d}/o"], "unknown shape_type"),
+    ("labels-class-map", lambda d: (_labelme([])(d), _write(d / "c.yaml", "a: [1")),
+     ["labels", "convert", "{d}/json", "--out", "{d}/o", "--classes", "{d}/c.yaml"],
+     "class map"),
+    ("labels-fuse-into-input", _labels([(10, 10), (10, 10)]),
+     ["labels", "fuse", "{d}/a", "{d}/b", "--out", "{d}/a"], "reads from"),
+    ("labels-fuse-sizes", _labels([(10, 10), (12, 10)]),
+     ["labels", "fuse", "{d}/a", "{d}/b", "--out", "{d}/o"], "b/s_label.png is 12x10"),
+    ("labels-fuse-one", _labels([(10, 10)]), ["labels", "fuse", "{d}/a", "--out", "{d}/o"],
+     "at least two"),
+    ("labels-prepare-component", _nothing, ["labels", "prepare", "{k}/data", "--out", "{d}/o",
+     "--component", "9"], "--component"),
+    # checkpoints
+    ("ckpt-garbage", lambda d: _write(d / "m.pt", b"\x00garbage" * 40),
+     ["detect", "{k}/good.npy", "--model", "{d}/m.pt", "--out", "{d}/o"], "m.pt"),
+    ("ckpt-truncated", lambda d: _write(d / "m.pt", b"PK\x03\x04" + b"\x00" * 30),
+     ["detect", "{k}/good.npy", "--model", "{d}/m.pt", "--out", "{d}/o"], "m.pt"),
+    ("ckpt-missing-keys", _checkpoint({"format": "thermodefect-checkpoint", "version": 1}),
+     ["detect", "{k}/good.npy", "--model", "{d}/m.pt", "--out", "{d}/o"], "misses"),
+    ("ckpt-unknown-model", _checkpoint({"format": "thermodefect-checkpoint", "version": 1,
+     "model_name": "resnet", "options": {}, "inputs": {}, "threshold": 0.5, "min_area": 9,
+     "state_dict": {}}), ["detect", "{k}/good.npy", "--model", "{d}/m.pt", "--out", "{d}/o"],
+     "m.pt: unknown model 'resnet'"),
+    ("ckpt-pickle", _pickle, ["detect", "{k}/good.npy", "--model", "{d}/m.pt", "--out", "{d}/o"],
+     "m.pt: not a readable checkpoint: damaged or of another program"),
+    ("ckpt-missing", _nothing, ["export", "{d}/none.pt", "--onnx", "{d}/m.onnx"], "none.pt"),
+    ("export-out-file", _nothing, ["export", "{k}/none.pt", "--onnx", "{k}/a_file/m.onnx"],
+     "none.pt"),
+    # detect
+    ("detect-out-file", _nothing, ["detect", "{k}/good.npy", "--method", "pct", "--out",
+     "{k}/a_file"], "a_file"),
+    ("detect-short", _npy(np.ones((17, 8, 8), np.float32)),
+     ["detect", "{d}/x.npy", "--method", "pct", "--out", "{d}/o"], "x.npy"),
+    # evaluate and benchmark
+    ("evaluate-corrupt-mask", _mask_folder, ["evaluate", "{d}/pred", "{d}/gt"], "s_mask.png"),
+    ("evaluate-no-masks", lambda d: (d / "pred").mkdir(), ["evaluate", "{d}/pred", "{k}"],
+     "holds no"),
+    ("evaluate-missing", _nothing, ["evaluate", "{d}/none", "{k}"], "not a folder"),
+    ("benchmark-not-dataset", _nothing, ["benchmark", "{k}", "--out", "{d}/o"], "manifest"),
+    ("benchmark-missing-spec", lambda d: _copy_dataset(d, drop="json"),
+     ["benchmark", "{d}/data", "--out", "{d}/o", "--split", "all", "--methods", "pct"],
+     ".json"),
+    ("benchmark-out-file", _nothing, ["benchmark", "{k}/data", "--out", "{k}/a_file",
+     "--split", "all", "--methods", "pct"], "a_file"),
+    # simulate and train
+    ("simulate-broken-json", lambda d: _write(d / "spec.json", "{"),
+     ["simulate", "{d}/o", "--spec", "{d}/spec.json"], "corrupt JSON"),
+    ("simulate-thickness", _spec(plate={"thickness_mm": -1}),
+     ["simulate", "{d}/o", "--spec", "{d}/spec.json"], "thickness"),
+    ("simulate-depth", _spec(defects=[{"kind": "hole", "depth_mm": 3, "size_mm": 2,
+     "center_mm": [4, 4]}]), ["simulate", "{d}/o", "--spec", "{d}/spec.json"], "depth"),
+    ("simulate-out-file", _nothing, ["simulate", "{k}/a_file", "--preset", "tiny", "--n", "1"],
+     "a_file"),
+    ("train-no-manifest", _nothing, ["train", "{k}", "--out", "{d}/o"], "manifest"),
+    ("train-batch", _nothing, ["train", "{k}/data", "--out", "{d}/o", "--batch", "3",
+     "--processes", "2"], "--batch 3"),
+    ("train-out-file", _nothing, ["train", "{k}/data", "--out", "{k}/a_file", "--epochs", "1"],
+     "a_file"),
+    ("demo-out-file", _nothing, ["demo", "--out", "{k}/a_file"], "a_file"),
+]  # fmt: skip
+
+
+def _copy_dataset(d: Path, drop: str) -> None:
+    import shutil
+
+    shutil.copytree(KIT[0] / "data", d / "data")
+    for path in (d / "data").glob(f"*.{drop}"):
+        path.unlink()
+
+
+KIT: list[Path] = []
+
+
+def _snapshot(*roots: Path) -> dict[str, str]:
+    return {
+        str(p): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
+        for root in roots
+        for p in sorted(root.rglob("*"))
+    }
+
+
+def test_there_are_at_least_sixty_cases_over_every_command():
+    commands = {argv[0] if argv[0] != "labels" else f"labels {argv[1]}" for _, _, argv, _ in CASES}
+    assert len(CASES) >= 60
+    assert commands >= {"info", "convert", "frames", "pca", "labels convert", "labels fuse",
+                        "labels prepare", "detect", "train", "export", "evaluate", "benchmark",
+                        "simulate", "demo"}  # fmt: skip
+
+
+@pytest.mark.parametrize("setup, argv, message", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_input_gives_one_line_exit_2_no_output_inputs_unchanged(
+    kit, tmp_path, capsys, setup, argv, message
+):
+    KIT[:] = [kit]
+    setup(tmp_path)
+    before = _snapshot(tmp_path, kit)
+    args = [a.format(d=tmp_path, k=kit) for a in argv]
+    try:
+        code = main(args)
+    except SystemExit as exc:  # argparse
+        code = exc.code
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert code == 2, (code, err)
+    assert len(lines) == 1, err
+    assert lines[0].startswith("thermodefect") and "error" in lines[0], err
+    assert message in lines[0], err
+    assert _snapshot(tmp_path, kit) == before, "a file was written, changed or removed"
