@@ -40,13 +40,13 @@ class ThermodefectError(Exception):
         return str(self) if self.path else f"{os.fspath(path)}: {self.problem}"
 
 
-def short(exc: BaseException, limit: int = 160) -> str:
+def short(exc: BaseException | str, limit: int = 160) -> str:
     """One line describing ``exc``, cut at a word boundary to at most ``limit`` characters.
 
     Parameters
     ----------
-    exc : BaseException
-        Any exception (its message, or its type when it has none).
+    exc : BaseException or str
+        Any exception (its message, or its type when it has none), or a message.
     limit : int
         Longest result.
 
