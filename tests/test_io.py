@@ -126,9 +126,10 @@ def test_csv_per_pixel_c_and_fortran_order(tmp_path):
     assert_array_equal(load(tmp_path / "f.csv", shape=(2, 3), order="F").frames, cube)
 
 
-def test_csv_known_camera_sizes_and_unknown_rows():
+def test_csv_known_camera_sizes_and_unknown_rows(caplog):
     assert csvfmt.image_shape(307200, None, "x.csv") == (480, 640)
-    assert csvfmt.image_shape(110592, None, "x.csv") == (384, 288)
+    assert csvfmt.image_shape(110592, None, "x.csv") == (288, 384)  # a 384 x 288 sensor
+    assert "read as 288 x 384 (height x width)" in caplog.text and "--shape 384x288" in caplog.text
     with pytest.raises(ThermodefectError, match=r"x\.csv: has 1000 pixel rows.*--shape"):
         csvfmt.image_shape(1000, None, "x.csv")
     with pytest.raises(ThermodefectError, match="does not match --shape 10x10"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
@@ -9,6 +10,8 @@ import numpy as np
 
 from thermodefect.errors import ThermodefectError, short
 from thermodefect.io._common import LoadOptions, RawSequence, check_shape, fill_frames
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "CSV_SUFFIXES",
@@ -19,8 +22,9 @@ __all__ = [
     "read_pixels",
 ]
 
-#: Row counts of the seed's per-pixel exports and the (height, width) they reshape to.
-KNOWN_SIZES = {480 * 640: (480, 640), 384 * 288: (384, 288)}
+#: Row counts of the seed's per-pixel exports and the (height, width) they reshape to: the
+#: cameras' 640 x 480 and 384 x 288 (width x height) sensors, landscape.
+KNOWN_SIZES = {480 * 640: (480, 640), 384 * 288: (288, 384)}
 CSV_SUFFIXES = (".csv", ".txt", ".tsv", ".dat")
 
 
@@ -79,7 +83,13 @@ def image_shape(n_pixels: int, shape: tuple[int, int] | None, path: Path) -> tup
             )
         return shape
     if n_pixels in KNOWN_SIZES:
-        return KNOWN_SIZES[n_pixels]
+        h, w = KNOWN_SIZES[n_pixels]
+        logger.warning(
+            "%s: %d pixel rows read as %d x %d (height x width), a %d x %d sensor in landscape; "
+            "give --shape %dx%d for the other orientation",
+            path, n_pixels, h, w, w, h, w, h,
+        )  # fmt: skip
+        return h, w
     known = ", ".join(f"{n} ({h}x{w})" for n, (h, w) in KNOWN_SIZES.items())
     raise ThermodefectError(
         f"has {n_pixels} pixel rows, which matches no known image size ({known}); "
