@@ -5,11 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PIL import Image
+from scipy import ndimage
 
 from thermodefect.cli import main
 from thermodefect.detect import DECISIONS, decide, detect, gate
 from thermodefect.errors import ThermodefectError
 from thermodefect.methods import METHODS
+from thermodefect.sequence import Sequence
 from thermodefect.simulate import from_dict, run
 
 
@@ -73,6 +75,27 @@ def test_shallow_holes_are_found_and_measured():
     )
     assert all(r.diameter_mm is not None and 2.5 < r.diameter_mm < 8 for r in found.regions)
     assert by_col[0].peak_frame <= by_col[1].peak_frame  # the shallower hole peaks first
+
+
+def test_peak_frames_count_from_the_files_first_frame_and_times_need_a_rate():
+    from dataclasses import replace
+
+    from thermodefect.detect import detect_with_model, load_model
+
+    seq = _plate("uniform", holes=[(10, 12, 6.0, 0.3)])
+    found = detect(seq, "pct")
+    region = found.regions[0]
+    flash = int(np.argmax(seq.frames.mean(axis=(1, 2))))
+    cooling = found.cooling  # frames flash + 1, flash + 2, ... of the file
+    sound = ~ndimage.binary_dilation(found.mask, iterations=2)
+    contrast = cooling.frames[:, found.mask].mean(axis=1) - cooling.frames[:, sound].mean(axis=1)
+    assert region.peak_frame == flash + 1 + int(np.argmax(contrast))  # a frame of the file
+    assert region.peak_time_s == pytest.approx(seq.times[region.peak_frame] - seq.times[flash])
+    no_rate = Sequence(seq.frames, np.arange(seq.n_frames, dtype=float),
+                       meta=replace(seq.meta, frame_rate=None))  # fmt: skip
+    assert detect(no_rate, "pct").regions[0].peak_time_s is None
+    by_model = detect_with_model(seq, load_model())
+    assert all(r.peak_frame > flash for r in by_model.regions)
 
 
 def test_detect_evaluate_cli_and_benchmark(tmp_path, capsys):

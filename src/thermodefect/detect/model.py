@@ -111,7 +111,13 @@ def detect_with_model(
     area = ckpt.min_area if min_area is None else int(min_area)
     mask = clean(prob >= thr, min_area=area)
     idx = frame_indices(cooling.n_frames, ckpt.inputs.n_frames, spacing="log")
-    shown = cooling.derive("network frames", frames=cooling.frames[idx], times=cooling.times[idx])
+    first = int(cooling.meta.extra.get("first_frame", 0))
+    shown = cooling.derive(
+        "network frames",
+        frames=cooling.frames[idx],
+        times=cooling.times[idx],
+        extra={**cooling.meta.extra, "frame_numbers": [first + int(i) for i in idx]},
+    )
     regions = measure(mask, prob, seq=shown)
     return Detection(f"model:{ckpt.model_name}", prob.astype(np.float32), mask, regions, shown,
                      feature_max=1.0)  # fmt: skip

@@ -14,6 +14,7 @@ from thermodefect.io.files import atomic_path
 from thermodefect.sequence import Sequence
 
 __all__ = [
+    "file_frame",
     "TABLE_FIELDS",
     "Detection",
     "Region",
@@ -48,9 +49,10 @@ class Region:
     mean_contrast, peak_contrast : float
         Mean and peak of the image in the region minus the sound median.
     peak_frame : int or None
-        Frame of the measured sequence where the region exceeds the sound mean most.
+        Frame of the file (counted from its first frame, 0) where the region exceeds the
+        sound mean the most, among the frames measured.
     peak_time_s : float or None
-        Its time in the measured sequence.
+        Its time after the flash in s; None when the frame rate is unknown.
     """
 
     id: int
@@ -67,6 +69,29 @@ class Region:
     peak_contrast: float
     peak_frame: int | None
     peak_time_s: float | None
+
+
+def file_frame(seq: Sequence, index: int) -> int:
+    """The frame of the original file that frame ``index`` of ``seq`` came from.
+
+    A cooling sequence records where it starts (``meta.extra['first_frame']``), a selection of
+    frames the file frame of each (``meta.extra['frame_numbers']``).
+
+    Parameters
+    ----------
+    seq : Sequence
+        A sequence derived from a file.
+    index : int
+        A frame of ``seq``.
+
+    Returns
+    -------
+    int
+    """
+    numbers = seq.meta.extra.get("frame_numbers")
+    if numbers is not None:
+        return int(numbers[index])
+    return int(seq.meta.extra.get("first_frame", 0)) + index
 
 
 def measure(
@@ -127,8 +152,9 @@ def measure(
         area = int(region.sum())
         peak_frame = peak_time = None
         if contrast_curves is not None and seq is not None:
-            peak_frame = int(np.argmax(contrast_curves[:, k - 1]))
-            peak_time = float(seq.times[peak_frame])
+            peak = int(np.argmax(contrast_curves[:, k - 1]))
+            peak_frame = file_frame(seq, peak)
+            peak_time = float(seq.times[peak]) if seq.meta.frame_rate else None
         regions.append(Region(
             id=k, row=float(rows.mean() + sl[0].start), col=float(cols.mean() + sl[1].start),
             top=sl[0].start, left=sl[1].start, bottom=sl[0].stop, right=sl[1].stop, area_px=area,

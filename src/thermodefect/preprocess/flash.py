@@ -129,5 +129,5 @@ def extract_cooling(seq: Sequence, *, skip: int = 1) -> Sequence:
         f"cooling(flash={flash}, skip={skip})",
         frames=seq.frames[start:],
         times=seq.times[start:] - seq.times[flash],
-        extra={**seq.meta.extra, "flash_frame": flash},
+        extra={**seq.meta.extra, "flash_frame": flash, "first_frame": start},
     )
