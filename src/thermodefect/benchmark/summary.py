@@ -84,12 +84,34 @@ def records(result: BenchmarkResult, fits: dict | None = None) -> list[dict]:
     return [_record(label, s, fits[label][0]) for label, s in result.stats.items()]
 
 
+def pod_sizes(fit, sizes) -> dict[str, float | None]:
+    """a50, a90 and a90/95 of a fit, each ``None`` where it is not a result: outside the
+    range of sizes tested (an extrapolation) or, for a90/95, unbounded.
+
+    Parameters
+    ----------
+    fit : PODFit or None
+        The fit.
+    sizes : sequence of float
+        The sizes tested.
+
+    Returns
+    -------
+    dict
+        ``a50``, ``a90`` and ``a90_95``.
+    """
+    if fit is None:
+        return {"a50": None, "a90": None, "a90_95": None}
+    lo, hi = min(sizes), max(sizes)
+    values = {"a50": fit.a50, "a90": fit.a90, "a90_95": fit.a90_95}
+    return {k: v if v is not None and lo <= v <= hi else None for k, v in values.items()}
+
+
 def _record(method: str, s: dict, fit) -> dict:
     def mean(key):
         return float(np.mean(s[key])) if s[key] else None
 
-    if fit is not None and fit.a90 > max(s["ratio"]):
-        fit = None  # a90 beyond every tested defect: an extrapolation, not a result
+    sizes = pod_sizes(fit, s["ratio"])
 
     return {
         "method": method,
@@ -102,9 +124,9 @@ def _record(method: str, s: dict, fit) -> dict:
         "hits": f"{int(np.sum(s['hits']))}/{len(s['hits'])}",
         "hits d/z >= 2": share(np.asarray(s["hits"])[np.asarray(s["ratio"]) >= 2]),
         "false calls / specimen": mean("false"),
-        "a50 (d/z)": None if fit is None else fit.a50,
-        "a90 (d/z)": None if fit is None else fit.a90,
-        "a90/95 (d/z)": None if fit is None else fit.a90_95,
+        "a50 (d/z)": sizes["a50"],
+        "a90 (d/z)": sizes["a90"],
+        "a90/95 (d/z)": sizes["a90_95"],
         "s / specimen": mean("seconds"),
     }
 
@@ -172,25 +194,30 @@ def notes(result: BenchmarkResult, fits: dict) -> list[str]:
     -------
     list of str
     """
-    stats = result.stats
-    out = [f"- {m}: {why}" for m, (fit, why) in fits.items() if fit is None]
-    beyond = [
-        m for m, (fit, _) in fits.items() if fit is not None and fit.a90 > max(stats[m]["ratio"])
-    ]
-    if beyond:
-        out.append(
-            f"- {', '.join(beyond)}: the fitted a90 lies beyond the largest diameter/depth tested "
-            f"({max(max(stats[m]['ratio']) for m in beyond):.1f}); reported as n/a"
-        )
-    unbounded = [
-        m for m, (fit, _) in fits.items()
-        if fit is not None and fit.a90_95 is None and m not in beyond
-    ]  # fmt: skip
-    if unbounded:
-        out.append(
-            f"- {', '.join(unbounded)}: the 95% likelihood-ratio region is unbounded (too few "
-            "misses near a90 to bound it), so a90/95 is n/a"
-        )
+    out = []
+    for m, (fit, why) in fits.items():
+        if fit is None:
+            out.append(f"- {m}: {why}")
+            continue
+        sizes = result.stats[m]["ratio"]
+        lo, hi = min(sizes), max(sizes)
+        shown = pod_sizes(fit, sizes)
+        outside = [
+            f"{name} {value:.3g}"
+            for name, value in (("a50", fit.a50), ("a90", fit.a90), ("a90/95", fit.a90_95))
+            if value is not None and shown[name.replace("/", "_")] is None
+        ]
+        if outside:
+            out.append(
+                f"- {m}: the fitted {', '.join(outside)} "
+                f"{'lies' if len(outside) == 1 else 'lie'} outside the diameter/depth range "
+                f"tested ({lo:.2g} to {hi:.2g}): an extrapolation, reported as n/a"
+            )
+        if fit.a90_95 is None:
+            out.append(
+                f"- {m}: the 95% likelihood-ratio region is unbounded (too few misses near a90 "
+                "to bound it), so a90/95 is n/a"
+            )
     return out
 
 

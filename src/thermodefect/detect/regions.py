@@ -14,10 +14,10 @@ from thermodefect.io.files import atomic_path
 from thermodefect.sequence import Sequence
 
 __all__ = [
-    "file_frame",
     "TABLE_FIELDS",
     "Detection",
     "Region",
+    "file_frame",
     "measure",
     "write_table",
 ]

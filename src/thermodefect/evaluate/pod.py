@@ -217,10 +217,17 @@ def fit_pod(sizes, hits, *, link: str = "logit", rays: int = 720) -> PODFit:
             f"POD is not estimable: all {a.size} defects were {'hit' if y[0] else 'missed'}"
         )
     x = np.log(a)
-    if x[y == 0].max() < x[y == 1].min():
+    largest_miss, smallest_hit = x[y == 0].max(), x[y == 1].min()
+    if largest_miss <= smallest_hit:
+        miss, hit = np.exp(largest_miss), np.exp(smallest_hit)
+        how = (
+            f"every defect larger than {hit:.3g} hit, every smaller one missed, those of "
+            f"{hit:.3g} both"
+            if largest_miss == smallest_hit
+            else f"every defect of {hit:.3g} or more hit, every one of {miss:.3g} or less missed"
+        )
         raise ThermodefectError(
-            "POD is not estimable: hits and misses are separated by size (every defect of "
-            f"{np.exp(x[y == 1].min()):.3g} or more hit, every smaller one missed); the "
+            f"POD is not estimable: hits and misses are separated by size ({how}); the "
             "maximum-likelihood curve would be a step"
         )
     design = np.column_stack([np.ones_like(x), x])
@@ -231,10 +238,20 @@ def fit_pod(sizes, hits, *, link: str = "logit", rays: int = 720) -> PODFit:
         f = np.maximum(_pdf(link, eta), 1e-300)
         w = f**2 / (p * (1 - p))
         info = design.T @ (w[:, None] * design)
-        step = np.linalg.solve(info, design.T @ ((y - p) * f / (p * (1 - p))))
+        try:
+            step = np.linalg.solve(info, design.T @ ((y - p) * f / (p * (1 - p))))
+        except np.linalg.LinAlgError:
+            step = np.full(2, np.nan)
+        if not np.all(np.isfinite(step)):
+            raise ThermodefectError(
+                "POD is not estimable: the likelihood has no maximum (hits and misses are "
+                "almost separated by size)"
+            )
         b = b + step
         if np.max(np.abs(step)) < 1e-10:
             break
+    else:
+        raise ThermodefectError("POD is not estimable: the fit did not converge in 100 steps")
     if b[1] <= 0:
         raise ThermodefectError("POD is not estimable: detection does not improve with size")
     eta = design @ b

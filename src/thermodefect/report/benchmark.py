@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from thermodefect.benchmark.run import BenchmarkResult
-from thermodefect.benchmark.summary import csv_text, markdown, pod_fits
+from thermodefect.benchmark.summary import csv_text, markdown, pod_fits, pod_sizes
 from thermodefect.io.files import atomic_path
 from thermodefect.io.images import figure, save_figure
 
@@ -67,7 +67,8 @@ def plot_pod(fits: dict, path: Path) -> Path:
         if fit is None:
             continue
         a = np.geomspace(min(s["ratio"]), max(s["ratio"]), 200)
-        bound = "n/a" if fit.a90_95 is None else f"{fit.a90_95:.1f}"
+        a90_95 = pod_sizes(fit, s["ratio"])["a90_95"]
+        bound = "n/a" if a90_95 is None else f"{a90_95:.1f}"
         line = ax.semilogx(a, fit.pod(a), color=colours[i % 20], label=f"{m}: a90/95 = {bound}")
         ax.semilogx(a, fit.lower_bound(a), ":", color=line[0].get_color())
     ax.axhline(0.9, color="0.6", lw=0.8)
