@@ -106,5 +106,19 @@ def test_pod_refuses_data_that_define_no_curve():
         fit_pod([1, 2, 3], [1, 1, 1])
     with pytest.raises(ThermodefectError, match="separated by size"):
         fit_pod([1, 2, 3, 4], [0, 0, 1, 1])
+    with pytest.raises(ThermodefectError, match="those of 2 both"):  # a tie at the boundary
+        fit_pod([1, 2, 2, 3, 4], [0, 0, 1, 1, 1])
+
+
+def test_pod_sizes_outside_the_tested_range_are_not_reported():
+    from thermodefect.benchmark.summary import pod_sizes
+
+    sizes = [2.0, 3, 3, 4, 5, 6, 8]
+    fit = fit_pod(sizes, [0, 1, 0, 1, 0, 1, 1])
+    shown = pod_sizes(fit, sizes)
+    for name, value in (("a50", fit.a50), ("a90", fit.a90), ("a90_95", fit.a90_95)):
+        inside = value is not None and 2.0 <= value <= 8.0
+        assert (shown[name] == value) if inside else shown[name] is None, name
+    assert pod_sizes(fit, [fit.a90 * 0.99, fit.a90 * 0.999])["a90"] is None
     with pytest.raises(ThermodefectError, match="positive"):
         fit_pod([0, 2, 3], [0, 1, 1])
