@@ -134,3 +134,14 @@ def test_quiet_and_verbose_work_before_and_after_the_command(tmp_path, capsys):
     assert "a.npy as npy: 20 frames of 8 x 8" in capsys.readouterr().err
     assert main(["info", str(tmp_path / "a.npy")]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_inputs_sharing_a_stem_write_distinct_outputs(seed_folder, tmp_path):
+    save(load(seed_folder / "N1.mat"), seed_folder / "N1.h5")
+    assert main(["--quiet", "pca", str(seed_folder), "--out", str(tmp_path / "p")]) == 0
+    names = sorted(p.name for p in (tmp_path / "p").glob("N1*.png"))
+    assert names == [f"N1_{kind}_{i}.png" for kind in ("h5", "mat") for i in range(4)]
+    files = [str(seed_folder / "N1.mat"), str(seed_folder / "N1.h5"), str(seed_folder / "N2.mat")]
+    assert main(["--quiet", "detect", *files, "--method", "pct", "--out", str(tmp_path / "d")]) == 0
+    stems = {p.name.rsplit("_", 1)[0] for p in (tmp_path / "d").glob("*_mask.png")}
+    assert stems == {"N1_mat", "N1_h5", "N2"}

@@ -75,6 +75,9 @@ def cmd_detect(args) -> int:
             return detect(seq, args.method, z_min=args.z_min, min_area=area,
                           decision=args.decision)  # fmt: skip
 
+    from thermodefect.io.files import output_names
+
+    names = output_names(args.files)
     problems = []
     for path in args.files:
         try:
@@ -83,6 +86,6 @@ def cmd_detect(args) -> int:
         except ThermodefectError as exc:
             problems.append(exc.naming(path))
             continue
-        write_detection(found, args.out, seq.name)
-        say(args, f"{path}: {len(found.regions)} defect(s) -> {args.out}/{seq.name}_*")
+        write_detection(found, args.out, names[path])
+        say(args, f"{path}: {len(found.regions)} defect(s) -> {args.out}/{names[path]}_*")
     return report(problems)

@@ -14,6 +14,7 @@ __all__ = [
     "OUR_FILES",
     "OUR_SUFFIXES",
     "atomic_path",
+    "output_names",
     "sequence_files",
 ]
 
@@ -58,6 +59,33 @@ def atomic_path(path: Path) -> Iterator[Path]:
 OUR_FILES = ("manifest.csv", "explained_variance.csv", "agreement.csv", "evaluation.csv",
              "results.csv", "log.csv")  # fmt: skip
 OUR_SUFFIXES = ("_defects.csv", "_curves.csv")
+
+
+def output_names(paths) -> dict[Path, str]:
+    """The name each input's output files take: its stem, or stem and suffix when two inputs
+    share a stem (``x.mat`` and ``x.h5`` -> ``x_mat`` and ``x_h5``), so that no output
+    overwrites another.
+
+    Parameters
+    ----------
+    paths : iterable of Path
+        The inputs.
+
+    Returns
+    -------
+    dict of Path to str
+
+    Examples
+    --------
+    >>> sorted(output_names([Path("a/x.mat"), Path("b/x.h5"), Path("y.npy")]).values())
+    ['x_h5', 'x_mat', 'y']
+    """
+    paths = [Path(p) for p in paths]
+    stems = [p.stem for p in paths]
+    return {
+        p: f"{p.stem}_{p.suffix.lstrip('.').lower()}" if stems.count(p.stem) > 1 else p.stem
+        for p in paths
+    }
 
 
 def sequence_files(data_dir: Path) -> list[Path]:

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from thermodefect.errors import ThermodefectError
-from thermodefect.io.files import atomic_path, sequence_files
+from thermodefect.io.files import atomic_path, output_names, sequence_files
 from thermodefect.io.images import stretch, write_png
 from thermodefect.labels.agreement import agreement_report
 
@@ -146,7 +146,9 @@ def prepare_folder(
         raise ThermodefectError(f"--component must be in 0..{components - 1}, got {component}")
     load = load or default_load
     failures = []
-    for path in tqdm(sequence_files(data_dir), desc="prepare", unit="file", disable=quiet or None):
+    files = sequence_files(data_dir)
+    names = output_names(files)
+    for path in tqdm(files, desc="prepare", unit="file", disable=quiet or None):
         try:
             seq = load(path)
             images = [stretch(c) for c in pct(seq, components).components]
@@ -155,11 +157,12 @@ def prepare_folder(
         except ThermodefectError as exc:
             failures.append(exc.naming(path))
             continue
-        write_png(images[component], Path(out) / f"{path.stem}.png")
+        stem = names[path]
+        write_png(images[component], Path(out) / f"{stem}.png")
         for i, image in enumerate(images[:components]):
-            write_png(image, Path(out) / f"{path.stem}_pca{i}.png")
+            write_png(image, Path(out) / f"{stem}_pca{i}.png")
         for order, image in enumerate(images[components:], start=1):
-            write_png(image, Path(out) / f"{path.stem}_tsr{order}.png")
+            write_png(image, Path(out) / f"{stem}_tsr{order}.png")
     return failures
 
 

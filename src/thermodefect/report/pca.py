@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from thermodefect.errors import ThermodefectError
-from thermodefect.io.files import atomic_path, sequence_files
+from thermodefect.io.files import atomic_path, output_names, sequence_files
 from thermodefect.io.images import resize_uint8, stretch, write_png
 
 __all__ = [
@@ -65,6 +65,7 @@ def pca_folder(
 
     load = load or default_load
     files = sequence_files(data_dir)
+    names = output_names(files)
     out = Path(out)
     failures, rows = [], []
     for path in tqdm(files, desc="pca", unit="file", disable=quiet or None):
@@ -78,7 +79,7 @@ def pca_folder(
         if size is not None:
             images = [resize_uint8(im, size) for im in images]
         for i, image in enumerate(images):
-            write_png(image, out / f"{path.stem}_{i}.png")
+            write_png(image, out / f"{names[path]}_{i}.png")
         rows += [(path.name, i, float(r)) for i, r in enumerate(result.explained_variance_ratio)]
     if rows:
         with atomic_path(out / "explained_variance.csv") as tmp:
