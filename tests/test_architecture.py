@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "thermodefect"
 
 #: Units from the bottom up; a unit may import itself and the units before it, never after.
 LAYERS = (
-    ("thermodefect", "errors", "sequence", "registry", "lazy"),
+    ("thermodefect", "errors", "sequence", "registry", "lazy", "runtime"),
     ("io",),
     ("preprocess",),
     ("methods",),

@@ -13,6 +13,7 @@ import sys
 from thermodefect.cli import demo, detect, labels, learn, scoring, sequences, simulate
 from thermodefect.cli._common import PROG, Parser
 from thermodefect.errors import ThermodefectError
+from thermodefect.runtime import configure_threads
 
 #: Modules that add commands, in the order ``--help`` lists them.
 COMMAND_GROUPS = (sequences, labels, detect, learn, scoring, simulate, demo)
@@ -107,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     configure_logging(args.verbose, args.quiet)
+    configure_threads()
     try:
         return int(args.run(args) or 0)
     except ThermodefectError as exc:

@@ -38,6 +38,7 @@ from thermodefect.nn.data import (
 )
 from thermodefect.nn.models import build_model, default_inputs, model_spec
 from thermodefect.nn.registry import LOSSES
+from thermodefect.runtime import available_cpus
 
 __all__ = [
     "LOG_FIELDS",
@@ -393,7 +394,7 @@ def _run(rank, world, data_dir, out, config, splits, quiet) -> TrainResult:
     set_determinism(config.seed)
     device = config.device
     if world > 1:
-        torch.set_num_threads(max(1, (os.cpu_count() or 2) // world))
+        torch.set_num_threads(max(1, available_cpus() // world))
         if device.startswith("cuda"):
             local = int(os.environ.get("LOCAL_RANK", rank))
             device = f"cuda:{local}"
