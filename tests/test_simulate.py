@@ -225,3 +225,29 @@ def test_yaml_spec_and_cli_errors(tmp_path, capsys):
     assert main(["simulate", str(tmp_path / "o2"), "--spec", str(tmp_path / "broken.json")]) == 2
     assert "broken.json: corrupt JSON" in capsys.readouterr().err
     assert not (tmp_path / "o2").exists()
+
+
+def test_an_interrupted_dataset_leaves_nothing_and_resumes(tmp_path, monkeypatch):
+    import thermodefect.simulate as simulate
+    from thermodefect.simulate.dataset import generate
+
+    real_run, calls = simulate.run, []
+
+    def run_then_stop(spec, **kwargs):
+        calls.append(spec.name)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # as if killed while simulating the third specimen
+        return real_run(spec, **kwargs)
+
+    monkeypatch.setattr(simulate, "run", run_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        generate(tmp_path / "data", "tiny", 4, seed=5, quiet=True)
+    assert not (tmp_path / "data").exists()
+    calls.clear()
+    generate(tmp_path / "data", "tiny", 4, seed=5, quiet=True)
+    assert calls == ["tiny_2", "tiny_3"]  # the first two were kept
+    assert not (tmp_path / ".data.partial").exists()
+    monkeypatch.setattr(simulate, "run", real_run)
+    generate(tmp_path / "fresh", "tiny", 4, seed=5, quiet=True)
+    for name in ("manifest.csv", "tiny_0.mat", "tiny_3.mat", "labels/tiny_1_label.png"):
+        assert (tmp_path / "data" / name).read_bytes() == (tmp_path / "fresh" / name).read_bytes()

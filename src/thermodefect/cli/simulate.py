@@ -46,12 +46,27 @@ def cmd_simulate(args) -> int:
         )
         say(args, f"wrote {args.n} specimens and {manifest}")
         return 0
+    import shutil
+    import tempfile
+
     from thermodefect.simulate import read_spec, run
-    from thermodefect.simulate.dataset import manifest_row, write_manifest, write_specimen
+    from thermodefect.simulate.dataset import (
+        manifest_row,
+        move_into,
+        write_manifest,
+        write_specimen,
+    )
 
     spec = read_spec(args.spec)
     sequence, truth = run(spec, device=args.device)
-    mat = write_specimen(args.out_dir, spec, sequence, truth, hdf5=args.hdf5)
-    write_manifest(args.out_dir, [manifest_row(spec, "test", "spec", sequence)])
-    say(args, f"wrote {mat}, its label and {spec.name}.json to {args.out_dir}/")
+    out = Path(args.out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        write_specimen(stage, spec, sequence, truth, hdf5=args.hdf5)
+        write_manifest(stage, [manifest_row(spec, "test", "spec", sequence)])
+        move_into(stage, out)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    say(args, f"wrote {out / spec.name}.mat, its label and {spec.name}.json to {out}/")
     return 0

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import os
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,7 @@ __all__ = [
     "SPLITS",
     "generate",
     "manifest_row",
+    "move_into",
     "read_manifest",
     "split_of",
     "write_manifest",
@@ -179,7 +181,10 @@ def generate(
     """Simulate ``n`` specimens of ``preset`` into ``out``.
 
     Specimen i is drawn from ``numpy.random.default_rng([seed, i])``, so any specimen can be
-    regenerated alone and the same seed gives the same bytes.
+    regenerated alone and the same seed gives the same bytes. The dataset is written into a
+    staging folder beside ``out`` (``.NAME.partial``) and moved into ``out`` only when every
+    specimen and the manifest are there: an interrupted run leaves ``out`` as it was, and the
+    same command run again resumes after the last specimen finished.
 
     Parameters
     ----------
@@ -218,16 +223,73 @@ def generate(
         raise ThermodefectError(f"--n must be at least 1, got {n}")
     splits = split_of(n, seed)
     width = len(str(n - 1))
-    rows = []
+    out = Path(out)
+    stage = out.parent / f".{out.name}.partial"
+    job = {"preset": preset, "n": n, "seed": seed, "hdf5": hdf5}
+    rows = _resume(stage, job)
     for i in tqdm(range(n), desc=f"simulate {preset}", unit="specimen", disable=quiet or None):
+        if i < len(rows):
+            continue
         spec = PRESETS[preset](
             np.random.default_rng([seed, i]), f"{preset.replace('-', '_')}_{i:0{width}d}"
         )
         sequence, truth = run(spec, device=device)
-        write_specimen(out, spec, sequence, truth, hdf5=hdf5)
+        write_specimen(stage, spec, sequence, truth, hdf5=hdf5)
         rows.append(manifest_row(spec, splits[i], preset, sequence))
+        _record_progress(stage, job, rows)
         logger.info("simulated %s (%s split)", spec.name, splits[i])
-    return write_manifest(out, rows)
+    write_manifest(stage, rows)
+    (stage / PROGRESS).unlink()
+    move_into(stage, out)
+    return out / "manifest.csv"
+
+
+PROGRESS = ".progress.json"
+
+
+def _resume(stage: Path, job: dict) -> list[dict]:
+    """Manifest rows of the specimens an interrupted run of the same job finished."""
+    import shutil
+
+    try:
+        done = json.loads((stage / PROGRESS).read_text())
+    except (OSError, ValueError):
+        done = None
+    if done is not None and done.get("job") == job:
+        logger.info("resuming %s after %d specimens", stage, len(done["rows"]))
+        return list(done["rows"])
+    shutil.rmtree(stage, ignore_errors=True)
+    return []
+
+
+def _record_progress(stage: Path, job: dict, rows: list[dict]) -> None:
+    with atomic_path(stage / PROGRESS) as tmp:
+        tmp.write_text(json.dumps({"job": job, "rows": rows}))
+
+
+def move_into(stage: Path, out: Path) -> None:
+    """Move everything in ``stage`` into ``out`` (replacing files of the same names) and
+    remove ``stage``: the folder appears at once when ``out`` does not exist yet.
+
+    Parameters
+    ----------
+    stage : Path
+        A complete staging folder.
+    out : Path
+        The destination folder.
+    """
+    import shutil
+
+    if not out.exists():
+        stage.rename(out)
+        return
+    for item in sorted(stage.rglob("*")):
+        target = out / item.relative_to(stage)
+        if item.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+        else:
+            os.replace(item, target)
+    shutil.rmtree(stage)
 
 
 def read_manifest(data_dir: Path) -> list[dict]:
