@@ -181,3 +181,15 @@ def test_heating_correction_flattens_gaussian_flash_and_keeps_defects():
     kept = contrast(fixed.frames[6:])[shows] / before[shows]
     assert shows.sum() >= 4
     assert np.all(np.abs(kept - 1) <= 0.20), kept
+
+
+def test_stuck_pixels_are_found_on_absolute_temperatures():
+    frames = 300 + np.random.default_rng(0).normal(0, 0.02, (300, 20, 20))
+    frames = frames.astype(np.float32)
+    frames[:, 5, 5] = 301.25  # stuck at a value near its neighbours
+    frames[:, 9, 9] = 0.0  # dead
+    bad = pp.find_bad_pixels(Sequence(frames, np.arange(300.0)))
+    assert np.argwhere(bad).tolist() == [[5, 5], [9, 9]]
+    mean, std = pp.bad_pixels.temporal_mean_std(frames)
+    np.testing.assert_allclose(mean, frames.mean(axis=0, dtype=np.float64), rtol=1e-12)
+    np.testing.assert_allclose(std, frames.std(axis=0, dtype=np.float64), rtol=1e-6, atol=1e-9)

@@ -21,7 +21,8 @@ from thermodefect.detect.decision import Z_MIN, decide, gate
 from thermodefect.detect.features import feature as method_feature
 from thermodefect.detect.regions import Detection, measure
 from thermodefect.errors import ThermodefectError
-from thermodefect.sequence import Sequence
+from thermodefect.io.files import release_pages
+from thermodefect.sequence import Sequence, frames_per_chunk
 
 __all__ = [
     "MIN_AREA",
@@ -36,6 +37,9 @@ MIN_AREA = 9
 
 def prepare(seq: Sequence) -> Sequence:
     """Bad pixels replaced, heating corrected, cooling after the flash kept.
+
+    The cooling frames are copied once and every step works in that copy: peak memory is
+    the input plus one copy of its cooling frames.
 
     Parameters
     ----------
@@ -52,15 +56,24 @@ def prepare(seq: Sequence) -> Sequence:
     ThermodefectError
         When fewer than 8 frames follow the flash, or the sequence never changes.
     """
-    from thermodefect.preprocess import correct_heating, extract_cooling, replace_bad_pixels
+    from thermodefect.preprocess import correct_heating, extract_cooling, find_bad_pixels
+    from thermodefect.preprocess.bad_pixels import fill_pixels
 
-    cooling = extract_cooling(replace_bad_pixels(seq))
-    if cooling.n_frames < 8:
+    bad = find_bad_pixels(seq)
+    view = extract_cooling(seq)
+    if view.n_frames < 8:
         raise ThermodefectError(
-            f"only {cooling.n_frames} frames follow the flash; at least 8 are needed",
+            f"only {view.n_frames} frames follow the flash; at least 8 are needed",
             seq.meta.source,
         )
-    return correct_heating(cooling)
+    frames = np.empty(view.shape, np.float32)
+    step = frames_per_chunk(view.image_shape)
+    for t0 in range(0, view.n_frames, step):  # a memory-mapped file streams through
+        frames[t0 : t0 + step] = view.frames[t0 : t0 + step]
+        release_pages(view.frames[t0 : t0 + step])
+    fill_pixels(frames, bad, inplace=True)
+    cooling = view.derive(f"replace_bad_pixels({int(bad.sum())})", frames=frames)
+    return correct_heating(cooling, inplace=True)
 
 
 def detect(

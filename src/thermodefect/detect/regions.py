@@ -19,6 +19,7 @@ __all__ = [
     "Region",
     "file_frame",
     "measure",
+    "sequence_index",
     "write_table",
 ]
 
@@ -94,6 +95,34 @@ def file_frame(seq: Sequence, index: int) -> int:
     return int(seq.meta.extra.get("first_frame", 0)) + index
 
 
+def sequence_index(seq: Sequence, frame: int) -> int:
+    """Inverse of :func:`file_frame`: the frame of ``seq`` that came from file frame ``frame``.
+
+    Parameters
+    ----------
+    seq : Sequence
+        A sequence derived from a file.
+    frame : int
+        A frame of the file that ``seq`` holds.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ValueError
+        When ``seq`` does not hold that frame.
+    """
+    numbers = seq.meta.extra.get("frame_numbers")
+    if numbers is not None:
+        return list(numbers).index(frame)
+    index = frame - int(seq.meta.extra.get("first_frame", 0))
+    if not 0 <= index < seq.n_frames:
+        raise ValueError(f"frame {frame} is not in the sequence")
+    return index
+
+
 def measure(
     mask: np.ndarray, image: np.ndarray, *, seq=None, pitch_mm: float | None = None
 ) -> list[Region]:
@@ -138,12 +167,14 @@ def measure(
     base = float(np.median(image[sound])) if sound.any() else 0.0
     contrast_curves = None  # (T, n): each region's mean minus the sound mean, per frame
     if seq is not None:
-        flat = seq.frames.reshape(seq.n_frames, -1)
-        sound_curve = flat[:, sound.ravel()].mean(axis=1) if sound.any() else flat.mean(axis=1)
-        idx = labels.ravel()
-        sums = np.stack([np.bincount(idx, weights=f, minlength=n + 1) for f in flat])
-        curves = sums[:, 1:] / np.bincount(idx, minlength=n + 1)[1:]
-        contrast_curves = curves - sound_curve[:, None]
+        # Every curve in one product with the frames: region k's mean and the sound mean
+        # as weighted columns (no copy of the frames).
+        weights = np.zeros((mask.size, n + 1), np.float32)
+        weights[np.arange(mask.size), labels.ravel()] = 1.0
+        weights[:, 0] = sound.ravel() if sound.any() else 1.0
+        weights /= weights.sum(axis=0)
+        means = seq.frames.reshape(seq.n_frames, -1) @ weights
+        contrast_curves = means[:, 1:] - means[:, :1]
     regions = []
     for k, sl in enumerate(ndimage.find_objects(labels), start=1):
         region = labels[sl] == k

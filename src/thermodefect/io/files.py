@@ -7,6 +7,9 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from thermodefect.errors import ThermodefectError
 
@@ -15,6 +18,7 @@ __all__ = [
     "OUR_SUFFIXES",
     "atomic_path",
     "output_names",
+    "release_pages",
     "sequence_files",
 ]
 
@@ -59,6 +63,36 @@ def atomic_path(path: Path) -> Iterator[Path]:
 OUR_FILES = ("manifest.csv", "explained_variance.csv", "agreement.csv", "evaluation.csv",
              "results.csv", "log.csv")  # fmt: skip
 OUR_SUFFIXES = ("_defects.csv", "_curves.csv")
+
+
+def release_pages(array: np.ndarray) -> None:
+    """Let the pages behind a memory-mapped ``array`` leave this process's resident memory.
+
+    The kernel's page cache keeps them, so reading them again is cheap; streaming once
+    through a file larger than memory then costs no more resident memory than one block.
+    A no-op for arrays that are not memory-mapped, not contiguous, or where the platform
+    cannot advise.
+
+    Parameters
+    ----------
+    array : ndarray
+        A contiguous block of a memory-mapped array (e.g. frames ``t0:t1`` of a loaded
+        ``.npy``), or any array.
+    """
+    import mmap
+
+    owner: Any = array
+    while owner is not None and getattr(owner, "_mmap", None) is None:
+        owner = getattr(owner, "base", None)
+    mapped = getattr(owner, "_mmap", None)
+    if mapped is None or not array.flags.c_contiguous or not hasattr(mmap, "MADV_DONTNEED"):
+        return
+    start = array.ctypes.data - np.frombuffer(mapped, np.uint8).ctypes.data
+    first = start // mmap.PAGESIZE * mmap.PAGESIZE
+    try:
+        mapped.madvise(mmap.MADV_DONTNEED, first, start + array.nbytes - first)
+    except (OSError, ValueError):
+        return
 
 
 def output_names(paths) -> dict[Path, str]:

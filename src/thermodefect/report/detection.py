@@ -6,11 +6,31 @@ from pathlib import Path
 
 import numpy as np
 
-from thermodefect.detect.regions import Detection
+from thermodefect.detect.regions import Detection, file_frame, sequence_index
 
 __all__ = [
+    "shown_frame",
     "write_detection",
 ]
+
+
+def shown_frame(result: Detection) -> int:
+    """The frame of ``result.cooling`` an overlay shows: the median frame of peak contrast of
+    the regions found, or the first cooling frame when there are none.
+
+    Parameters
+    ----------
+    result : Detection
+        What was found.
+
+    Returns
+    -------
+    int
+        An index into ``result.cooling.frames``.
+    """
+    peaks = [sequence_index(result.cooling, r.peak_frame) for r in result.regions
+             if r.peak_frame is not None]  # fmt: skip
+    return int(np.median(peaks)) if peaks else 0
 
 
 def write_detection(result: Detection, out: Path, name: str) -> list[Path]:
@@ -42,7 +62,10 @@ def write_detection(result: Detection, out: Path, name: str) -> list[Path]:
     write_png((result.mask * 255).astype(np.uint8), out / f"{name}_mask.png")
     scaled = np.clip(result.feature / result.feature_max, 0, 1)
     write_png(np.round(scaled * 255).astype(np.uint8), out / f"{name}_prob.png")
-    overlay(result.feature, result.mask, result.regions, out / f"{name}_overlay.png",
-            title=f"{name}: {result.method}, {len(result.regions)} defect(s)")  # fmt: skip
+    frame = shown_frame(result)
+    overlay(result.cooling.frames[frame], result.mask, result.regions, out / f"{name}_overlay.png",
+            title=f"{name}: {result.method}, {len(result.regions)} defect(s), frame "
+                  f"{file_frame(result.cooling, frame)}",
+            truth=result.cooling.mask)  # fmt: skip
     write_table(result.regions, out / f"{name}_defects.csv", out / f"{name}_defects.json")
     return [out / f"{name}_{s}" for s in ("mask.png", "prob.png", "overlay.png", "defects.csv")]
