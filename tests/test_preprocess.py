@@ -193,3 +193,44 @@ def test_stuck_pixels_are_found_on_absolute_temperatures():
     mean, std = pp.bad_pixels.temporal_mean_std(frames)
     np.testing.assert_allclose(mean, frames.mean(axis=0, dtype=np.float64), rtol=1e-12)
     np.testing.assert_allclose(std, frames.std(axis=0, dtype=np.float64), rtol=1e-6, atol=1e-9)
+
+
+def test_large_sequences_fit_the_heating_on_a_subsample_to_the_same_surface(monkeypatch):
+    from thermodefect.preprocess import heating
+
+    hole = [(30, 40, 5, 0.4)]
+    plate = simulated_plate(hole, shape=(64, 80), n_frames=40, heating="gaussian", clean=True)
+    exact, _ = pp.heating_background(plate)
+    monkeypatch.setattr(heating, "SUBSAMPLE_ABOVE", 1000)  # treat this plate as large
+    monkeypatch.setattr(heating, "FIT_PIXELS", 400)  # every 4th row and column
+    monkeypatch.setattr(heating, "FIT_FRAMES", 16)
+    sub, fitted = pp.heating_background(plate)
+    span = _peak_to_peak(exact[6:])
+    assert np.all(_peak_to_peak(sub[6:] - exact[6:]) <= 0.02 * span)
+    assert fitted.shape == (64, 80) and not fitted[28:33, 38:43].all()  # the hole left out
+    in_place = plate.derive("copy", frames=plate.frames.copy())
+    out = pp.correct_heating(in_place, inplace=True)
+    assert out.frames is in_place.frames
+    np.testing.assert_allclose(out.frames, pp.correct_heating(plate).frames, atol=1e-6)
+
+
+def test_streaming_a_memory_mapped_file_releases_its_pages(tmp_path):
+    from thermodefect.io import load
+    from thermodefect.io.files import release_pages
+
+    def resident_mib():
+        status = open("/proc/self/status").read()
+        return int(status.split("VmRSS:")[1].split()[0]) / 1024
+
+    frames = np.lib.format.open_memmap(tmp_path / "x.npy", "w+", np.float32, (64, 512, 512))
+    frames[:] = 1.0
+    frames.flush()
+    del frames
+    seq = load(tmp_path / "x.npy")  # 64 MiB, checked block by block
+    before = resident_mib()
+    for t0 in range(0, 64, 8):
+        block = seq.frames[t0 : t0 + 8]
+        assert float(block.sum()) == 8 * 512 * 512
+        release_pages(block)
+    assert resident_mib() - before < 16
+    release_pages(np.ones(10))  # not memory-mapped: nothing to do
