@@ -206,6 +206,11 @@ def output_file(path: Path, *, reads=()) -> Path:
     return path
 
 
+def plural(count: int, noun: str) -> str:
+    """``'1 defect'``, ``'2 defects'``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def say(args, text: str) -> None:
     """Print a result line unless ``--quiet``."""
     if not args.quiet:

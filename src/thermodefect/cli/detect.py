@@ -10,6 +10,7 @@ from thermodefect.cli._common import (
     count,
     load,
     output_folder,
+    plural,
     positive,
     probability,
     report,
@@ -87,5 +88,8 @@ def cmd_detect(args) -> int:
             problems.append(exc.naming(path))
             continue
         write_detection(found, args.out, names[path])
-        say(args, f"{path}: {len(found.regions)} defect(s) -> {args.out}/{names[path]}_*")
+        say(args, f"{path}: {plural(len(found.regions), 'defect')} -> {args.out}/{names[path]}_*")
+    if len(problems) < len(args.files):
+        say(args, f"masks (white = defect), feature or probability images, overlays and defect "
+                  f"tables in {args.out}/")  # fmt: skip
     return report(problems)

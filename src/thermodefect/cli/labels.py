@@ -9,6 +9,7 @@ from thermodefect.cli._common import (
     count,
     load,
     output_folder,
+    plural,
     positive,
     positive_int,
     report,
@@ -65,6 +66,10 @@ def cmd_convert(args) -> int:
         point_radius=args.point_radius,
         quiet=args.quiet,
     )
+    written = len(list(args.json_dir.glob("*.json"))) - len(problems)
+    style = "black = defect on white" if args.format == "seed" else "1 = defect, 0 = sound"
+    say(args, f"wrote {plural(written, 'mask')} {{name}}_label.png ({style}) to {args.out}/"
+              + (" and class maps {name}_classes.png" if args.classes else ""))  # fmt: skip
     return report(problems, warnings)
 
 
@@ -72,6 +77,9 @@ def cmd_prepare(args) -> int:
     from thermodefect.labels import prepare_folder
 
     output_folder(args.out, reads=[args.data_dir])
+    from thermodefect.io.files import sequence_files
+
+    total = len(sequence_files(args.data_dir))
     failures = prepare_folder(
         args.data_dir,
         args.out,
@@ -81,6 +89,8 @@ def cmd_prepare(args) -> int:
         load=lambda p: load(p, args),
         quiet=args.quiet,
     )
+    say(args, f"wrote PCT images of {plural(total - len(failures), 'sequence')} to {args.out}/: "
+              "{name}.png to label, {name}_pca{i}.png for reference")  # fmt: skip
     return report(failures)
 
 

@@ -10,6 +10,7 @@ from thermodefect.cli._common import (
     output_file,
     output_folder,
     pixel,
+    plural,
     positive_int,
     report,
     say,
@@ -98,7 +99,7 @@ def cmd_convert(args) -> int:
     seq = load(args.input, args)
     save(seq, args.output, mat_version=args.mat_version)
     h, w = seq.image_shape
-    say(args, f"wrote {args.output} ({seq.n_frames} frames of {h}x{w})")
+    say(args, f"wrote {args.output} ({plural(seq.n_frames, 'frame')} of {h}x{w})")
     return 0
 
 
@@ -117,7 +118,8 @@ def cmd_frames(args) -> int:
     else:
         indices = None
     written = export_frames(seq, args.out, indices=indices, pixels=args.pixel)
-    say(args, f"wrote {len(written)} files to {args.out}/ (frames as PNG, curves as PNG and CSV)")
+    say(args, f"wrote {plural(len(written), 'file')} to {args.out}/ (frames as PNG, curves as PNG "
+              "and CSV)")  # fmt: skip
     return 0
 
 

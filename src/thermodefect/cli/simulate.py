@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from thermodefect.cli._common import choices_help, count, output_folder, positive_int, say
+from thermodefect.cli._common import (
+    choices_help,
+    count,
+    output_folder,
+    plural,
+    positive_int,
+    say,
+)
 from thermodefect.errors import ThermodefectError
 
 
@@ -44,7 +51,7 @@ def cmd_simulate(args) -> int:
             hdf5=args.hdf5,
             quiet=args.quiet,
         )
-        say(args, f"wrote {args.n} specimens and {manifest}")
+        say(args, f"wrote {plural(args.n, 'specimen')} and {manifest}")
         return 0
     import shutil
     import tempfile
