@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
@@ -221,7 +223,7 @@ def test_streaming_a_memory_mapped_file_releases_its_pages(tmp_path):
     from thermodefect.io.files import release_pages
 
     def resident_mib():
-        status = open("/proc/self/status").read()
+        status = Path("/proc/self/status").read_text()
         return int(status.split("VmRSS:")[1].split()[0]) / 1024
 
     frames = np.lib.format.open_memmap(tmp_path / "x.npy", "w+", np.float32, (64, 512, 512))
