@@ -145,3 +145,22 @@ def test_inputs_sharing_a_stem_write_distinct_outputs(seed_folder, tmp_path):
     assert main(["--quiet", "detect", *files, "--method", "pct", "--out", str(tmp_path / "d")]) == 0
     stems = {p.name.rsplit("_", 1)[0] for p in (tmp_path / "d").glob("*_mask.png")}
     assert stems == {"N1_mat", "N1_h5", "N2"}
+
+
+def test_frames_default_pixels_skip_dead_ones_and_curves_show_the_rise():
+    from dataclasses import replace
+
+    from thermodefect.preprocess import detect_flash
+    from thermodefect.report.frames import default_pixels, rise_curves
+
+    seq = simulated_plate([(20, 30, 8, 0.5)])
+    frames = seq.frames.copy()
+    frames[:, 3, 4] = -5.0  # a dead pixel, the coldest of all
+    dead = replace(seq, frames=frames)
+    assert (3, 4) not in default_pixels(dead)
+    absolute = replace(seq, frames=seq.frames + np.float32(295.0))  # kelvin, not a rise
+    flash = detect_flash(seq)
+    since, rise, label = rise_curves(absolute, [(20, 30)], flash)
+    _, reference, _ = rise_curves(seq, [(20, 30)], flash)
+    assert label == "rise above pre-flash" and np.all(since > 0)
+    np.testing.assert_allclose(rise, reference, atol=2e-3)  # 295 K gone, float32 rounding left

@@ -14,11 +14,13 @@ from thermodefect.sequence import Sequence
 __all__ = [
     "default_pixels",
     "export_frames",
+    "rise_curves",
 ]
 
 
 def default_pixels(seq: Sequence) -> list[tuple[int, int]]:
-    """The image centre and the pixels of highest and lowest mean cooling response.
+    """The image centre and the pixels of highest and lowest mean cooling response, dead,
+    hot and stuck pixels left out (:func:`~thermodefect.preprocess.find_bad_pixels`).
 
     Parameters
     ----------
@@ -30,14 +32,17 @@ def default_pixels(seq: Sequence) -> list[tuple[int, int]]:
     list of (int, int)
         (row, col), duplicates removed.
     """
-    from thermodefect.preprocess import detect_flash
+    from thermodefect.preprocess import detect_flash, find_bad_pixels
 
     flash = detect_flash(seq)
     cooling = seq.frames[flash + 1 :] if flash + 1 < seq.n_frames else seq.frames
-    mean = cooling.mean(axis=0)
+    mean = cooling.mean(axis=0, dtype=np.float64)
+    bad = find_bad_pixels(seq)
+    if not bad.all():
+        mean = np.where(bad, np.nan, mean)
+    hot = np.unravel_index(int(np.nanargmax(mean)), mean.shape)
+    cold = np.unravel_index(int(np.nanargmin(mean)), mean.shape)
     h, w = seq.image_shape
-    hot = np.unravel_index(int(np.argmax(mean)), mean.shape)
-    cold = np.unravel_index(int(np.argmin(mean)), mean.shape)
     pixels = [(h // 2, w // 2), (int(hot[0]), int(hot[1])), (int(cold[0]), int(cold[1]))]
     return list(dict.fromkeys(pixels))
 
@@ -99,21 +104,54 @@ def export_frames(
     return written
 
 
-def _write_curves(seq, out: Path, name: str, pixels, flash: int) -> list[Path]:
+def rise_curves(seq: Sequence, pixels, flash: int) -> tuple[np.ndarray, np.ndarray, str]:
+    """What the log-log panel shows: each pixel's rise after the flash.
+
+    The rise is the value minus the pixel's mean before the flash, so absolute temperatures
+    and counts plot like a temperature change; without pre-flash frames the values are
+    taken as they are (a rise already, as in the seed's files).
+
+    Parameters
+    ----------
+    seq : Sequence
+        The sequence.
+    pixels : list of (int, int)
+        (row, col) of each curve.
+    flash : int
+        The flash frame.
+
+    Returns
+    -------
+    since : (n,) ndarray
+        Times after the flash (positive), in the sequence's time unit.
+    rise : (n, len(pixels)) ndarray of float64
+        The rise at those times.
+    label : str
+        What ``rise`` is, for the axis.
+    """
     curves = np.stack([seq.frames[:, r, c] for r, c in pixels], axis=1).astype(np.float64)
     since = seq.times - seq.times[flash]
-    unit = "s" if seq.meta.frame_rate else "frames"
-    fig, (lin, log) = figure((10, 4), 1, 2)
     after = since > 0
+    if flash > 0:
+        rise, label = curves[after] - curves[:flash].mean(axis=0), "rise above pre-flash"
+    else:
+        rise, label = curves[after], "value"
+    return since[after], rise, label
+
+
+def _write_curves(seq, out: Path, name: str, pixels, flash: int) -> list[Path]:
+    curves = np.stack([seq.frames[:, r, c] for r, c in pixels], axis=1).astype(np.float64)
+    unit = "s" if seq.meta.frame_rate else "frames"
+    since, rise, what = rise_curves(seq, pixels, flash)
+    fig, (lin, log) = figure((10, 4), 1, 2)
     for k, (r, c) in enumerate(pixels):
         lin.plot(seq.times, curves[:, k], label=f"row {r}, col {c}")
-        values = np.abs(curves[after, k])
-        log.loglog(since[after], np.where(values > 0, values, np.nan), label=f"row {r}, col {c}")
+        positive = np.where(rise[:, k] > 0, rise[:, k], np.nan)
+        log.loglog(since, positive, label=f"row {r}, col {c}")
     lin.axvline(seq.times[flash], color="0.6", ls="--", lw=0.8)
     lin.set(xlabel=f"time ({unit})", ylabel=f"value ({seq.meta.units})", title="history")
-    log.set(
-        xlabel=f"time after flash ({unit})", ylabel=f"|value| ({seq.meta.units})", title="log-log"
-    )
+    log.set(xlabel=f"time after flash ({unit})", ylabel=f"{what} ({seq.meta.units})",
+            title="log-log (slope -1/2 until heat reaches the back)")  # fmt: skip
     lin.legend(fontsize=8)
     fig.suptitle(f"{name}: temperature change curves")
     png = out / f"{name}_curves.png"
