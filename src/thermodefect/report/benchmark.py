@@ -59,8 +59,9 @@ def plot_pod(fits: dict, path: Path) -> Path:
     Path
     """
     from matplotlib import colormaps
+    from matplotlib.ticker import FuncFormatter, LogLocator
 
-    fig, ax = figure((7, 4.5))
+    fig, ax = figure((7, 4.8))
     palette = colormaps["tab20"]
     colours = [palette(i) for i in (*range(0, 20, 2), *range(1, 20, 2))]  # dark shades first
     for i, (m, (fit, s)) in enumerate(fits.items()):
@@ -74,8 +75,15 @@ def plot_pod(fits: dict, path: Path) -> Path:
     ax.axhline(0.9, color="0.6", lw=0.8)
     ax.set(xlabel="defect diameter / depth", ylabel="probability of detection", ylim=(0, 1.02),
            title="POD (solid) and its 95% lower bound (dotted)")  # fmt: skip
-    if any(fit is not None for fit, _ in fits.values()):
-        ax.legend(fontsize=8)
+    ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
+    missing = [m for m, (fit, _) in fits.items() if fit is None]
+    if len(missing) < len(fits):
+        ax.legend(fontsize=8, loc="lower right")
     else:
         ax.text(0.5, 0.5, "no method's POD was estimable", ha="center", transform=ax.transAxes)
+    if missing and len(missing) < len(fits):
+        fig.text(0.01, 0.005, f"no curve (POD not estimable, see results.md): {', '.join(missing)}",
+                 fontsize=7, color="0.3")  # fmt: skip
     return save_figure(fig, path, dpi=100)
