@@ -38,10 +38,13 @@ def test_pca_folder_writes_seed_named_images(seed_folder, tmp_path, capsys):
     names = sorted(p.name for p in out.glob("*.png"))
     assert names == [f"N{i}_{k}.png" for i in (1, 2) for k in range(4)]
     image = np.asarray(Image.open(out / "N1_1.png"))
-    assert image.shape == (32, 32) and image.dtype == np.uint8
+    assert image.shape == (21, 32) and image.dtype == np.uint8  # 40 x 60, aspect kept
     assert image.min() <= 10 and image.max() >= 245  # stretched, then area-averaged
     rows = (out / "explained_variance.csv").read_text().splitlines()
     assert rows[0] == "file,component,explained_variance_ratio" and len(rows) == 9
+    exact = tmp_path / "exact"
+    assert main(["--quiet", "pca", str(seed_folder), "--out", str(exact), "--size", "32x32"]) == 0
+    assert np.asarray(Image.open(exact / "N1_1.png")).shape == (32, 32)
 
 
 def test_pca_reports_bad_files_and_still_converts_the_rest(seed_folder, tmp_path, capsys):

@@ -90,6 +90,13 @@ def shape(text: str) -> tuple[int, int]:
     return dims[0], dims[1]
 
 
+def size(text: str) -> int | tuple[int, int]:
+    """Parse ``N`` (the longer side, aspect ratio kept) or ``HxW`` (exact)."""
+    if "x" in text.lower():
+        return shape(text)
+    return positive_int(text)
+
+
 def pixel(text: str) -> tuple[int, int]:
     """Parse ``ROW,COL``."""
     try:

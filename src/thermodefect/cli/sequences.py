@@ -14,7 +14,7 @@ from thermodefect.cli._common import (
     positive_int,
     report,
     say,
-    shape,
+    size,
 )
 from thermodefect.errors import ThermodefectError
 
@@ -52,7 +52,11 @@ def add_parsers(sub) -> None:
     p.add_argument("data_dir", type=Path, help="folder of sequence files")
     p.add_argument("--out", type=Path, default=Path("pca_imgs"), help="output folder")
     p.add_argument("--components", type=positive_int, default=4, help="images per sequence")
-    p.add_argument("--size", type=shape, help="resize images to N (square) or HxW")
+    p.add_argument(
+        "--size",
+        type=size,
+        help="resize images: N pixels on the longer side (aspect kept), or exactly HxW",
+    )
     p.add_argument(
         "--normalize",
         choices=NORMALIZATIONS,

@@ -10,8 +10,36 @@ from thermodefect.io.files import atomic_path, output_names, sequence_files
 from thermodefect.io.images import resize_uint8, stretch, write_png
 
 __all__ = [
+    "fit_size",
     "pca_folder",
 ]
+
+
+def fit_size(shape: tuple[int, int], size: int | tuple[int, int]) -> tuple[int, int]:
+    """The (H, W) an image of ``shape`` is resized to: ``size`` itself for a pair, else the
+    aspect ratio kept with the longer side ``size``.
+
+    Parameters
+    ----------
+    shape : (int, int)
+        The image's (H, W).
+    size : int or (int, int)
+        Longer side, or exact (H, W).
+
+    Returns
+    -------
+    (int, int)
+
+    Examples
+    --------
+    >>> fit_size((288, 384), 192), fit_size((288, 384), (100, 100))
+    ((144, 192), (100, 100))
+    """
+    if not isinstance(size, int):
+        return int(size[0]), int(size[1])
+    h, w = shape
+    scale = size / max(h, w)
+    return max(1, round(h * scale)), max(1, round(w * scale))
 
 
 def pca_folder(
@@ -19,7 +47,7 @@ def pca_folder(
     out: Path,
     *,
     components: int = 4,
-    size: tuple[int, int] | None = None,
+    size: int | tuple[int, int] | None = None,
     normalize: str = "center",
     load: Callable | None = None,
     quiet: bool = False,
@@ -39,8 +67,9 @@ def pca_folder(
         Output folder.
     components : int
         Images per sequence.
-    size : (int, int), optional
-        Resize images to (H, W).
+    size : int or (int, int), optional
+        Resize images: an int is the longer side (the aspect ratio is kept), a pair the exact
+        (H, W).
     normalize : str
         Standardisation of :func:`~thermodefect.methods.pct`.
     load : callable, optional
@@ -77,7 +106,8 @@ def pca_folder(
             continue
         images = [stretch(c) for c in result.components]
         if size is not None:
-            images = [resize_uint8(im, size) for im in images]
+            target = fit_size(images[0].shape, size)
+            images = [resize_uint8(im, target) for im in images]
         for i, image in enumerate(images):
             write_png(image, out / f"{names[path]}_{i}.png")
         rows += [(path.name, i, float(r)) for i, r in enumerate(result.explained_variance_ratio)]
