@@ -70,6 +70,16 @@ def _h5(shape, name="x.h5", dtype="f4"):
     return make
 
 
+def _mat73_huge(d: Path) -> None:
+    """A MATLAB v7.3 file (HDF5 behind a 512-byte MATLAB header) declaring 36 TiB of data."""
+    with h5py.File(d / "x.mat", "w", userblock_size=512) as f:
+        ds = f.create_dataset("data", shape=(100_000, 10_000, 10_000), dtype="f4")
+        ds.attrs["MATLAB_class"] = np.bytes_("single")
+    with open(d / "x.mat", "r+b") as fh:
+        fh.write(b"MATLAB 7.3 MAT-file, Platform: GLNXA64".ljust(116) + b"\x00" * 8
+                 + b"\x00\x02IM")  # fmt: skip
+
+
 def _labelme(shapes, **doc):
     def make(d: Path) -> None:
         (d / "json").mkdir()
@@ -154,6 +164,7 @@ CASES = [
      (d / "x.mat").write_bytes((d / "x.mat").read_bytes()[:600])), ["info", "{d}/x.mat"],
      "x.mat"),
     ("info-h5-huge", _h5((100_000, 10_000, 10_000)), ["info", "{d}/x.h5"], "GiB"),
+    ("info-mat73-huge", _mat73_huge, ["info", "{d}/x.mat"], "GiB"),
     ("info-h5-no-cube", lambda d: h5py.File(d / "x.h5", "w").close(), ["info", "{d}/x.h5"],
      "no 3-D"),
     ("info-csv-ragged", lambda d: _write(d / "x.csv", "1,2,3\n4,5\n"), ["info", "{d}/x.csv"],

@@ -167,3 +167,30 @@ def test_frames_default_pixels_skip_dead_ones_and_curves_show_the_rise():
     _, reference, _ = rise_curves(seq, [(20, 30)], flash)
     assert label == "rise above pre-flash" and np.all(since > 0)
     np.testing.assert_allclose(rise, reference, atol=2e-3)  # 295 K gone, float32 rounding left
+
+
+def _subparsers(parser):
+    import argparse
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield name, sub
+                yield from ((f"{name} {n}", s) for n, s in _subparsers(sub))
+
+
+def test_every_argument_has_help_and_every_default_is_shown():
+    from thermodefect.cli import build_parser
+
+    for name, sub in _subparsers(build_parser()):
+        text = sub.format_help()
+        for action in sub._actions:
+            if action.dest in ("help", "run") or not action.help:
+                assert action.dest in ("help", "run"), f"{name}: {action.dest} has no help"
+                continue
+            if action.default not in (None, False, "==SUPPRESS==") and action.option_strings:
+                shown = str(action.default if not isinstance(action.default, list)
+                            else " ".join(map(str, action.default)))  # fmt: skip
+                assert "default" in action.help or f"default: {shown}" in " ".join(text.split()), (
+                    f"{name}: the default of {action.option_strings[0]} is not shown"
+                )

@@ -43,7 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Find subsurface defects in pulsed thermography sequences.",
     )
     _verbosity(parser, top=True)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", help="what to do (each has --help)"
+    )
     common = Parser(add_help=False)
     _verbosity(common, top=False)
     original = sub.add_parser

@@ -20,7 +20,9 @@ from thermodefect.cli._common import (
 def add_parsers(sub) -> None:
     """Register ``labels`` and its steps on the sub-command parser ``sub``."""
     labels = sub.add_parser("labels", help="annotations: labelme JSON to masks, fuse annotators")
-    lsub = labels.add_subparsers(dest="labels_command", required=True, metavar="STEP")
+    lsub = labels.add_subparsers(
+        dest="labels_command", required=True, metavar="STEP", help="convert, prepare or fuse"
+    )
 
     p = lsub.add_parser("convert", help="labelme JSON files to {name}_label.png masks")
     p.add_argument("json_dir", type=Path, help="folder of labelme .json files")
