@@ -90,9 +90,9 @@ def overlay(
               font=font)  # fmt: skip
     for r in regions:
         text = f"{r.id}: {r.diameter_mm:.1f} mm" if r.diameter_mm is not None else str(r.id)
-        x0, y0, x1, y1 = draw.textbbox((0, 0), text, font=font)
+        x0, _, x1, y1 = draw.textbbox((0, 0), text, font=font)
         x = int(np.clip(r.left * scale, 0, w * scale - (x1 - x0) - 2))
-        y = int(np.clip(r.top * scale - (y1 - y0) - 4, 0, h * scale - (y1 - y0) - 2)) + strip
+        y = int(np.clip(r.top * scale - y1 - 6, 0, h * scale - y1 - 4)) + strip
         draw.rectangle([x, y, x + x1 - x0 + 2, y + y1 + 2], fill=(0, 0, 0))
         draw.text((x + 1, y), text, fill=LABEL, font=font)
     write_png(np.asarray(canvas), path)
