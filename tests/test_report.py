@@ -32,3 +32,15 @@ def test_overlay_draws_found_and_true_outlines_on_the_image_without_margins(tmp_
     yellow = np.all(image == (255, 208, 0), axis=-1)
     rows, cols = np.nonzero(yellow)
     assert rows.size and rows.min() >= strip and cols.max() < 60 * scale  # label inside
+
+
+def test_pod_plot_with_and_without_curves(tmp_path):
+    from thermodefect.evaluate import fit_pod
+    from thermodefect.report.benchmark import plot_pod
+
+    sizes = [2.0, 3, 3, 4, 5, 6, 8]
+    stats = {"ratio": sizes, "hits": [0, 1, 0, 1, 0, 1, 1]}
+    plot_pod({"a": (fit_pod(sizes, stats["hits"]), stats), "b": (None, stats)}, tmp_path / "p.png")
+    plot_pod({"b": (None, stats)}, tmp_path / "none.png")  # no curve at all
+    for name in ("p.png", "none.png"):
+        assert Image.open(tmp_path / name).size == (700, 480)

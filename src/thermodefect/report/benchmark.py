@@ -75,11 +75,11 @@ def plot_pod(fits: dict, path: Path) -> Path:
     ax.axhline(0.9, color="0.6", lw=0.8)
     ax.set(xlabel="defect diameter / depth", ylabel="probability of detection", ylim=(0, 1.02),
            title="POD (solid) and its 95% lower bound (dotted)")  # fmt: skip
-    ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
     missing = [m for m, (fit, _) in fits.items() if fit is None]
     if len(missing) < len(fits):
+        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
         ax.legend(fontsize=8, loc="lower right")
     else:
         ax.text(0.5, 0.5, "no method's POD was estimable", ha="center", transform=ax.transAxes)
