@@ -142,3 +142,42 @@ def test_detect_bad_input_and_registry(tmp_path, capsys):
     np.save(tmp_path / "rising.npy", rising)
     assert main(["detect", str(tmp_path / "rising.npy"), "--out", str(tmp_path / "o3")]) == 2
     assert "no cooling after the flash" in capsys.readouterr().err
+
+
+def test_absolute_temperatures_and_counts_give_the_answer_of_the_rise(caplog):
+    """With pre-flash frames, an ambient of 295 K or linear counts with a fixed pattern change
+    nothing; without them, the offset-free methods agree and the others warn."""
+    from thermodefect.detect import detect_with_model, load_model
+    from thermodefect.preprocess import subtract_baseline
+
+    seq = _plate("gaussian", holes=[(10, 12, 5.0, 0.3), (22, 12, 6.0, 0.4)])
+    pattern = np.random.default_rng(1).normal(0, 40, seq.frames.shape[1:])
+
+    def variant(frames, times=seq.times):
+        return Sequence(np.asarray(frames, np.float32), times, seq.mask, seq.meta)
+
+    rise = subtract_baseline(seq, "preflash")
+    kelvin = variant(seq.frames + 295.15)
+    counts = variant(1000 + pattern + 250 * seq.frames)
+    for method in METHODS:
+        expected = detect(rise, method).mask
+        for other in (kelvin, counts):
+            np.testing.assert_array_equal(detect(other, method).mask, expected, err_msg=method)
+    model = load_model()
+    expected = detect_with_model(rise, model)
+    for other in (kelvin, counts):
+        found = detect_with_model(other, model)
+        np.testing.assert_allclose(found.feature, expected.feature, atol=2e-3)
+    assert "pre-flash" not in caplog.text
+
+    flash = int(np.argmax(seq.frames.mean(axis=(1, 2))))
+    after = variant(seq.frames[flash:], seq.times[flash:])
+    after_kelvin = variant(seq.frames[flash:] + 295.15, seq.times[flash:])
+    for method in ("pct", "contrast"):
+        np.testing.assert_array_equal(detect(after_kelvin, method).mask, detect(after, method).mask)
+    assert "pre-flash" not in caplog.text
+    for method in ("tsr", "dac"):
+        detect(after_kelvin, method)
+        assert f"counts?): {method} reads the level of the rise" in caplog.text
+    detect_with_model(after_kelvin, model)
+    assert "the network reads the level of the rise" in caplog.text

@@ -52,6 +52,32 @@ def test_flash_detection_and_cooling_extraction():
         pp.extract_cooling(rising)
 
 
+def test_a_slow_flash_starts_before_its_peak():
+    seq = _with_flash(preflash=5)
+    seq.frames[5:8] = np.array([4.0, 7.0, 13.0])[:, None, None]  # rises over three frames
+    assert pp.detect_flash(seq) == 7 and pp.flash_onset(seq) == 5
+    assert_allclose(pp.subtract_baseline(seq, "preflash").frames[:5], 0)
+    assert_allclose(pp.rise_baseline(seq), 2.0)
+    assert pp.flash_onset(_with_flash(preflash=0)) == 0
+
+
+def test_a_rise_is_recognised_and_offsets_are_removed_by_the_preflash_mean():
+    offset = _with_flash(preflash=5)  # 2.0 before the flash, a jump of 10
+    assert_allclose(pp.rise_baseline(offset), 2.0)
+    rise = pp.to_rise(offset)
+    assert_allclose(rise.frames[:5], 0)
+    assert rise.meta.history[-1] == "rise(pre-flash mean)"
+    assert rise.meta.baseline == "preflash" and offset.frames[0, 0, 0] == 2.0
+    small = Sequence(offset.frames - 1.6, offset.times)  # 0.4 = 4 % of the jump: a rise
+    assert pp.rise_baseline(small) is None and pp.to_rise(small) is small
+    assert not pp.absolute_without_preflash(offset)
+    no_preflash = Sequence(offset.frames[5:], offset.times[5:])
+    assert pp.rise_baseline(no_preflash) is None
+    assert not pp.absolute_without_preflash(no_preflash)  # ends at 3.7 after falling by 8.3
+    kelvin = Sequence(offset.frames[5:] + 293.0, offset.times[5:])
+    assert pp.absolute_without_preflash(kelvin)
+
+
 def test_crop_keeps_mask_in_step(ramp):
     out = pp.crop(ramp, frames=(2, 18), rows=(1, 4), cols=(2, 6))
     assert out.shape == (16, 3, 4)

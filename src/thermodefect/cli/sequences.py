@@ -70,12 +70,24 @@ def add_parsers(sub) -> None:
 def cmd_info(args) -> int:
     import numpy as np
 
-    from thermodefect.preprocess import detect_flash
+    from thermodefect.preprocess import (
+        absolute_without_preflash,
+        detect_flash,
+        flash_onset,
+        rise_baseline,
+    )
 
     seq = load(args.file, args)
     t, h, w = seq.shape
     lo, hi = float(np.min(seq.frames)), float(np.max(seq.frames))
-    flash = detect_flash(seq)
+    flash, onset = detect_flash(seq), flash_onset(seq)
+    baseline = rise_baseline(seq)
+    if baseline is not None:
+        level = f"absolute; the pre-flash mean ({float(np.median(baseline)):.6g}) is subtracted"
+    elif absolute_without_preflash(seq):
+        level = "absolute, and no pre-flash frame to subtract (see formats.md)"
+    else:
+        level = "a rise above the pre-flash level"
     rate = f"{seq.meta.frame_rate:g} Hz" if seq.meta.frame_rate else "unknown (times are indices)"
     pitch = f"{seq.meta.pixel_pitch_mm:g} mm" if seq.meta.pixel_pitch_mm else "unknown"
     extra = seq.meta.extra
@@ -89,7 +101,8 @@ def cmd_info(args) -> int:
         f"frame rate:   {rate}; duration {seq.times[-1] - seq.times[0]:g} s",
         f"pixel pitch:  {pitch}",
         f"values:       {lo:.6g} .. {hi:.6g} {seq.meta.units}",
-        f"flash frame:  {flash} (t = {seq.times[flash]:g} s; {flash} pre-flash frames)",
+        f"level:        {level}",
+        f"flash frame:  {flash} (t = {seq.times[flash]:g} s; {plural(onset, 'pre-flash frame')})",
         f"ground truth: {truth}",
     ]
     print("\n".join(lines))

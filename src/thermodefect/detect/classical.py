@@ -25,6 +25,7 @@ from thermodefect.io.files import release_pages
 from thermodefect.sequence import Sequence, frames_per_chunk
 
 __all__ = [
+    "LEVEL_SENSITIVE",
     "MIN_AREA",
     "detect",
     "prepare",
@@ -33,6 +34,10 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 MIN_AREA = 9
+
+#: Methods that read the level of the rise, not only its changes (TSR takes its logarithm,
+#: DAC divides by it): an offset the pre-flash frames cannot remove changes their answer.
+LEVEL_SENSITIVE = ("tsr", "dac")
 
 
 def prepare(seq: Sequence) -> Sequence:
@@ -56,10 +61,16 @@ def prepare(seq: Sequence) -> Sequence:
     ThermodefectError
         When fewer than 8 frames follow the flash, or the sequence never changes.
     """
-    from thermodefect.preprocess import correct_heating, extract_cooling, find_bad_pixels
+    from thermodefect.preprocess import (
+        correct_heating,
+        extract_cooling,
+        find_bad_pixels,
+        rise_baseline,
+    )
     from thermodefect.preprocess.bad_pixels import fill_pixels
 
     bad = find_bad_pixels(seq)
+    baseline = rise_baseline(seq)
     view = extract_cooling(seq)
     if view.n_frames < 8:
         raise ThermodefectError(
@@ -71,6 +82,9 @@ def prepare(seq: Sequence) -> Sequence:
     for t0 in range(0, view.n_frames, step):  # a memory-mapped file streams through
         frames[t0 : t0 + step] = view.frames[t0 : t0 + step]
         release_pages(view.frames[t0 : t0 + step])
+    if baseline is not None:  # absolute temperature or counts: the rise above pre-flash
+        frames -= baseline
+        view = view.derive("rise(pre-flash mean)", baseline="preflash")
     fill_pixels(frames, bad, inplace=True)
     cooling = view.derive(f"replace_bad_pixels({int(bad.sum())})", frames=frames)
     return correct_heating(cooling, inplace=True)
@@ -90,7 +104,8 @@ def detect(
     Parameters
     ----------
     seq : Sequence
-        A raw sequence (rise after the flash, as the seed's files hold).
+        A raw sequence: a rise after the flash (as the seed's files hold), or absolute
+        temperatures or counts, made a rise by subtracting the pre-flash frames' mean.
     method : str
         A name of :data:`~thermodefect.methods.METHODS`.
     z_min : float
@@ -113,8 +128,11 @@ def detect(
         For an unknown method or rule, or a sequence that cannot be prepared.
     """
     from thermodefect.methods import METHODS, clean
+    from thermodefect.preprocess import warn_if_absolute
 
     METHODS.check(method)
+    if method in LEVEL_SENSITIVE:
+        warn_if_absolute(seq, method)
     cooling = prepare(seq) if prepared is None else prepared
     feature = method_feature(cooling, method)
     mask = gate(clean(decide(feature, decision, z_min=z_min), min_area=min_area), feature, z_min)

@@ -101,10 +101,17 @@ def detect_with_model(
     from thermodefect.methods import clean
     from thermodefect.nn.infer import predict_probability
     from thermodefect.nn.inputs import from_cooling
-    from thermodefect.preprocess import extract_cooling, frame_indices
+    from thermodefect.preprocess import (
+        extract_cooling,
+        frame_indices,
+        rise_baseline,
+        warn_if_absolute,
+    )
 
+    warn_if_absolute(seq, "the network")
     cooling = extract_cooling(seq)
-    prob = predict_probability(ckpt.model, from_cooling(cooling, ckpt.inputs), device=device)
+    x = from_cooling(cooling, ckpt.inputs, baseline=rise_baseline(seq))
+    prob = predict_probability(ckpt.model, x, device=device)
     thr = ckpt.threshold if threshold is None else float(threshold)
     if not 0 < thr < 1:
         raise ThermodefectError(f"a probability threshold must lie in (0, 1); got {thr}")

@@ -180,9 +180,9 @@ def tsr_derivative_images(seq) -> list[np.ndarray]:
         Contrast-stretched.
     """
     from thermodefect.methods import tsr
-    from thermodefect.preprocess import extract_cooling
+    from thermodefect.preprocess import extract_cooling, to_rise
 
-    fit = tsr(extract_cooling(seq), 5)
+    fit = tsr(extract_cooling(to_rise(seq)), 5)
     images = []
     for order in (1, 2):
         d = fit.derivative(order)

@@ -159,7 +159,7 @@ def load_specimens(data_dir: Path, names: list[str], *, quiet: bool = True) -> l
     from tqdm import tqdm
 
     from thermodefect.io import load
-    from thermodefect.preprocess import extract_cooling
+    from thermodefect.preprocess import extract_cooling, to_rise
 
     out = []
     for name in tqdm(names, desc="loading", unit="specimen", disable=quiet or None):
@@ -167,7 +167,7 @@ def load_specimens(data_dir: Path, names: list[str], *, quiet: bool = True) -> l
         seq = load(path)
         if seq.mask is None:
             raise ThermodefectError("no ground-truth label next to the sequence", path)
-        cooling = extract_cooling(seq)
+        cooling = extract_cooling(to_rise(seq))
         out.append(Specimen(name, cooling, np.asarray(seq.mask, bool), _noise(cooling.frames)))
     return out
 

@@ -255,12 +255,18 @@ def representation(seq: Sequence, config: InputConfig, *, offset: int = 0) -> np
     ThermodefectError
         Naming the file, when the cooling is too short.
     """
-    from thermodefect.preprocess import extract_cooling
+    from thermodefect.preprocess import extract_cooling, rise_baseline
 
-    return from_cooling(extract_cooling(seq), config, offset=offset)
+    return from_cooling(extract_cooling(seq), config, offset=offset, baseline=rise_baseline(seq))
 
 
-def from_cooling(cooling: Sequence, config: InputConfig, *, offset: int = 0) -> np.ndarray:
+def from_cooling(
+    cooling: Sequence,
+    config: InputConfig,
+    *,
+    offset: int = 0,
+    baseline: np.ndarray | None = None,
+) -> np.ndarray:
     """:func:`representation` of a sequence whose cooling is already extracted.
 
     Parameters
@@ -271,6 +277,9 @@ def from_cooling(cooling: Sequence, config: InputConfig, *, offset: int = 0) -> 
         The representation's settings.
     offset : int
         First frame of the log-spaced window.
+    baseline : (H, W) ndarray, optional
+        Subtracted from the frames the network reads, to make them a temperature rise
+        (:func:`thermodefect.preprocess.rise_baseline`).
 
     Returns
     -------
@@ -289,6 +298,11 @@ def from_cooling(cooling: Sequence, config: InputConfig, *, offset: int = 0) -> 
             cooling.meta.source,
         )
     if config.mode == "features":
+        if baseline is not None:
+            cooling = cooling.derive("rise", frames=cooling.frames - baseline)
         return feature_stack(cooling, config)
-    x = ratio_frames(frame_stack(cooling.frames, config.n_frames, offset))
+    stack = frame_stack(cooling.frames, config.n_frames, offset)
+    if baseline is not None:
+        stack -= baseline
+    x = ratio_frames(stack)
     return x[None] if config.mode == "clip" else x

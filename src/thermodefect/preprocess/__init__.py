@@ -9,10 +9,15 @@ from thermodefect.preprocess.bad_pixels import fill_pixels, find_bad_pixels, rep
 from thermodefect.preprocess.denoise import denoise_spatial, denoise_temporal
 from thermodefect.preprocess.flash import (
     BASELINE_METHODS,
+    absolute_without_preflash,
     detect_flash,
     extract_cooling,
+    flash_onset,
     mean_response,
+    rise_baseline,
     subtract_baseline,
+    to_rise,
+    warn_if_absolute,
 )
 from thermodefect.preprocess.frames import (
     SPACINGS,
@@ -30,6 +35,7 @@ __all__ = [
     "BASELINE_METHODS",
     "NORMALIZE_METHODS",
     "SPACINGS",
+    "absolute_without_preflash",
     "correct_heating",
     "crop",
     "denoise_spatial",
@@ -38,6 +44,7 @@ __all__ = [
     "extract_cooling",
     "fill_pixels",
     "find_bad_pixels",
+    "flash_onset",
     "frame_indices",
     "heating_background",
     "log_times",
@@ -46,6 +53,9 @@ __all__ = [
     "replace_bad_pixels",
     "resample_times",
     "resize",
+    "rise_baseline",
     "select_frames",
     "subtract_baseline",
+    "to_rise",
+    "warn_if_absolute",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
 from thermodefect.preprocess._common import fail
@@ -9,11 +11,20 @@ from thermodefect.sequence import Sequence
 
 __all__ = [
     "BASELINE_METHODS",
+    "ONSET_SHARE",
+    "RISE_TOLERANCE",
+    "absolute_without_preflash",
     "detect_flash",
     "extract_cooling",
+    "flash_onset",
     "mean_response",
+    "rise_baseline",
     "subtract_baseline",
+    "to_rise",
+    "warn_if_absolute",
 ]
+
+logger = logging.getLogger(__name__)
 
 BASELINE_METHODS = ("first", "last", "last_mean", "preflash", "none")
 
@@ -34,7 +45,7 @@ def mean_response(seq: Sequence) -> np.ndarray:
 
 
 def detect_flash(seq: Sequence) -> int:
-    """Index of the flash: the frame of peak mean response. Frames before it are pre-flash.
+    """Index of the flash: the frame of peak mean response (see :func:`flash_onset` for its start).
 
     Parameters
     ----------
@@ -46,6 +57,33 @@ def detect_flash(seq: Sequence) -> int:
     int
     """
     return int(np.argmax(mean_response(seq)))
+
+
+#: A frame belongs to the flash once its mean departs from the first frame's by this share of
+#: the peak's departure.
+ONSET_SHARE = 0.1
+
+
+def flash_onset(seq: Sequence) -> int:
+    """How many frames precede the flash: the frames before its mean response starts to rise.
+
+    The peak (:func:`detect_flash`) can come a few frames after the onset (a long flash, a
+    slow camera); the frames in between are neither pre-flash nor cooling.
+
+    Parameters
+    ----------
+    seq : Sequence
+        A sequence in rise, absolute temperature or counts.
+
+    Returns
+    -------
+    int
+        0 when the first frame is already part of the flash.
+    """
+    response = mean_response(seq)
+    peak = detect_flash(seq)
+    departure = np.abs(response[: peak + 1] - response[0])
+    return int(np.argmax(departure > ONSET_SHARE * departure[peak])) if peak else 0
 
 
 def subtract_baseline(seq: Sequence, method: str = "first", *, n: int = 10) -> Sequence:
@@ -86,11 +124,106 @@ def subtract_baseline(seq: Sequence, method: str = "first", *, n: int = 10) -> S
             raise fail(seq, f"last_mean needs 1 <= n <= {seq.n_frames} frames, got n={n}")
         ref = f[-n:].mean(axis=0)
     else:
-        flash = detect_flash(seq)
-        if flash == 0:
+        onset = flash_onset(seq)
+        if onset == 0:
             raise fail(seq, "no pre-flash frames: the flash is in the first frame")
-        ref = f[:flash].mean(axis=0)
+        ref = f[:onset].mean(axis=0)
     return seq.derive(f"baseline({method})", frames=f - ref, baseline=method)
+
+
+#: Pre-flash frames whose median lies within this share of the flash's rise of zero are a
+#: temperature rise already (the seed's files, the simulator's); others are offset.
+RISE_TOLERANCE = 0.05
+
+
+def rise_baseline(seq: Sequence) -> np.ndarray | None:
+    """What to subtract from every frame to turn a sequence into a temperature rise.
+
+    Files of other tools and cameras hold absolute temperatures or counts; the seed's and the
+    simulator's hold the rise (the first frame subtracted). With pre-flash frames whose level
+    is far from zero, the baseline is each pixel's mean over them: subtracting it removes the
+    ambient temperature, a count offset and the fixed pattern of the camera, and leaves
+    ``gain x rise``, to which every method and the network are insensitive.
+
+    Parameters
+    ----------
+    seq : Sequence
+        A raw sequence.
+
+    Returns
+    -------
+    (H, W) ndarray of float32 or None
+        ``None`` when the values are a rise already, or when there are no pre-flash frames to
+        take a baseline from (:func:`absolute_without_preflash` tells that case).
+    """
+    onset = flash_onset(seq)
+    if onset == 0:
+        return None
+    before = seq.frames[:onset].mean(axis=0, dtype=np.float64)
+    level = float(np.median(before))
+    jump = float(np.median(seq.frames[detect_flash(seq)] - before))
+    if abs(level) <= RISE_TOLERANCE * abs(jump):
+        return None
+    return before.astype(np.float32)
+
+
+def absolute_without_preflash(seq: Sequence) -> bool:
+    """Whether the values look like absolute temperatures or counts (far from zero next to the
+    flash's rise) while no pre-flash frame shows where zero is.
+
+    Parameters
+    ----------
+    seq : Sequence
+        A raw sequence.
+
+    Returns
+    -------
+    bool
+    """
+    if flash_onset(seq) > 0:
+        return False
+    response = mean_response(seq)
+    return bool(abs(response[-1]) > 2 * abs(response[0] - response[-1]))
+
+
+def warn_if_absolute(seq: Sequence, reader: str) -> None:
+    """Log a warning when :func:`absolute_without_preflash` holds for ``seq``.
+
+    Parameters
+    ----------
+    seq : Sequence
+        A raw sequence.
+    reader : str
+        What reads the level of the rise (``'the network'``, ``'tsr'``), named in the warning.
+    """
+    if absolute_without_preflash(seq):
+        logger.warning(
+            "%s: values far from zero and no pre-flash frame (absolute temperature or counts?): "
+            "%s reads the level of the rise and may misjudge this file; record a few frames "
+            "before the flash, or subtract the ambient first",
+            seq.meta.source or seq.name,
+            reader,
+        )
+
+
+def to_rise(seq: Sequence) -> Sequence:
+    """``seq`` as a temperature rise: :func:`rise_baseline` subtracted when there is one.
+
+    Parameters
+    ----------
+    seq : Sequence
+        The input, left untouched.
+
+    Returns
+    -------
+    Sequence
+        ``seq`` itself when it is a rise already (or cannot be made one), else a new
+        sequence with ``rise(pre-flash mean)`` in its history and ``baseline='preflash'``.
+    """
+    base = rise_baseline(seq)
+    if base is None:
+        return seq
+    return seq.derive("rise(pre-flash mean)", frames=seq.frames - base, baseline="preflash")
 
 
 def extract_cooling(seq: Sequence, *, skip: int = 1) -> Sequence:
