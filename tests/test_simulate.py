@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -12,7 +13,15 @@ from thermodefect import ThermodefectError, load
 from thermodefect.cli import main
 from thermodefect.simulate import LIBRARY, Boundary, Defect, Flash, Plate, from_dict, run
 from thermodefect.simulate.analytic import parker_front
-from thermodefect.simulate.solver import Grid, build_model, heat_content, march, simulate_surface
+from thermodefect.simulate.solver import (
+    Grid,
+    build_model,
+    heat_content,
+    lateral_limit,
+    march,
+    rkl2_stages,
+    simulate_surface,
+)
 
 ADIABATIC = Boundary(0.0, 0.0, 0.0)
 Q = 5000.0  # J/m^2
@@ -110,6 +119,49 @@ def test_lateral_diffusion_blurs_deeper_holes_more():
     assert peak[0] > peak[1] > peak[2]
     assert fixed[0] > fixed[1] > fixed[2]  # at a fixed detection threshold it shrinks with depth
     assert half_max[0] < half_max[1] < half_max[2]  # while its half-maximum outline spreads
+
+
+@dataclass(frozen=True)
+class _CosineFlash(Flash):
+    """An instantaneous flash whose energy carries two Neumann cosine modes (m = 2 along x,
+    m = 3 along y), each with 30 % of the mean."""
+
+    def pattern(self, shape):
+        h, w = shape
+        return self.energy_j_m2 * (1 + 0.3 * _cosine(w, 2)[None, :] + 0.3 * _cosine(h, 3)[:, None])
+
+
+def _cosine(n, m):
+    return np.cos(np.pi * m * (np.arange(n) + 0.5) / n)
+
+
+def test_lateral_modes_decay_at_the_discrete_rate_with_steps_far_beyond_the_euler_limit():
+    """On a uniform adiabatic plate lateral and through-thickness conduction separate: each
+    cosine mode of the flash decays relative to the mean as exp(-lambda t), with the discrete
+    rate lambda = 4 a / dx^2 sin^2(pi m / 2n), whatever happens through the thickness."""
+    m = LIBRARY["cfrp-ud"]  # 6.0 and 0.35 mm^2/s in-plane: 17:1
+    shape, pitch = (24, 32), 0.2
+    model = build_model(Plate(2.0, m), Grid(shape, pitch, 8), ADIABATIC, dtype=torch.float64)
+    times = np.arange(1, 26) * 0.04
+    assert times[0] / 2 / lateral_limit(model) > 7  # every half step takes several RKL2 stages
+    dx = pitch * 1e-3
+    rate_x = 4 * m.diffusivity("x") / dx**2 * np.sin(np.pi * 2 / (2 * shape[1])) ** 2
+    rate_y = 4 * m.diffusivity("y") / dx**2 * np.sin(np.pi * 3 / (2 * shape[0])) ** 2
+    cx, cy = _cosine(shape[1], 2), _cosine(shape[0], 3)
+    for t, u in zip(times, march(model, _CosineFlash(Q, 0.0), times), strict=True):
+        top = u[0].numpy()
+        mean = top.mean()
+        along_x = top.mean(axis=0) @ cx / (cx @ cx) / 0.3 / mean
+        along_y = top.mean(axis=1) @ cy / (cy @ cy) / 0.3 / mean
+        assert along_x == pytest.approx(np.exp(-rate_x * t), abs=3e-3)
+        assert along_y == pytest.approx(np.exp(-rate_y * t), abs=3e-3)
+    assert np.exp(-rate_x * times[-1]) < 0.01  # the x mode has all but gone
+
+
+def test_rkl2_stages_cover_the_step():
+    assert [rkl2_stages(r) for r in (0.5, 1.0, 1.01, 2.5, 2.6, 27.0)] == [1, 1, 3, 3, 4, 10]
+    for s in range(3, 30):
+        assert rkl2_stages((s * s + s - 2) / 4) == s
 
 
 def _tiny_spec(**changes):

@@ -42,7 +42,9 @@ class SolverSettings:
     growth : float
         Factor by which successive time steps grow.
     relative_step : float
-        Largest step as a fraction of the elapsed time.
+        Largest step as a fraction of the elapsed time. 0.02 keeps a 3 mm aluminium plate
+        with 0.8-1 mm deep defects at 0.2 mm pixels within 1 % of a converged solution
+        (``benchmarks/solver_convergence.py``); composites tolerate far larger steps.
 
     Raises
     ------
@@ -52,7 +54,7 @@ class SolverSettings:
 
     nz: int = 24
     growth: float = 1.25
-    relative_step: float = 0.2
+    relative_step: float = 0.02
 
     def __post_init__(self):
         if self.nz < 2 or self.growth < 1 or not 0 < self.relative_step <= 1:
