@@ -39,25 +39,19 @@ def random_seq() -> Sequence:
     return Sequence(f, np.arange(24) / 10.0, None, Meta(frame_rate=10.0))
 
 
-CLEAN_CAMERA = {
-    "blur_px": 0.0, "netd_k": 0.0, "offset_k": 0.0, "gain": 0.0, "dead_pixels": 0,
-    "hot_pixels": 0, "emissivity_variation": 0.0, "drift_k": 0.0, "count_k": 0.0,
-}  # fmt: skip
-
-
 def simulated_plate(
     holes=(), *, shape=(40, 60), n_frames=40, heating="uniform", clean=False, seed=0
 ) -> Sequence:
     """A 2 mm CFRP plate from the simulator; ``holes`` are (row, col, diameter_px, depth_mm).
 
     Pixel pitch 0.5 mm, 12 layers, a frame rate covering 1.2 L^2/a after the flash;
-    ``clean`` switches every camera effect off.
+    ``clean`` makes the camera ideal (every effect off).
     """
     from thermodefect.simulate import from_dict, run
 
     camera = {"height": shape[0], "width": shape[1], "n_frames": n_frames, "frame_rate": 4.0}
     if clean:
-        camera.update(CLEAN_CAMERA)
+        camera["ideal"] = True
     spec = from_dict({
         "name": "plate",
         "seed": seed,

@@ -11,7 +11,17 @@ import torch
 
 from thermodefect import ThermodefectError, load
 from thermodefect.cli import main
-from thermodefect.simulate import LIBRARY, Boundary, Defect, Flash, Plate, from_dict, run
+from thermodefect.simulate import (
+    LIBRARY,
+    Boundary,
+    Camera,
+    Defect,
+    Flash,
+    Plate,
+    from_dict,
+    read_spec,
+    run,
+)
 from thermodefect.simulate.analytic import parker_front
 from thermodefect.simulate.solver import (
     Grid,
@@ -54,12 +64,18 @@ def test_early_cooling_is_semi_infinite_with_slope_minus_half():
     assert slope == pytest.approx(-0.5, abs=0.03)
 
 
-def test_adiabatic_plate_keeps_the_absorbed_energy():
+@pytest.mark.parametrize(
+    "flash",
+    [
+        Flash(Q, 0.003, profile="gaussian", nonuniformity=0.4),
+        Flash(Q, 0.008, pulse=(0.0, 1.0, 0.55, 0.3, 0.15, 0.05, 0.0)),  # a xenon flash's tail
+    ],
+)
+def test_adiabatic_plate_keeps_the_absorbed_energy(flash):
     plate = Plate(3.0, "cfrp", defects=(
         Defect("hole", 0.6, center_mm=(10, 10), size_mm=8),
         Defect("insert", 1.0, center_mm=(22, 20), size_mm=6, material="ptfe", thickness_mm=0.2),
     ))  # fmt: skip
-    flash = Flash(Q, 0.003, profile="gaussian", nonuniformity=0.4)
     model = build_model(plate, Grid((32, 32), 1.0, 24), ADIABATIC, dtype=torch.float64)
     absorbed = float(flash.pattern((32, 32)).sum())
     contents = [
@@ -164,6 +180,52 @@ def test_rkl2_stages_cover_the_step():
         assert rkl2_stages((s * s + s - 2) / 4) == s
 
 
+def test_a_pulse_shape_delivers_its_integral():
+    triangle = Flash(Q, 0.004, pulse=(0.0, 1.0, 0.0))
+    assert triangle.energy_between(0, 0.002) == pytest.approx(0.5)
+    assert triangle.energy_between(0, 0.001) == pytest.approx(0.125)
+    assert triangle.energy_between(0.003, 0.01) == pytest.approx(0.125)
+    assert triangle.energy_between(-1, 1) == pytest.approx(1.0)
+    rectangle = Flash(Q, 0.004)
+    assert rectangle.energy_between(0.001, 0.002) == pytest.approx(0.25)
+    assert Flash(Q, 0.004, pulse=(2.0, 2.0)).energy_between(0.001, 0.002) == pytest.approx(0.25)
+
+
+def test_a_flash_image_sets_the_heating_pattern(tmp_path):
+    from PIL import Image
+
+    halves = np.full((4, 8), 100, np.uint8)
+    halves[:, :4] = 200  # the left half twice as bright
+    Image.fromarray(halves).save(tmp_path / "lamp.png")
+    flash = Flash(Q, 0.0, profile="image", image=str(tmp_path / "lamp.png"))
+    energy = flash.pattern((8, 16))
+    assert energy.mean() == pytest.approx(Q)
+    assert energy[:, 0] == pytest.approx(np.full(8, 4 / 3 * Q))
+    assert energy[:, -1] == pytest.approx(np.full(8, 2 / 3 * Q))
+    np.save(tmp_path / "lamp.npy", halves.astype(float).T)  # 8 x 4: left half on the top
+    doc = _tiny_spec(flash={"profile": "image", "image": "lamp.npy", "duration_s": 0.0})
+    (tmp_path / "spec.json").write_text(json.dumps(doc))
+    spec = read_spec(tmp_path / "spec.json")  # the relative path starts at the spec's folder
+    energy = spec.flash.pattern((24, 32))
+    assert energy[0, 0] == pytest.approx(2 * energy[-1, 0])
+    (tmp_path / "bad.npy").write_bytes(b"not an array")
+    with pytest.raises(ThermodefectError, match=r"bad\.npy: cannot read the flash image"):
+        Flash(Q, profile="image", image=str(tmp_path / "bad.npy")).pattern((8, 8))
+    np.save(tmp_path / "negative.npy", -np.ones((4, 4)))
+    with pytest.raises(ThermodefectError, match="flash image must be 2-D, finite, non-negative"):
+        Flash(Q, profile="image", image=str(tmp_path / "negative.npy")).pattern((8, 8))
+
+
+def test_an_ideal_camera_records_the_surface_temperature_exactly():
+    settings = {"height": 6, "width": 8, "n_frames": 12, "preflash_frames": 3, "ideal": True}
+    rise = np.random.default_rng(0).uniform(0, 5, (9, 6, 8)).astype(np.float32)
+    frames = Camera(**settings).record(rise, np.random.default_rng(1))
+    np.testing.assert_array_equal(frames[:3], 0)
+    np.testing.assert_allclose(frames[3:], rise, atol=1e-4)
+    absolute = Camera(**settings, subtract_first_frame=False).record(rise, None)
+    np.testing.assert_allclose(absolute[3:], rise + 293.15, atol=1e-4)
+
+
 def _tiny_spec(**changes):
     doc = {
         "name": "t",
@@ -252,12 +314,14 @@ def test_written_specimen_reproduces_from_its_json(tmp_path):
         ),
         ({"plate": {"thickness_mm": 2, "material": "wood"}}, "unknown material 'wood'"),
         ({"flsh": {}}, "flsh: unknown section; did you mean 'flash'"),
+        ({"flash": {"profile": "image"}}, "flash: flash image goes with profile 'image'"),
+        ({"flash": {"pulse": [1, -1]}}, "flash: flash pulse must list at least two"),
+        ({"flash": {"pulse": [1, 1], "duration_s": 0}}, "pulse shape needs a positive duration"),
     ],
 )
 def test_spec_errors_name_the_field(tmp_path, changes, message):
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(_tiny_spec(**changes)))
-    from thermodefect.simulate import read_spec
 
     with pytest.raises(ThermodefectError, match=message) as info:
         spec = read_spec(path)

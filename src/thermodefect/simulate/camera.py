@@ -56,6 +56,10 @@ class Camera:
         Temperature step of one camera count, K (0 = no quantisation).
     subtract_first_frame : bool
         Subtract the first frame from every frame, as the seed's data do.
+    ideal : bool
+        Switch every artefact off (blur, noise, fixed patterns, drift, emissivity variation,
+        quantisation, dead and hot pixels), whatever their fields say: frames are the
+        surface temperature plus the ambient, for physics checks and ground truth.
     """
 
     height: int = 128
@@ -76,6 +80,7 @@ class Camera:
     ambient_k: float = 293.15
     count_k: float = 0.002
     subtract_first_frame: bool = True
+    ideal: bool = False
 
     def __post_init__(self):
         if min(self.height, self.width) < 4:
@@ -146,6 +151,9 @@ class Camera:
             )
         signal = np.zeros((self.n_frames, *self.shape), np.float32)
         signal[post] = rise
+        if self.ideal:
+            frames = signal + np.float32(self.ambient_k)
+            return frames - frames[0] if self.subtract_first_frame else frames
         if self.emissivity_variation > 0:
             field = gaussian_filter(rng.standard_normal(self.shape), 6.0, mode="wrap")
             field /= max(field.std(), 1e-12)

@@ -53,7 +53,7 @@ __all__ = [
     "surface",
 ]
 
-PROFILES = ("uniform", "gaussian", "gradient")
+PROFILES = ("uniform", "gaussian", "gradient", "image")
 SMOOTHING_STEPS = 4
 
 
@@ -66,23 +66,32 @@ class Flash:
     energy_j_m2 : float
         Absorbed energy per area at the profile's mean, J/m^2.
     duration_s : float
-        Length of the rectangular pulse, s (0 = instantaneous).
-    profile : {'uniform', 'gaussian', 'gradient'}
+        Length of the pulse, s (0 = instantaneous).
+    profile : {'uniform', 'gaussian', 'gradient', 'image'}
         Spatial distribution: even; a lamp centred at ``center`` whose intensity falls to
-        ``1 - nonuniformity`` of the peak at the farthest corner; or a linear ramp losing
-        ``nonuniformity`` of its peak across the field along ``angle_deg``.
+        ``1 - nonuniformity`` of the peak at the farthest corner; a linear ramp losing
+        ``nonuniformity`` of its peak across the field along ``angle_deg``; or ``image``.
     nonuniformity : float
         Share of the peak intensity lost at the far side, in [0, 1).
     center : (float, float)
         Centre of the ``gaussian`` lamp as fractions of width and height.
     angle_deg : float
         Direction of the ``gradient`` (0 = left to right), degrees.
+    image : str, optional
+        For ``profile='image'``: a grey image (PNG, ...) or a 2-D ``.npy`` array of the
+        relative intensity, non-negative, stretched to the camera's image size (bilinear).
+        A relative path starts from the spec file's folder.
+    pulse : tuple of float, optional
+        Measured pulse shape: relative power at equally spaced times from 0 to
+        ``duration_s``, linear in between (a xenon flash: a fast rise and a long tail).
+        Default: rectangular.
 
     Raises
     ------
     ThermodefectError
-        For an unknown profile, a non-positive energy, a negative duration or a
-        non-uniformity outside [0, 1).
+        For an unknown profile, a non-positive energy, a negative duration, a
+        non-uniformity outside [0, 1), an image profile without an image, or a pulse with
+        fewer than two samples, a negative sample, none positive or no duration.
     """
 
     energy_j_m2: float = 6000.0
@@ -91,6 +100,8 @@ class Flash:
     nonuniformity: float = 0.3
     center: tuple[float, float] = (0.5, 0.5)
     angle_deg: float = 0.0
+    image: str | None = None
+    pulse: tuple[float, ...] | None = None
 
     def __post_init__(self):
         if self.profile not in PROFILES:
@@ -103,6 +114,16 @@ class Flash:
             raise ThermodefectError(
                 f"flash nonuniformity must be in [0, 1), got {self.nonuniformity}"
             )
+        if (self.profile == "image") != (self.image is not None):
+            raise ThermodefectError("flash image goes with profile 'image', and only with it")
+        if self.pulse is not None and self.duration_s == 0:
+            raise ThermodefectError("a flash pulse shape needs a positive duration_s")
+        if self.pulse is not None:
+            samples = np.asarray(self.pulse, float)
+            if samples.ndim != 1 or samples.size < 2 or (samples < 0).any() or samples.max() <= 0:
+                raise ThermodefectError(
+                    "flash pulse must list at least two non-negative powers, one positive"
+                )
 
     def pattern(self, shape: tuple[int, int]) -> np.ndarray:
         """Absorbed energy per area over the image, averaging ``energy_j_m2``.
@@ -116,6 +137,11 @@ class Flash:
         -------
         (H, W) ndarray of float64
             J/m^2.
+
+        Raises
+        ------
+        ThermodefectError
+            For an unreadable image, or one with negative values or a zero mean.
         """
         h, w = shape
         y, x = (np.mgrid[0:h, 0:w] + 0.5) / np.array([h, w])[:, None, None]
@@ -126,11 +152,13 @@ class Flash:
             r2 = (x - cx) ** 2 + (y - cy) ** 2
             far = max((a - cx) ** 2 + (b - cy) ** 2 for a in (0, 1) for b in (0, 1))
             p = (1 - self.nonuniformity) ** (r2 / far) if self.nonuniformity > 0 else np.ones(shape)
-        else:
+        elif self.profile == "gradient":
             a = np.deg2rad(self.angle_deg)
             s = (x - 0.5) * np.cos(a) + (y - 0.5) * np.sin(a)
             s = (s - s.min()) / max(s.max() - s.min(), 1e-12)
             p = 1 - self.nonuniformity * s
+        else:
+            p = _intensity_image(str(self.image), shape)
         return self.energy_j_m2 * p / p.mean()
 
     def energy_between(self, t0: float, t1: float) -> float:
@@ -145,8 +173,41 @@ class Flash:
         -------
         float
         """
-        lo, hi = max(t0, 0.0), min(t1, self.duration_s)
-        return max(0.0, hi - lo) / self.duration_s
+        return max(0.0, self._delivered(t1) - self._delivered(t0))
+
+    def _delivered(self, t: float) -> float:
+        """Fraction of the pulse delivered by ``t``: exact for the piecewise-linear shape."""
+        u = min(max(t / self.duration_s, 0.0), 1.0)
+        if self.pulse is None:
+            return u
+        p = np.asarray(self.pulse, float)
+        x = u * (p.size - 1)
+        i = min(int(x), p.size - 2)
+        f = x - i
+        areas = (p[:-1] + p[1:]) / 2
+        partial = p[i] * f + (p[i + 1] - p[i]) * f * f / 2
+        return float((areas[:i].sum() + partial) / areas.sum())
+
+
+def _intensity_image(path: str, shape: tuple[int, int]) -> np.ndarray:
+    """A flash intensity image from a picture or a ``.npy`` array, stretched to ``shape``."""
+    from scipy.ndimage import zoom
+
+    from thermodefect.io.images import read_grey
+
+    if path.lower().endswith(".npy"):
+        try:
+            image = np.load(path, allow_pickle=False).astype(np.float64)
+        except (OSError, ValueError) as exc:
+            raise ThermodefectError(f"cannot read the flash image ({exc})", path) from exc
+    else:
+        image = read_grey(path).astype(np.float64)
+    if image.ndim != 2 or not np.isfinite(image).all() or (image < 0).any() or image.mean() <= 0:
+        raise ThermodefectError(
+            "a flash image must be 2-D, finite, non-negative and not all zero", path
+        )
+    factors = (shape[0] / image.shape[0], shape[1] / image.shape[1])
+    return np.maximum(zoom(image, factors, order=1, mode="nearest", grid_mode=True), 0)
 
 
 @dataclass(frozen=True)

@@ -190,7 +190,7 @@ def from_dict(data: dict, *, base: Path | None = None) -> SimulationSpec:
     data : dict
         The schema form (:meth:`SimulationSpec.to_dict`).
     base : Path, optional
-        Folder that relative mask paths start from.
+        Folder that relative mask and flash image paths start from.
 
     Returns
     -------
@@ -229,6 +229,9 @@ def from_dict(data: dict, *, base: Path | None = None) -> SimulationSpec:
         "solver": SolverSettings,
     }
     built = {k: _build(cls, data.get(k, {}), k) for k, cls in sections.items()}
+    image = built["flash"].image
+    if image is not None and base is not None and not Path(image).is_absolute():
+        built["flash"] = dataclasses.replace(built["flash"], image=str(base / image))
     seed = data.get("seed", 0)
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ThermodefectError(f"seed: must be a non-negative integer, found {seed!r}")
