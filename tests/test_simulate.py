@@ -84,6 +84,25 @@ def test_adiabatic_plate_keeps_the_absorbed_energy(flash):
     assert np.allclose(contents, absorbed, rtol=5e-3)
 
 
+def test_each_lateral_face_loses_heat_through_its_own_coefficient():
+    plate = Plate(2.0, "cfrp", size_mm=(10.0, 8.0))  # rows 2-17, columns 2-21 of 20 x 24
+    grid = Grid((20, 24), 0.5, 6)
+    per_area = (2.0 / 6) / 0.5  # a side face's area per unit plan area: dz / dx
+    left = build_model(plate, grid, Boundary(0, 0, h_edges=(5.0, 0, 0, 0))).edge.numpy()
+    expected = np.zeros((6, 20, 24))
+    expected[:, 2:18, 2] = 5.0 * per_area
+    np.testing.assert_allclose(left, expected, rtol=1e-6)
+    corner = build_model(plate, grid, Boundary(0, 0, h_edges=(0, 3.0, 0, 7.0))).edge.numpy()
+    assert corner[0, 17, 21] == pytest.approx(10.0 * per_area)  # bottom-right: both faces
+    assert corner[0, 10, 21] == pytest.approx(3.0 * per_area) and corner[0, 2, 2] == 0
+    uniform = build_model(plate, grid, Boundary(0, 0, 4.0)).edge.numpy()
+    assert uniform[0, 2, 2] == pytest.approx(8.0 * per_area) and uniform[0, 9, 9] == 0
+    with pytest.raises(ThermodefectError, match="four values"):
+        Boundary(h_edges=(1.0, 2.0))
+    with pytest.raises(ThermodefectError, match="non-negative"):
+        Boundary(h_front=-1.0)
+
+
 def test_wide_flat_bottom_hole_acts_as_a_thinner_plate():
     m = LIBRARY["cfrp"]
     hole = Defect("hole", 0.5, center_mm=(20, 20), size_mm=30)

@@ -221,12 +221,41 @@ class Boundary:
     h_back : float
         Back face, and the bottoms of flat-bottom holes.
     h_edge : float
-        Lateral faces of a plate smaller than the field of view.
+        Lateral faces: the edges of a plate smaller than the field of view, the walls of
+        holes.
+    h_edges : (float, float, float, float), optional
+        Lateral faces by the way they face, (left, right, top, bottom) in the image, instead
+        of ``h_edge`` (a plate clamped on one side, a wall of a hole facing a fan).
+
+    Raises
+    ------
+    ThermodefectError
+        For a negative coefficient, or ``h_edges`` without four values.
     """
 
     h_front: float = 10.0
     h_back: float = 10.0
     h_edge: float = 10.0
+    h_edges: tuple[float, float, float, float] | None = None
+
+    def __post_init__(self):
+        values = [self.h_front, self.h_back, self.h_edge, *(self.h_edges or ())]
+        if self.h_edges is not None and len(self.h_edges) != 4:
+            raise ThermodefectError("boundary h_edges needs four values: left, right, top, bottom")
+        if any(not h >= 0 for h in values):
+            raise ThermodefectError("heat-transfer coefficients must be non-negative")
+
+    def lateral(self) -> tuple[float, float, float, float]:
+        """Coefficients of the faces looking left, right, up and down, W/(m^2 K).
+
+        Returns
+        -------
+        (float, float, float, float)
+        """
+        if self.h_edges is None:
+            return (self.h_edge, self.h_edge, self.h_edge, self.h_edge)
+        left, right, top, bottom = self.h_edges
+        return (left, right, top, bottom)
 
 
 @dataclass(frozen=True)
@@ -352,18 +381,18 @@ def build_model(plate: Plate, grid: Grid, boundary: Boundary, *, device="cpu", d
     lat_x, lat_y = body.k_x * dz / dx**2, body.k_y * dz / dx**2
     gx = np.where(active[:, :, 1:] & active[:, :, :-1], lat_x, 0.0)
     gy = np.where(active[:, 1:, :] & active[:, :-1, :], lat_y, 0.0)
-    neighbours = np.zeros((nz, h, w))
-    neighbours[:, :, 1:] += active[:, :, :-1]
-    neighbours[:, :, :-1] += active[:, :, 1:]
-    neighbours[:, 1:, :] += active[:, :-1, :]
-    neighbours[:, :-1, :] += active[:, 1:, :]
-    exposed_sides = np.where(active, 4 - neighbours, 0)
-    if plate.size_mm is None:  # the plate continues beyond the field of view
-        exposed_sides[:, :, 0] -= 1
-        exposed_sides[:, :, -1] -= 1
-        exposed_sides[:, 0, :] -= 1
-        exposed_sides[:, -1, :] -= 1
-    edge = np.clip(exposed_sides, 0, None) * boundary.h_edge * dz / dx
+    # a lateral face is exposed where the neighbour is missing; beyond the image only when
+    # the plate ends inside it
+    beyond = plate.size_mm is not None
+    outside = np.full((nz, h, 1), beyond), np.full((nz, 1, w), beyond)
+    missing = (
+        ~np.concatenate([~outside[0], active[:, :, :-1]], axis=2),  # left
+        ~np.concatenate([active[:, :, 1:], ~outside[0]], axis=2),  # right
+        ~np.concatenate([~outside[1], active[:, :-1, :]], axis=1),  # up
+        ~np.concatenate([active[:, 1:, :], ~outside[1]], axis=1),  # down
+    )
+    edge = sum(h_face * (active & m) for h_face, m in zip(boundary.lateral(), missing, strict=True))
+    edge = edge * dz / dx
 
     def t(a, dt=dtype):
         return torch.as_tensor(np.ascontiguousarray(a), dtype=dt, device=device)
