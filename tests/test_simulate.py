@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 import torch
+from scipy import ndimage
 
 from thermodefect import ThermodefectError, load
 from thermodefect.cli import main
@@ -243,6 +244,67 @@ def test_an_ideal_camera_records_the_surface_temperature_exactly():
     np.testing.assert_allclose(frames[3:], rise, atol=1e-4)
     absolute = Camera(**settings, subtract_first_frame=False).record(rise, None)
     np.testing.assert_allclose(absolute[3:], rise + 293.15, atol=1e-4)
+
+
+_QUIET = {"height": 32, "width": 40, "n_frames": 12, "preflash_frames": 2, **{
+    k: 0 for k in ("blur_px", "netd_k", "offset_k", "gain", "dead_pixels", "hot_pixels",
+                   "emissivity_variation", "drift_k", "count_k")}}  # fmt: skip
+
+
+def _record(rise=None, seed=0, **effects):
+    """Frames of a camera with only ``effects`` on, recording ``rise`` (default: 1 K)."""
+    if rise is None:
+        rise = np.ones((10, 32, 40), np.float32)
+    return Camera(**{**_QUIET, **effects}).record(rise, np.random.default_rng(seed))
+
+
+def test_each_camera_artefact_changes_the_frames_as_it_says():
+    plain = _record()
+    np.testing.assert_allclose(plain[2:], 1.0, atol=1e-5)  # no effect on: the rise itself
+
+    stripes = _record(stripes_k=0.2, subtract_first_frame=False)[5] - 293.15 - 1.0
+    rows, cols = stripes.mean(axis=1), stripes.mean(axis=0)
+    assert 0.1 < rows.std() < 0.3 and 0.1 < cols.std() < 0.3  # both patterns, each of std 0.2
+    np.testing.assert_allclose(stripes, rows[:, None] + cols[None, :] - stripes.mean(), atol=1e-4)
+
+    rows_in_time = _record(row_noise_k=0.1, subtract_first_frame=False)[:, :, :] - 294.15
+    assert np.ptp(rows_in_time, axis=2).max() < 1e-4  # whole rows move together
+    assert (
+        0.05 < rows_in_time[3:].std() < 0.15 and np.abs(rows_in_time[3] - rows_in_time[4]).max() > 0
+    )
+
+    interlaced = _record(interlace_k=0.2, subtract_first_frame=False)[2:] - 294.15
+    even, odd = interlaced[:, 0::2], interlaced[:, 1::2]
+    np.testing.assert_allclose(even.mean(axis=(1, 2)), -odd.mean(axis=(1, 2)), atol=1e-4)
+    assert np.ptp(even.mean(axis=(1, 2))) > 0.05  # a new draw in every frame
+
+    vignetted = _record(vignetting=0.4)[5]
+    assert vignetted[0, 0] == pytest.approx(0.6, abs=1e-3)
+    assert vignetted[16, 20] == pytest.approx(1.0, abs=0.01)
+
+    spot = np.zeros((10, 32, 40), np.float32)
+    spot[:, 14:18, 18:22] = 1.0
+    moving = _record(spot, motion_px=1.5)
+    centres = [np.argwhere(f > 0.5).mean(axis=0) for f in moving[2:]]
+    assert np.std(np.array(centres), axis=0).min() > 0.5  # the scene moves frame to frame
+
+    coarse = _record(count_k=0.005, bits=8, floor_k=1.0, subtract_first_frame=False)
+    assert len(np.unique(coarse)) <= 256  # 8 bits span 1.275 K from 1 K below the ambient:
+    assert coarse.max() == pytest.approx(293.15 - 1.0 + 255 * 0.005, abs=1e-3)  # the rise clips
+
+    stuck = _record(bad_clusters=6, subtract_first_frame=False)[3]
+    flagged = (stuck < 293) | (stuck > 300)
+    _, n = ndimage.label(flagged)
+    assert 1 <= n <= 6 and flagged.sum() >= 2 * n - 1 and flagged.sum() <= 54
+
+
+def test_camera_settings_are_checked():
+    with pytest.raises(ThermodefectError, match="bits must be 8 to 16"):
+        Camera(bits=20)
+    with pytest.raises(ThermodefectError, match="vignetting must be in"):
+        Camera(vignetting=1.0)
+    with pytest.raises(ThermodefectError, match="stripes_k, motion_px must not be negative"):
+        Camera(stripes_k=-1, motion_px=-0.5)
 
 
 def _tiny_spec(**changes):

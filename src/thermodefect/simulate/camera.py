@@ -1,9 +1,11 @@
 """What an infrared camera makes of the surface temperature.
 
-Effects, each switchable (set its parameter to 0 or False): emissivity variation across the
-surface, optical blur, fixed-pattern offset and gain, temporal noise (NETD), slow ambient
-drift, quantisation to camera counts, a few dead and hot pixels, and the seed's subtraction
-of the first frame.
+Effects, each switchable (set its parameter to 0 or False), in the order they act: emissivity
+variation across the surface, small rigid motion of the scene between frames, optical blur,
+vignetting, fixed-pattern gain, offset and row and column stripes, slow ambient drift,
+temporal noise (NETD), row noise and interlaced line noise, quantisation to camera counts of
+a given bit depth, dead and hot pixels alone and in clusters, and the seed's subtraction of
+the first frame. ``ideal`` switches them all off.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ __all__ = [
     "Camera",
 ]
 
-FULL_SCALE_COUNTS = 65535
+FULL_SCALE_COUNTS = 65535  # 16 bits
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,25 @@ class Camera:
         Ambient temperature, K.
     count_k : float
         Temperature step of one camera count, K (0 = no quantisation).
+    bits : int
+        Bit depth of the counts (8 to 16): values outside the ``2**bits`` counts clip.
+    floor_k : float
+        How far below the ambient the lowest count lies, K.
+    stripes_k : float
+        Standard deviation of the fixed offsets of whole rows and of whole columns, K.
+    row_noise_k : float
+        Standard deviation of an offset drawn for every row of every frame, K.
+    interlace_k : float
+        Standard deviation of an offset between the odd and the even rows, drawn for every
+        frame (an interlaced read-out), K.
+    vignetting : float
+        Share of the signal lost in the image's corners, falling as the squared distance
+        from the centre, in [0, 1).
+    motion_px : float
+        Standard deviation of the scene's rigid displacement in each frame, pixels (a
+        camera or specimen on a vibrating stand); the fixed patterns stay with the sensor.
+    bad_clusters : int
+        Clusters of 2-9 adjacent dead or hot pixels.
     subtract_first_frame : bool
         Subtract the first frame from every frame, as the seed's data do.
     ideal : bool
@@ -81,6 +102,14 @@ class Camera:
     count_k: float = 0.002
     subtract_first_frame: bool = True
     ideal: bool = False
+    bits: int = 16
+    floor_k: float = 20.0
+    stripes_k: float = 0.0
+    row_noise_k: float = 0.0
+    interlace_k: float = 0.0
+    vignetting: float = 0.0
+    motion_px: float = 0.0
+    bad_clusters: int = 0
 
     def __post_init__(self):
         if min(self.height, self.width) < 4:
@@ -97,11 +126,16 @@ class Camera:
         negative = [
             n
             for n in ("blur_px", "netd_k", "offset_k", "gain", "dead_pixels", "hot_pixels",
-                      "emissivity_variation", "count_k")
+                      "emissivity_variation", "count_k", "floor_k", "stripes_k", "row_noise_k",
+                      "interlace_k", "motion_px", "bad_clusters")
             if getattr(self, n) < 0
         ]  # fmt: skip
         if negative:
             raise ThermodefectError(f"camera {', '.join(negative)} must not be negative")
+        if not 8 <= self.bits <= 16:
+            raise ThermodefectError(f"camera bits must be 8 to 16, got {self.bits}")
+        if not 0 <= self.vignetting < 1:
+            raise ThermodefectError(f"camera vignetting must be in [0, 1), got {self.vignetting}")
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -158,8 +192,12 @@ class Camera:
             field = gaussian_filter(rng.standard_normal(self.shape), 6.0, mode="wrap")
             field /= max(field.std(), 1e-12)
             signal *= (1 + self.emissivity_variation * field).astype(np.float32)
+        if self.motion_px > 0:
+            signal = self._move(signal, rng)
         if self.blur_px > 0:
             signal = gaussian_filter(signal, (0, self.blur_px, self.blur_px), mode="nearest")
+        if self.vignetting > 0:
+            signal *= self._vignette()
         if self.gain > 0:
             signal *= (1 + self.gain * rng.standard_normal(self.shape)).astype(np.float32)
         frames = signal + np.float32(self.ambient_k)
@@ -171,17 +209,62 @@ class Camera:
             frames += (self.offset_k * rng.standard_normal(self.shape)).astype(np.float32)
         if self.netd_k > 0:
             frames += (self.netd_k * rng.standard_normal(frames.shape)).astype(np.float32)
-        floor = self.ambient_k - 20.0
+        self._add_line_patterns(frames, rng)
+        floor = self.ambient_k - self.floor_k
+        full_scale = 2**self.bits - 1
         if self.count_k > 0:
-            counts = np.clip(np.round((frames - floor) / self.count_k), 0, FULL_SCALE_COUNTS)
+            counts = np.clip(np.round((frames - floor) / self.count_k), 0, full_scale)
             frames = (counts * self.count_k + floor).astype(np.float32)
-        top = floor + FULL_SCALE_COUNTS * (self.count_k or 0.002)
+        top = floor + full_scale * (self.count_k or 0.002)
         stuck = rng.choice(
             self.height * self.width, self.dead_pixels + self.hot_pixels, replace=False
         )
         rows, cols = np.unravel_index(stuck, self.shape)
         frames[:, rows[: self.dead_pixels], cols[: self.dead_pixels]] = floor
         frames[:, rows[self.dead_pixels :], cols[self.dead_pixels :]] = top
+        for cluster, hot in self._clusters(rng):
+            frames[:, cluster] = top if hot else floor
         if self.subtract_first_frame:
             frames -= frames[0].copy()
         return frames
+
+    def _move(self, signal: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Each frame shifted rigidly by a normal draw of ``motion_px`` per axis."""
+        from scipy.ndimage import shift
+
+        moved = np.empty_like(signal)
+        for k, frame in enumerate(signal):
+            moved[k] = shift(frame, rng.normal(0, self.motion_px, 2), order=1, mode="nearest")
+        return moved
+
+    def _vignette(self) -> np.ndarray:
+        """Relative response (H, W): 1 at the centre, ``1 - vignetting`` in the corners."""
+        y = np.linspace(-1, 1, self.height)[:, None]
+        x = np.linspace(-1, 1, self.width)[None, :]
+        return (1 - self.vignetting * (x * x + y * y) / 2).astype(np.float32)
+
+    def _add_line_patterns(self, frames: np.ndarray, rng: np.random.Generator) -> None:
+        """Row and column stripes (fixed), row noise and interlaced line noise (per frame)."""
+        t, h, w = frames.shape
+        if self.stripes_k > 0:
+            frames += (self.stripes_k * rng.standard_normal((h, 1))).astype(np.float32)
+            frames += (self.stripes_k * rng.standard_normal((1, w))).astype(np.float32)
+        if self.row_noise_k > 0:
+            frames += (self.row_noise_k * rng.standard_normal((t, h, 1))).astype(np.float32)
+        if self.interlace_k > 0:
+            field = np.where(np.arange(h) % 2 == 0, 0.5, -0.5)[None, :, None]
+            frames += (self.interlace_k * rng.standard_normal((t, 1, 1)) * field).astype(np.float32)
+
+    def _clusters(self, rng: np.random.Generator):
+        """(mask, hot) of each cluster: 2-9 pixels grown from a seed by random 4-neighbours."""
+        steps = ((0, 1), (1, 0), (0, -1), (-1, 0))
+        for _ in range(self.bad_clusters):
+            cells = [(int(rng.integers(self.height)), int(rng.integers(self.width)))]
+            for _ in range(int(rng.integers(1, 9))):
+                r, c = cells[int(rng.integers(len(cells)))]
+                dr, dc = steps[int(rng.integers(4))]
+                cells.append((min(max(r + dr, 0), self.height - 1),
+                              min(max(c + dc, 0), self.width - 1)))  # fmt: skip
+            mask = np.zeros(self.shape, bool)
+            mask[tuple(np.array(cells).T)] = True
+            yield mask, bool(rng.random() < 0.5)
