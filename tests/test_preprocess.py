@@ -211,6 +211,17 @@ def test_heating_correction_flattens_gaussian_flash_and_keeps_defects():
     assert np.all(np.abs(kept - 1) <= 0.20), kept
 
 
+@pytest.mark.parametrize(
+    "heating, low, high", [("uniform", 0.0, 0.02), ("gaussian", 0.1, 1.0), ("gradient", 0.1, 1.0)]
+)
+def test_heating_spread_tells_an_even_flash_from_a_lamp(heating, low, high):
+    plate = simulated_plate(shape=(48, 64), n_frames=40, heating=heating)  # 40 % lost at most
+    spread = pp.heating_spread(pp.extract_cooling(plate))
+    assert low <= spread < high
+    kelvin = Sequence(plate.frames + 295.15, plate.times, meta=plate.meta)
+    assert pp.heating_spread(pp.extract_cooling(kelvin)) == pytest.approx(spread, rel=1e-3)
+
+
 def test_stuck_pixels_are_found_on_absolute_temperatures():
     frames = 300 + np.random.default_rng(0).normal(0, 0.02, (300, 20, 20))
     frames = frames.astype(np.float32)

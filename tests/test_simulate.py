@@ -292,6 +292,10 @@ def test_each_camera_artefact_changes_the_frames_as_it_says():
     assert len(np.unique(coarse)) <= 256  # 8 bits span 1.275 K from 1 K below the ambient:
     assert coarse.max() == pytest.approx(293.15 - 1.0 + 255 * 0.005, abs=1e-3)  # the rise clips
 
+    mesh = _record(mesh_k=0.05, mesh_fade_s=0.2)[2:] - 1.0  # frames at 1/30, 2/30, ... s
+    assert len(np.unique(mesh[0].round(6))) == 32 * 40 // 150  # one value per polygon
+    assert mesh[3].std() / mesh[0].std() == pytest.approx(np.exp(-0.1 / 0.2), rel=1e-3)
+
     stuck = _record(bad_clusters=6, subtract_first_frame=False)[3]
     flagged = (stuck < 293) | (stuck > 300)
     _, n = ndimage.label(flagged)

@@ -1,14 +1,15 @@
 """Classical detection end to end: preprocessing, a feature image per method, a decision tied
 to significance, regions and files.
 
-Pipeline: bad pixels replaced, non-uniform heating removed, cooling extracted after the
-detected flash; then the method's images (components, frames or frequencies), each turned
-into robust z-scores (median and MAD of the image, so mostly of sound material) and signed so
-that its strongest pixel is positive, and their pixel-wise maximum as the feature image. A
-pixel is called defect when that z reaches ``z_min`` (default 6: one Gaussian-noise image
-does so with probability 1e-9 per pixel, a dozen of them about 1e-8) and its region keeps at
-least ``min_area`` pixels after an opening. A sound plate, evenly heated or not, therefore
-yields an empty table instead of the half-image that Otsu or K-means always return.
+Pipeline: bad pixels replaced, non-uniform heating removed (when the flash was uneven), cooling
+extracted after the detected flash; then the method's images (components, frames or
+frequencies), each turned into robust z-scores (median and MAD of the image, so mostly of sound
+material) and signed so that its strongest pixel is positive, and their pixel-wise maximum as
+the feature image. A pixel is called defect when that z reaches ``z_min`` (default 6: one
+Gaussian-noise image does so with probability 1e-9 per pixel, a dozen of them about 1e-8) and
+its region keeps at least ``min_area`` pixels after an opening. A sound plate, evenly heated or
+not, therefore yields an empty table instead of the half-image that Otsu or K-means always
+return.
 """
 
 from __future__ import annotations
@@ -41,7 +42,13 @@ LEVEL_SENSITIVE = ("tsr", "dac")
 
 
 def prepare(seq: Sequence) -> Sequence:
-    """Bad pixels replaced, heating corrected, cooling after the flash kept.
+    """Bad pixels replaced, uneven heating corrected, cooling after the flash kept.
+
+    The heating correction (:func:`~thermodefect.preprocess.correct_heating`) runs only when
+    the flash was uneven (:func:`~thermodefect.preprocess.heating_spread` at least
+    :data:`~thermodefect.preprocess.UNEVEN_HEATING`): on an evenly heated plate a smooth
+    surface fit has nothing to remove, and its residuals (at the borders, on texture, on
+    defects wider than a fifth of the image) are all it would add.
 
     The cooling frames are copied once and every step works in that copy: peak memory is
     the input plus one copy of its cooling frames.
@@ -62,9 +69,11 @@ def prepare(seq: Sequence) -> Sequence:
         When fewer than 8 frames follow the flash, or the sequence never changes.
     """
     from thermodefect.preprocess import (
+        UNEVEN_HEATING,
         correct_heating,
         extract_cooling,
         find_bad_pixels,
+        heating_spread,
         rise_baseline,
     )
     from thermodefect.preprocess.bad_pixels import fill_pixels
@@ -87,6 +96,9 @@ def prepare(seq: Sequence) -> Sequence:
         view = view.derive("rise(pre-flash mean)", baseline="preflash")
     fill_pixels(frames, bad, inplace=True)
     cooling = view.derive(f"replace_bad_pixels({int(bad.sum())})", frames=frames)
+    spread = heating_spread(cooling)
+    if spread < UNEVEN_HEATING:  # an even flash: a surface fit would only add its residuals
+        return cooling.derive(f"heating even (spread {spread:.3f}), not corrected")
     return correct_heating(cooling, inplace=True)
 
 

@@ -27,7 +27,12 @@ from thermodefect.preprocess.frames import (
     resample_times,
     select_frames,
 )
-from thermodefect.preprocess.heating import correct_heating, heating_background
+from thermodefect.preprocess.heating import (
+    UNEVEN_HEATING,
+    correct_heating,
+    heating_background,
+    heating_spread,
+)
 from thermodefect.preprocess.normalize import NORMALIZE_METHODS, normalize
 from thermodefect.preprocess.spatial import resize
 
@@ -35,6 +40,7 @@ __all__ = [
     "BASELINE_METHODS",
     "NORMALIZE_METHODS",
     "SPACINGS",
+    "UNEVEN_HEATING",
     "absolute_without_preflash",
     "correct_heating",
     "crop",
@@ -47,6 +53,7 @@ __all__ = [
     "flash_onset",
     "frame_indices",
     "heating_background",
+    "heating_spread",
     "log_times",
     "mean_response",
     "normalize",

@@ -5,7 +5,9 @@ variation across the surface, small rigid motion of the scene between frames, op
 vignetting, fixed-pattern gain, offset and row and column stripes, slow ambient drift,
 temporal noise (NETD), row noise and interlaced line noise, quantisation to camera counts of
 a given bit depth, dead and hot pixels alone and in clusters, and the seed's subtraction of
-the first frame. ``ideal`` switches them all off.
+the first frame. ``ideal`` switches them all off. One solver artefact is added here too: the
+polygonal texture a finite-element mesh leaves in the early frames (``mesh_k``), kept by an
+ideal camera.
 """
 
 from __future__ import annotations
@@ -75,6 +77,12 @@ class Camera:
         camera or specimen on a vibrating stand); the fixed patterns stay with the sensor.
     bad_clusters : int
         Clusters of 2-9 adjacent dead or hot pixels.
+    mesh_k : float
+        A solver's artefact rather than the camera's: the standard deviation of a polygonal
+        (Voronoi, one cell per 150 pixels) texture added to the rise after the flash, as a
+        finite-element mesh leaves in the early frames, K.
+    mesh_fade_s : float
+        Time constant over which that texture fades, s.
     subtract_first_frame : bool
         Subtract the first frame from every frame, as the seed's data do.
     ideal : bool
@@ -110,6 +118,8 @@ class Camera:
     vignetting: float = 0.0
     motion_px: float = 0.0
     bad_clusters: int = 0
+    mesh_k: float = 0.0
+    mesh_fade_s: float = 0.5
 
     def __post_init__(self):
         if min(self.height, self.width) < 4:
@@ -127,13 +137,15 @@ class Camera:
             n
             for n in ("blur_px", "netd_k", "offset_k", "gain", "dead_pixels", "hot_pixels",
                       "emissivity_variation", "count_k", "floor_k", "stripes_k", "row_noise_k",
-                      "interlace_k", "motion_px", "bad_clusters")
+                      "interlace_k", "motion_px", "bad_clusters", "mesh_k")
             if getattr(self, n) < 0
         ]  # fmt: skip
         if negative:
             raise ThermodefectError(f"camera {', '.join(negative)} must not be negative")
         if not 8 <= self.bits <= 16:
             raise ThermodefectError(f"camera bits must be 8 to 16, got {self.bits}")
+        if self.mesh_fade_s <= 0:
+            raise ThermodefectError(f"camera mesh_fade_s must be positive, got {self.mesh_fade_s}")
         if not 0 <= self.vignetting < 1:
             raise ThermodefectError(f"camera vignetting must be in [0, 1), got {self.vignetting}")
 
@@ -185,6 +197,9 @@ class Camera:
             )
         signal = np.zeros((self.n_frames, *self.shape), np.float32)
         signal[post] = rise
+        if self.mesh_k > 0:
+            fade = np.exp(-t[post] / self.mesh_fade_s)[:, None, None]
+            signal[post] += (self.mesh_k * fade * self._mesh(rng)).astype(np.float32)
         if self.ideal:
             frames = signal + np.float32(self.ambient_k)
             return frames - frames[0] if self.subtract_first_frame else frames
@@ -268,3 +283,13 @@ class Camera:
             mask = np.zeros(self.shape, bool)
             mask[tuple(np.array(cells).T)] = True
             yield mask, bool(rng.random() < 0.5)
+
+    def _mesh(self, rng: np.random.Generator) -> np.ndarray:
+        """Unit-variance values, constant over the Voronoi cells of random seeds (H, W)."""
+        from scipy.spatial import cKDTree
+
+        cells = max(2, self.height * self.width // 150)
+        seeds = rng.uniform(0, 1, (cells, 2)) * (self.height, self.width)
+        rows, cols = np.mgrid[0 : self.height, 0 : self.width]
+        _, nearest = cKDTree(seeds).query(np.column_stack([rows.ravel(), cols.ravel()]))
+        return rng.standard_normal(cells)[nearest].reshape(self.shape)
