@@ -80,8 +80,12 @@ def flash_onset(seq: Sequence) -> int:
     int
         0 when the first frame is already part of the flash.
     """
-    response = mean_response(seq)
-    peak = detect_flash(seq)
+    return _onset(mean_response(seq))
+
+
+def _onset(response: np.ndarray) -> int:
+    """:func:`flash_onset` from the mean response, so callers that have it read frames once."""
+    peak = int(np.argmax(response))
     departure = np.abs(response[: peak + 1] - response[0])
     return int(np.argmax(departure > ONSET_SHARE * departure[peak])) if peak else 0
 
@@ -156,12 +160,13 @@ def rise_baseline(seq: Sequence) -> np.ndarray | None:
         ``None`` when the values are a rise already, or when there are no pre-flash frames to
         take a baseline from (:func:`absolute_without_preflash` tells that case).
     """
-    onset = flash_onset(seq)
+    response = mean_response(seq)
+    onset = _onset(response)
     if onset == 0:
         return None
     before = seq.frames[:onset].mean(axis=0, dtype=np.float64)
     level = float(np.median(before))
-    jump = float(np.median(seq.frames[detect_flash(seq)] - before))
+    jump = float(np.median(seq.frames[int(np.argmax(response))] - before))
     if abs(level) <= RISE_TOLERANCE * abs(jump):
         return None
     return before.astype(np.float32)
@@ -180,9 +185,9 @@ def absolute_without_preflash(seq: Sequence) -> bool:
     -------
     bool
     """
-    if flash_onset(seq) > 0:
-        return False
     response = mean_response(seq)
+    if _onset(response) > 0:
+        return False
     return bool(abs(response[-1]) > 2 * abs(response[0] - response[-1]))
 
 

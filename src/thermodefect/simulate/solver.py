@@ -492,11 +492,13 @@ class _Lateral:
     so a step of n limits costs about sqrt(4 n) evaluations instead of n."""
 
     def __init__(self, model: Model):
+        import torch
+
         self.model = model
         self.limit = lateral_limit(model)
         self.inv_heat = 1 / model.heat
         self.edges = bool(model.edge.abs().sum() > 0)
-        self.buffers: list = []
+        self.buffers = [torch.empty_like(model.heat) for _ in range(5)]
 
     def rate(self, u, out):
         """dU/dt of the lateral part, K/s, written into ``out``."""
@@ -522,8 +524,6 @@ class _Lateral:
         import torch
 
         stages = rkl2_stages(step / self.limit)
-        if not self.buffers:
-            self.buffers = [torch.empty_like(u) for _ in range(5)]
         rate, first, *ys = self.buffers
         if stages == 1:
             return u.add_(self.rate(u, rate), alpha=step)
