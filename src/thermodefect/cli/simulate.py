@@ -18,6 +18,7 @@ from thermodefect.errors import ThermodefectError
 def add_parsers(sub) -> None:
     """Register ``simulate`` on the sub-command parser ``sub``."""
     from thermodefect.simulate.presets import PRESETS
+    from thermodefect.simulate.spec import SOLVERS
 
     p = sub.add_parser("simulate", help="simulate specimens (3-D heat conduction + camera)")
     p.add_argument("out_dir", type=Path, help="output folder of the dataset")
@@ -30,6 +31,11 @@ def add_parsers(sub) -> None:
     p.add_argument("--seed", type=count, default=0, help="dataset seed")
     p.add_argument("--device", default="cpu", help="torch device, e.g. cuda")
     p.add_argument("--hdf5", action="store_true", help="also write our HDF5 next to each .mat")
+    p.add_argument(
+        "--solver",
+        choices=SOLVERS,
+        help="finite volumes (fv) or finite elements (fe) instead of the spec's or preset's",
+    )
     p.set_defaults(run=cmd_simulate)
 
 
@@ -50,6 +56,7 @@ def cmd_simulate(args) -> int:
             device=args.device,
             hdf5=args.hdf5,
             quiet=args.quiet,
+            solver=args.solver,
         )
         say(args, f"wrote {plural(args.n, 'specimen')} and {manifest}")
         return 0
@@ -60,11 +67,14 @@ def cmd_simulate(args) -> int:
     from thermodefect.simulate.dataset import (
         manifest_row,
         move_into,
+        with_solver,
         write_manifest,
         write_specimen,
     )
 
     spec = read_spec(args.spec)
+    if args.solver:
+        spec = with_solver(spec, args.solver)
     sequence, truth = run(spec, device=args.device)
     out = Path(args.out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -52,20 +52,42 @@ def surface_rise(spec: SimulationSpec, *, device: str = "cpu", progress=None):
         Temperature rise in K.
     times : (T_post,) ndarray of float64
         Seconds after the flash.
-    model : Model
-        The discretised plate (:func:`thermodefect.simulate.solver.build_model`).
+    model : Model or FeModel
+        The discretised plate (:func:`thermodefect.simulate.solver.build_model`, or
+        :func:`thermodefect.simulate.fe.build_fe_model` for ``solver.method = 'fe'``).
     """
     cam = spec.camera
-    grid = Grid(cam.shape, cam.pixel_pitch_mm, spec.solver.nz)
-    model = build_model(spec.plate, grid, spec.boundary, device=device)
     times = cam.times()
     post = times[times > 0]
+    settings = spec.solver
+    if settings.method == "fe":
+        from thermodefect.simulate.fe import build_fe_model, fe_surface
+
+        a_z = spec.plate.body_material().diffusivity("z")
+        fe_model = build_fe_model(
+            spec.plate,
+            cam.shape,
+            cam.pixel_pitch_mm,
+            spec.boundary,
+            spec.flash,
+            nz=settings.nz,
+            first_mm=0.25 * float(np.sqrt(a_z * post[0])) * 1e3,
+            mesh_px=settings.mesh_px,
+            jitter=settings.mesh_jitter,
+            rng=np.random.default_rng([spec.seed, 1]),
+        )
+        rise = fe_surface(
+            fe_model, spec.flash, post, relative_step=settings.relative_step, progress=progress
+        )
+        return rise, post, fe_model
+    grid = Grid(cam.shape, cam.pixel_pitch_mm, settings.nz)
+    model = build_model(spec.plate, grid, spec.boundary, device=device)
     rise = simulate_surface(
         model,
         spec.flash,
         post,
-        growth=spec.solver.growth,
-        relative_step=spec.solver.relative_step,
+        growth=settings.growth,
+        relative_step=settings.relative_step,
         progress=progress,
     )
     return rise, post, model
@@ -125,7 +147,7 @@ def _ground_truth(spec: SimulationSpec, model, mask: np.ndarray) -> dict:
             "kind": d.kind,
             "shape": d.shape if d.kind != "mask" else "mask",
             "depth_mm": d.depth_mm,
-            "simulated_depth_mm": round(model.depth_faces[i], 6),
+            "simulated_depth_mm": round(float(model.depth_faces[i]), 6),
             "area_px": int(foot.sum()),
             "equivalent_diameter_mm": float(2 * np.sqrt(foot.sum() * pitch**2 / np.pi)),
             "center_px": [float(rows.mean()), float(cols.mean())] if rows.size else None,
@@ -137,9 +159,14 @@ def _ground_truth(spec: SimulationSpec, model, mask: np.ndarray) -> dict:
                 center_mm=list(d.center_mm), size_mm=size, size_px=float(np.max(d.size_mm)) / pitch
             )
         items.append(item)
-    return {
+    out = {
         "defects": items,
         "defect_fraction": float(mask.mean()),
         "plate_material": spec.plate.body_material().to_dict(),
-        "layer_mm": model.dz * 1e3,
+        "solver": spec.solver.method,
     }
+    if spec.solver.method == "fe":
+        out["mesh"] = {"nodes": int(model.mesh.p.shape[1]), "elements": int(model.mesh.t.shape[1])}
+    else:
+        out["layer_mm"] = model.dz * 1e3
+    return out

@@ -30,6 +30,7 @@ __all__ = [
     "move_into",
     "read_manifest",
     "split_of",
+    "with_solver",
     "write_manifest",
     "write_specimen",
 ]
@@ -39,7 +40,7 @@ logger = logging.getLogger(__name__)
 SPLITS = (("train", 0.7), ("val", 0.15), ("test", 0.15))
 MANIFEST_FIELDS = (
     "name", "split", "preset", "material", "thickness_mm", "n_defects", "min_depth_mm",
-    "max_depth_mm", "heating", "netd_k", "frames", "height", "width",
+    "max_depth_mm", "heating", "netd_k", "frames", "height", "width", "solver",
 )  # fmt: skip
 
 
@@ -141,6 +142,7 @@ def manifest_row(spec, split: str, preset: str, sequence) -> dict:
         "frames": sequence.n_frames,
         "height": sequence.image_shape[0],
         "width": sequence.image_shape[1],
+        "solver": spec.solver.method,
     }
 
 
@@ -177,14 +179,17 @@ def generate(
     device: str = "cpu",
     hdf5: bool = False,
     quiet: bool = False,
+    solver: str | None = None,
 ) -> Path:
     """Simulate ``n`` specimens of ``preset`` into ``out``.
 
     Specimen i is drawn from ``numpy.random.default_rng([seed, i])``, so any specimen can be
-    regenerated alone and the same seed gives the same bytes. The dataset is written into a
-    staging folder beside ``out`` (``.NAME.partial``) and moved into ``out`` only when every
-    specimen and the manifest are there: an interrupted run leaves ``out`` as it was, and the
-    same command run again resumes after the last specimen finished.
+    regenerated alone and the same seed gives the same bytes. Check sets
+    (:data:`~thermodefect.simulate.presets.CHECK_SETS`) put every specimen in the test split.
+    The dataset is written into a staging folder beside ``out`` (``.NAME.partial``) and
+    moved into ``out`` only when every specimen and the manifest are there: an interrupted
+    run leaves ``out`` as it was, and the same command run again resumes after the last
+    specimen finished.
 
     Parameters
     ----------
@@ -202,6 +207,8 @@ def generate(
         Also write HDF5 files.
     quiet : bool
         No progress bar.
+    solver : {'fv', 'fe'}, optional
+        Simulate with this solver instead of the preset's.
 
     Returns
     -------
@@ -216,16 +223,16 @@ def generate(
     from tqdm import tqdm
 
     from thermodefect.simulate import run
-    from thermodefect.simulate.presets import PRESETS
+    from thermodefect.simulate.presets import CHECK_SETS, PRESETS
 
     PRESETS.check(preset)
     if n < 1:
         raise ThermodefectError(f"--n must be at least 1, got {n}")
-    splits = split_of(n, seed)
+    splits = ["test"] * n if preset in CHECK_SETS else split_of(n, seed)
     width = len(str(n - 1))
     out = Path(out)
     stage = out.parent / f".{out.name}.partial"
-    job = {"preset": preset, "n": n, "seed": seed, "hdf5": hdf5}
+    job = {"preset": preset, "n": n, "seed": seed, "hdf5": hdf5, "solver": solver}
     rows = _resume(stage, job)
     for i in tqdm(range(n), desc=f"simulate {preset}", unit="specimen", disable=quiet or None):
         if i < len(rows):
@@ -233,6 +240,8 @@ def generate(
         spec = PRESETS[preset](
             np.random.default_rng([seed, i]), f"{preset.replace('-', '_')}_{i:0{width}d}"
         )
+        if solver:
+            spec = with_solver(spec, solver)
         sequence, truth = run(spec, device=device)
         write_specimen(stage, spec, sequence, truth, hdf5=hdf5)
         rows.append(manifest_row(spec, splits[i], preset, sequence))
@@ -242,6 +251,25 @@ def generate(
     (stage / PROGRESS).unlink()
     move_into(stage, out)
     return out / "manifest.csv"
+
+
+def with_solver(spec, method: str):
+    """``spec`` simulated by ``method`` ('fv' or 'fe') instead of its own solver.
+
+    Parameters
+    ----------
+    spec : SimulationSpec
+        A specimen.
+    method : {'fv', 'fe'}
+        The solver.
+
+    Returns
+    -------
+    SimulationSpec
+    """
+    from dataclasses import replace
+
+    return replace(spec, solver=replace(spec.solver, method=method))
 
 
 PROGRESS = ".progress.json"

@@ -105,6 +105,13 @@ LIBRARY: dict[str, Material] = {
         Material("air", 0.0263, 0.0263, 0.0263, 1.1614, 1007.0, "Incropera 6th ed., table A.4"),
         # PTFE (Teflon) inserts: k 0.25, rho 2200, cp 1050 (Incropera 6th ed., table A.3).
         Material("ptfe", 0.25, 0.25, 0.25, 2200.0, 1050.0, "Incropera 6th ed., table A.3"),
+        # Cured epoxy resin (resin-rich layers, resin inserts): k 0.2, rho 1200, cp 1200
+        # (typical datasheet values of aerospace epoxies, e.g. Hexcel 8552 neat resin).
+        Material("resin", 0.2, 0.2, 0.2, 1200.0, 1200.0, "epoxy datasheets (Hexcel 8552)"),
+        # Polyimide film inserts (Kapton HN): k 0.12, rho 1420, cp 1090 (DuPont datasheet).
+        Material("kapton", 0.12, 0.12, 0.12, 1420.0, 1090.0, "DuPont Kapton HN datasheet"),
+        # PMMA (acrylic): k 0.19, rho 1190, cp 1470 (Evonik Plexiglas datasheet).
+        Material("pmma", 0.19, 0.19, 0.19, 1190.0, 1470.0, "Evonik Plexiglas datasheet"),
     )
 }
 

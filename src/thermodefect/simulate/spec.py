@@ -21,6 +21,7 @@ from thermodefect.simulate.specimen import SEED_PREFIX, Defect, Plate
 
 __all__ = [
     "IGNORED_TOP",
+    "SOLVERS",
     "SimulationSpec",
     "SolverSettings",
     "from_dict",
@@ -31,34 +32,56 @@ __all__ = [
 IGNORED_TOP = ("ground_truth", "thermodefect_version")
 
 
+SOLVERS = ("fv", "fe")
+
+
 @dataclass(frozen=True)
 class SolverSettings:
-    """Discretisation and time stepping of the finite-volume solver.
+    """Which solver, its discretisation and time stepping.
 
     Parameters
     ----------
     nz : int
-        Layers through the thickness.
+        Layers through the thickness (finite volumes); elements of the bulk, none thicker
+        than thickness / nz (finite elements, graded finer towards the front face).
     growth : float
         Factor by which successive time steps grow.
     relative_step : float
         Largest step as a fraction of the elapsed time. 0.02 keeps a 3 mm aluminium plate
         with 0.8-1 mm deep defects at 0.2 mm pixels within 1 % of a converged solution
         (``benchmarks/solver_convergence.py``); composites tolerate far larger steps.
+    method : {'fv', 'fe'}
+        Finite volumes on the pixel grid (:mod:`~thermodefect.simulate.solver`) or finite
+        elements on a tetrahedral mesh (:mod:`~thermodefect.simulate.fe`).
+    mesh_px : float
+        Finite elements: lateral node spacing, pixels.
+    mesh_jitter : float
+        Finite elements: random lateral displacement of the interior nodes, share of the
+        spacing, in [0, 0.3].
 
     Raises
     ------
     ThermodefectError
-        For nz < 2, growth < 1 or a relative step outside (0, 1].
+        For nz < 2, growth < 1, a relative step outside (0, 1], an unknown method, or a mesh
+        spacing or jitter out of range.
     """
 
     nz: int = 24
     growth: float = 1.25
     relative_step: float = 0.02
+    method: str = "fv"
+    mesh_px: float = 2.0
+    mesh_jitter: float = 0.2
 
     def __post_init__(self):
         if self.nz < 2 or self.growth < 1 or not 0 < self.relative_step <= 1:
             raise ThermodefectError("solver needs nz >= 2, growth >= 1, 0 < relative_step <= 1")
+        if self.method not in SOLVERS:
+            raise ThermodefectError(
+                f"solver method must be one of {', '.join(SOLVERS)}, got {self.method!r}"
+            )
+        if self.mesh_px < 0.5 or not 0 <= self.mesh_jitter <= 0.3:
+            raise ThermodefectError("solver needs mesh_px >= 0.5 and 0 <= mesh_jitter <= 0.3")
 
 
 @dataclass(frozen=True)

@@ -134,10 +134,34 @@ class Defect:
         -------
         (H, W) ndarray of bool
         """
-        h, w = shape
+        y, x = (np.mgrid[0 : shape[0], 0 : shape[1]] + 0.5) * pitch_mm
+        return self.covers(x, y, shape, pitch_mm)
+
+    def covers(
+        self, x_mm: np.ndarray, y_mm: np.ndarray, shape: tuple[int, int], pitch_mm: float
+    ) -> np.ndarray:
+        """Whether points of the field of view lie inside the defect's outline.
+
+        Parameters
+        ----------
+        x_mm, y_mm : ndarray
+            Point coordinates, mm from the image's top-left corner (any equal shapes).
+        shape : (int, int)
+            Image (H, W) in pixels: the frame a ``mask`` defect's image is stretched over.
+        pitch_mm : float
+            Pixel size on the specimen, mm.
+
+        Returns
+        -------
+        ndarray of bool
+            The shape of ``x_mm``.
+        """
+        x, y = np.asarray(x_mm, float), np.asarray(y_mm, float)
         if self.kind == "mask":
-            return _mask_footprint(self.mask, shape)
-        y, x = (np.mgrid[0:h, 0:w] + 0.5) * pitch_mm
+            foot = _mask_footprint(self.mask, shape)
+            rows = np.clip((y / pitch_mm).astype(int), 0, shape[0] - 1)
+            cols = np.clip((x / pitch_mm).astype(int), 0, shape[1] - 1)
+            return foot[rows, cols]
         cx, cy = self.center_mm
         a = np.deg2rad(self.angle_deg)
         u = (x - cx) * np.cos(a) + (y - cy) * np.sin(a)
