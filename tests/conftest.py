@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from importlib.resources import files
 from pathlib import Path
 
@@ -16,6 +17,16 @@ SEED_LABELS = sorted(
     for p in files("thermodefect.data.seed_labels").iterdir()
     if p.name.endswith("_label.png")
 )
+
+
+@pytest.fixture(autouse=True)
+def _package_log_level():
+    """Undo the level a test's ``main([... --quiet])`` leaves on the package's logger, so a
+    later test's ``caplog`` sees its warnings whatever ran before it."""
+    logger = logging.getLogger("thermodefect")
+    level = logger.level
+    yield
+    logger.setLevel(level)
 
 
 @pytest.fixture
