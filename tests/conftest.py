@@ -21,12 +21,13 @@ SEED_LABELS = sorted(
 
 @pytest.fixture(autouse=True)
 def _package_log_level():
-    """Undo the level a test's ``main([... --quiet])`` leaves on the package's logger, so a
-    later test's ``caplog`` sees its warnings whatever ran before it."""
+    """Start every test with the package's logger at its default level: a ``main([...
+    --quiet])`` run earlier (in a test or a shared fixture) leaves it at ERROR, and a test's
+    ``caplog`` would then miss the warnings it checks."""
     logger = logging.getLogger("thermodefect")
-    level = logger.level
+    logger.setLevel(logging.NOTSET)
     yield
-    logger.setLevel(level)
+    logger.setLevel(logging.NOTSET)
 
 
 @pytest.fixture
