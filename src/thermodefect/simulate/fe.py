@@ -43,6 +43,7 @@ from thermodefect.simulate.specimen import Plate
 __all__ = [
     "GAMMA",
     "SMOOTHING_STEPS",
+    "TOLERANCE",
     "FeModel",
     "build_fe_model",
     "depth_planes",
@@ -52,6 +53,7 @@ __all__ = [
 
 GAMMA = 2 - 2**0.5
 SMOOTHING_STEPS = 4
+TOLERANCE = 1e-9  # CG stops at this residual relative to the right-hand side
 
 
 @dataclass
@@ -134,7 +136,6 @@ def depth_planes(
             planes.append(z)
             step = min(step * growth, coarse)
         planes.append(bottom)
-        step = max(min(step, coarse), 0.0)
     return np.array(planes), where
 
 
@@ -231,7 +232,7 @@ def build_fe_model(
     capacity[capacity == 0] = 1.0  # nodes left inside holes: no element, kept at 0
     stiffness = stiffness + _face_losses(mesh, boundary, plate.size_mm is None, (x0, y0, pw, ph))
     load = _flash_load(mesh, flash, shape, pitch_mm)
-    probe = _probe(mesh, shape, pitch_mm, (x0, y0, pw, ph))
+    probe = _probe(mesh, plate.region(shape, pitch_mm), pitch_mm)
     return FeModel(mesh, capacity, stiffness.tocsr(), load, probe, shape, where, columns)
 
 
@@ -346,19 +347,19 @@ def _flash_load(mesh, flash: Flash, shape, pitch_mm: float) -> np.ndarray:
     return asm(energy, FacetBasis(mesh, ElementTetP1(), facets=_front_facets(mesh)))
 
 
-def _probe(mesh, shape, pitch_mm: float, rect):
+def _probe(mesh, on_plate: np.ndarray, pitch_mm: float):
     """(H * W, N) interpolation from nodes to pixel centres on the front face; 0 off the plate.
 
-    Each pixel centre is located in a triangle of the front face (candidates from a k-d tree
-    of the triangles' centroids) and weighted by its barycentric coordinates there.
+    Each pixel centre on the plate (``on_plate``, (H, W) bool) is located in a triangle of the
+    front face (candidates from a k-d tree of the triangles' centroids) and weighted by its
+    barycentric coordinates there.
     """
     from scipy.sparse import csr_matrix
     from scipy.spatial import cKDTree
 
-    h, w = shape
+    h, w = on_plate.shape
     y, x = (np.mgrid[0:h, 0:w] + 0.5) * pitch_mm * 1e-3
-    x0, y0, pw, ph = (v * 1e-3 for v in rect)
-    on = ((x >= x0) & (x <= x0 + pw) & (y >= y0) & (y <= y0 + ph)).ravel()
+    on = on_plate.ravel()
     points = np.stack([x.ravel()[on], y.ravel()[on]], axis=1)
     triangles = mesh.facets[:, _front_facets(mesh)].T
     corners = mesh.p[:2, triangles].transpose(1, 2, 0)  # (F, 3 corners, 2)
@@ -484,7 +485,7 @@ def fe_surface(
         else:
             k = GAMMA / 2 * step
             mid = solve(k, capacity * u - k * (stiffness @ u), u)
-            rhs = (capacity * mid / GAMMA - (1 - GAMMA) ** 2 / GAMMA * capacity * u) / (2 - GAMMA)
+            rhs = capacity * (mid - (1 - GAMMA) ** 2 * u) / (GAMMA * (2 - GAMMA))
             u = solve(k, rhs, mid)
         t += step
         if output:
@@ -493,9 +494,6 @@ def fe_surface(
             if progress is not None:
                 progress(done, times.size)
     return out
-
-
-TOLERANCE = 1e-9
 
 
 class _System:
@@ -524,7 +522,7 @@ class _System:
         """Exact tridiagonal solves along the columns (Thomas, factors kept)."""
         y = r[self.columns]
         for i in range(1, y.shape[0]):
-            y[i] -= self.off[i - 1] * y[i - 1] / self.pivot[i - 1]
+            y[i] -= self.cprime[i - 1] * y[i - 1]
         y[-1] /= self.pivot[-1]
         for i in range(y.shape[0] - 2, -1, -1):
             y[i] = y[i] / self.pivot[i] - self.cprime[i] * y[i + 1]
