@@ -52,7 +52,7 @@ def defect_truth(
         ) from None
     except (OSError, ValueError) as exc:
         raise ThermodefectError(f"cannot read the specimen's JSON ({exc})", path) from None
-    spec = from_dict(doc)
+    spec = from_dict(doc, check=False)
     pitch = spec.camera.pixel_pitch_mm
     feet = [d.footprint(shape, pitch) for d in spec.plate.defects]
     truth = doc["ground_truth"]["defects"]

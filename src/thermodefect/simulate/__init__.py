@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from thermodefect.errors import ThermodefectError
 from thermodefect.sequence import Meta, Sequence
 from thermodefect.simulate.camera import Camera
 from thermodefect.simulate.materials import LIBRARY, Material, material
 from thermodefect.simulate.solver import Boundary, Flash, Grid, build_model, simulate_surface
 from thermodefect.simulate.spec import SimulationSpec, SolverSettings, from_dict, read_spec
 from thermodefect.simulate.specimen import Defect, Plate
+from thermodefect.simulate.surface import Mark, Surface
 
 __all__ = [
     "LIBRARY",
@@ -22,10 +24,12 @@ __all__ = [
     "Camera",
     "Defect",
     "Flash",
+    "Mark",
     "Material",
     "Plate",
     "SimulationSpec",
     "SolverSettings",
+    "Surface",
     "from_dict",
     "material",
     "read_spec",
@@ -40,7 +44,8 @@ def surface_rise(spec: SimulationSpec, *, device: str = "cpu", progress=None):
     Parameters
     ----------
     spec : SimulationSpec
-        The specimen, flash, boundary, camera and solver settings.
+        The specimen, flash, boundary, camera, surface and solver settings; the surface's
+        marks change the absorbed flash, its texture the in-plane conductivity.
     device : str
         Torch device of the solver (``"cpu"``, ``"cuda"``).
     progress : callable, optional
@@ -49,18 +54,29 @@ def surface_rise(spec: SimulationSpec, *, device: str = "cpu", progress=None):
     Returns
     -------
     rise : (T_post, H, W) ndarray of float32
-        Temperature rise in K.
+        Temperature rise in K (as absorbed; the camera applies the emissivity).
     times : (T_post,) ndarray of float64
         Seconds after the flash.
     model : Model or FeModel
         The discretised plate (:func:`thermodefect.simulate.solver.build_model`, or
         :func:`thermodefect.simulate.fe.build_fe_model` for ``solver.method = 'fe'``).
+
+    Raises
+    ------
+    ThermodefectError
+        For a ply texture's conductivity (``surface.texture_k``) given to the FE solver.
     """
     cam = spec.camera
     times = cam.times()
     post = times[times > 0]
     settings = spec.solver
+    absorptivity = spec.surface.emissivity(cam.shape, cam.pixel_pitch_mm)
+    conductivity = spec.surface.conductivity(cam.shape, cam.pixel_pitch_mm)
     if settings.method == "fe":
+        if conductivity is not None:
+            raise ThermodefectError(
+                "the FE solver does not model a ply texture's conductivity (surface.texture_k)"
+            )
         from thermodefect.simulate.fe import build_fe_model, fe_surface
 
         a_z = spec.plate.body_material().diffusivity("z")
@@ -75,19 +91,21 @@ def surface_rise(spec: SimulationSpec, *, device: str = "cpu", progress=None):
             mesh_px=settings.mesh_px,
             jitter=settings.mesh_jitter,
             rng=np.random.default_rng([spec.seed, 1]),
+            absorptivity=absorptivity,
         )
         rise = fe_surface(
             fe_model, spec.flash, post, relative_step=settings.relative_step, progress=progress
         )
         return rise, post, fe_model
     grid = Grid(cam.shape, cam.pixel_pitch_mm, settings.nz)
-    model = build_model(spec.plate, grid, spec.boundary, device=device)
+    model = build_model(spec.plate, grid, spec.boundary, conductivity=conductivity, device=device)
     rise = simulate_surface(
         model,
         spec.flash,
         post,
         growth=settings.growth,
         relative_step=settings.relative_step,
+        absorptivity=absorptivity,
         progress=progress,
     )
     return rise, post, model
@@ -108,16 +126,22 @@ def run(spec: SimulationSpec, *, device: str = "cpu", progress=None) -> tuple[Se
     Returns
     -------
     sequence : Sequence
-        Camera frames (T, H, W) float32 in K (first frame subtracted unless the camera says
-        otherwise), times in s (flash at 0), the ground-truth mask and metadata.
+        Camera frames (T, H, W) float32 in K, or in counts for a camera whose output is
+        counts (first frame subtracted unless the camera says otherwise), times in s (flash
+        at 0), the ground-truth mask and metadata.
     ground_truth : dict
         Every defect: kind, shape, centre and size in mm and pixels, equivalent diameter,
         requested and simulated depth (snapped to the layer grid), material; the mask's
         defect fraction.
     """
-    rise, _, model = surface_rise(spec, device=device, progress=progress)
+    rise, post, model = surface_rise(spec, device=device, progress=progress)
     cam = spec.camera
-    frames = cam.record(rise, np.random.default_rng(spec.seed))
+    frames = cam.record(
+        rise,
+        np.random.default_rng(spec.seed),
+        emissivity=spec.surface.emissivity(cam.shape, cam.pixel_pitch_mm),
+        reflection=spec.surface.reflection(post, cam.shape),
+    )
     mask = spec.plate.ground_truth(cam.shape, cam.pixel_pitch_mm)
     sequence = Sequence(
         frames=frames,
@@ -127,7 +151,7 @@ def run(spec: SimulationSpec, *, device: str = "cpu", progress=None) -> tuple[Se
             source=None,
             frame_rate=cam.frame_rate,
             pixel_pitch_mm=cam.pixel_pitch_mm,
-            units="K",
+            units="counts" if cam.output == "counts" else "K",
             baseline="first" if cam.subtract_first_frame else "none",
             extra={"simulated": spec.name},
         ),
@@ -151,7 +175,9 @@ def _ground_truth(spec: SimulationSpec, model, mask: np.ndarray) -> dict:
             "area_px": int(foot.sum()),
             "equivalent_diameter_mm": float(2 * np.sqrt(foot.sum() * pitch**2 / np.pi)),
             "center_px": [float(rows.mean()), float(cols.mean())] if rows.size else None,
-            "material": None if d.removes_material else d.layer_material().name,
+            "material": None
+            if d.removes_material
+            else d.layer_material(spec.plate.body_material()).name,
         }
         if d.kind != "mask":
             size = d.size_mm if np.ndim(d.size_mm) == 0 else list(d.axes_mm)

@@ -3,11 +3,12 @@
 Effects, each switchable (set its parameter to 0 or False), in the order they act: emissivity
 variation across the surface, small rigid motion of the scene between frames, optical blur,
 vignetting, fixed-pattern gain, offset and row and column stripes, slow ambient drift,
-temporal noise (NETD), row noise and interlaced line noise, quantisation to camera counts of
-a given bit depth, dead and hot pixels alone and in clusters, and the seed's subtraction of
-the first frame. ``ideal`` switches them all off. One solver artefact is added here too: the
-polygonal texture a finite-element mesh leaves in the early frames (``mesh_k``), kept by an
-ideal camera.
+temporal noise (NETD), row noise and interlaced line noise, dead and hot pixels alone and in
+clusters, quantisation to camera counts of a given bit depth (linear in temperature, or
+through Planck's law for the camera's band), written as counts or as temperatures through the
+counts-to-temperature lookup table, and the seed's subtraction of the first frame. ``ideal``
+switches them all off. One solver artefact is added here too: the polygonal texture a
+finite-element mesh leaves in the early frames (``mesh_k``), kept by an ideal camera.
 """
 
 from __future__ import annotations
@@ -20,10 +21,15 @@ from thermodefect.errors import ThermodefectError
 
 __all__ = [
     "FULL_SCALE_COUNTS",
+    "OUTPUTS",
+    "RESPONSES",
     "Camera",
 ]
 
 FULL_SCALE_COUNTS = 65535  # 16 bits
+OUTPUTS = ("kelvin", "counts")
+RESPONSES = ("linear", "planck")
+SECOND_RADIATION_UM_K = 14388.0  # c2 = h c / k_B, um K
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,14 @@ class Camera:
         finite-element mesh leaves in the early frames, K.
     mesh_fade_s : float
         Time constant over which that texture fades, s.
+    output : {'kelvin', 'counts'}
+        Write temperatures (the counts through the camera's lookup table) or the raw counts.
+    response : {'linear', 'planck'}
+        Counts linear in temperature, or in the radiance of the camera's band (Planck's
+        law): then one count is ``count_k`` at the ambient and fewer kelvin above it.
+    band_um : float
+        Wavelength of the camera's band for the ``planck`` response, um (4: mid-wave,
+        10: long-wave).
     subtract_first_frame : bool
         Subtract the first frame from every frame, as the seed's data do.
     ideal : bool
@@ -120,6 +134,9 @@ class Camera:
     bad_clusters: int = 0
     mesh_k: float = 0.0
     mesh_fade_s: float = 0.5
+    output: str = "kelvin"
+    response: str = "linear"
+    band_um: float = 4.0
 
     def __post_init__(self):
         if min(self.height, self.width) < 4:
@@ -148,6 +165,15 @@ class Camera:
             raise ThermodefectError(f"camera mesh_fade_s must be positive, got {self.mesh_fade_s}")
         if not 0 <= self.vignetting < 1:
             raise ThermodefectError(f"camera vignetting must be in [0, 1), got {self.vignetting}")
+        if self.output not in OUTPUTS or self.response not in RESPONSES:
+            raise ThermodefectError(
+                f"camera output must be one of {', '.join(OUTPUTS)} and response one of "
+                f"{', '.join(RESPONSES)}, got {self.output!r} and {self.response!r}"
+            )
+        if self.output == "counts" and (self.count_k == 0 or self.ideal):
+            raise ThermodefectError("camera output 'counts' needs count_k > 0 and no ideal camera")
+        if self.band_um <= 0:
+            raise ThermodefectError(f"camera band_um must be positive, got {self.band_um}")
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -168,8 +194,15 @@ class Camera:
         """
         return (np.arange(self.n_frames) - self.preflash_frames + 1) / self.frame_rate
 
-    def record(self, rise: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Camera frames in K from the surface rise at the post-flash times.
+    def record(
+        self,
+        rise: np.ndarray,
+        rng: np.random.Generator,
+        *,
+        emissivity: np.ndarray | None = None,
+        reflection: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Camera frames in K (or counts) from the surface rise at the post-flash times.
 
         Parameters
         ----------
@@ -177,6 +210,10 @@ class Camera:
             Noise-free surface temperature rise (K) at the frames with positive times.
         rng : numpy.random.Generator
             Draws the noise, fixed patterns, dead and hot pixels.
+        emissivity : (H, W) ndarray, optional
+            The surface's emissivity relative to its mean (texture, marks): scales the rise.
+        reflection : (T_post, H, W) ndarray, optional
+            Apparent temperature reflected by the surface (a hood reflection), K.
 
         Returns
         -------
@@ -200,6 +237,10 @@ class Camera:
         if self.mesh_k > 0:
             fade = np.exp(-t[post] / self.mesh_fade_s)[:, None, None]
             signal[post] += (self.mesh_k * fade * self._mesh(rng)).astype(np.float32)
+        if emissivity is not None:
+            signal *= np.asarray(emissivity, np.float32)
+        if reflection is not None:
+            signal[post] += reflection
         if self.ideal:
             frames = signal + np.float32(self.ambient_k)
             return frames - frames[0] if self.subtract_first_frame else frames
@@ -226,11 +267,7 @@ class Camera:
             frames += (self.netd_k * rng.standard_normal(frames.shape)).astype(np.float32)
         self._add_line_patterns(frames, rng)
         floor = self.ambient_k - self.floor_k
-        full_scale = 2**self.bits - 1
-        if self.count_k > 0:
-            counts = np.clip(np.round((frames - floor) / self.count_k), 0, full_scale)
-            frames = (counts * self.count_k + floor).astype(np.float32)
-        top = floor + full_scale * (self.count_k or 0.002)
+        top = floor + (2**self.bits - 1) * (self.count_k or 0.002)
         stuck = rng.choice(
             self.height * self.width, self.dead_pixels + self.hot_pixels, replace=False
         )
@@ -239,9 +276,42 @@ class Camera:
         frames[:, rows[self.dead_pixels :], cols[self.dead_pixels :]] = top
         for cluster, hot in self._clusters(rng):
             frames[:, cluster] = top if hot else floor
+        if self.count_k > 0:
+            frames = self._quantise(frames, floor)
         if self.subtract_first_frame:
             frames -= frames[0].copy()
         return frames
+
+    def _quantise(self, frames: np.ndarray, floor: float) -> np.ndarray:
+        """Counts of ``bits`` bits from temperatures; back to K through the lookup table
+        unless ``output`` is ``counts``."""
+        full_scale = 2**self.bits - 1
+        if self.response == "planck":
+            level = (self._radiance(frames) - self._radiance(floor)) / self._slope()
+        else:
+            level = frames - floor
+        counts = np.clip(np.round(level / self.count_k), 0, full_scale)
+        if self.output == "counts":
+            return counts.astype(np.float32)
+        if self.response == "planck":
+            return self._temperature(counts * self.count_k * self._slope() + self._radiance(floor))
+        return (counts * self.count_k + floor).astype(np.float32)
+
+    def _radiance(self, kelvin):
+        """Planck's spectral radiance at ``band_um``, up to a constant factor."""
+        b = SECOND_RADIATION_UM_K / self.band_um
+        return 1 / np.expm1(b / np.asarray(kelvin, np.float64))
+
+    def _slope(self) -> float:
+        """d radiance / dT at the ambient, per K."""
+        b = SECOND_RADIATION_UM_K / self.band_um
+        e = np.exp(b / self.ambient_k)
+        return float(b / self.ambient_k**2 * e / (e - 1) ** 2)
+
+    def _temperature(self, radiance: np.ndarray) -> np.ndarray:
+        """Inverse of :meth:`_radiance`, K."""
+        b = SECOND_RADIATION_UM_K / self.band_um
+        return (b / np.log1p(1 / radiance)).astype(np.float32)
 
     def _move(self, signal: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Each frame shifted rigidly by a normal draw of ``motion_px`` per axis."""

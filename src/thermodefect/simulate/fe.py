@@ -6,8 +6,9 @@ data the detectors were not made from.
 
 Mesh: linear tetrahedra (scikit-fem's P1) of the plate under the field of view (or of the
 plate itself when it ends inside the view). Laterally the nodes lie about ``mesh_px`` pixels
-apart and are moved at random by up to ``mesh_jitter`` of that spacing, each node on its own,
-so no two columns of elements are alike and the front face is an irregular triangulation;
+apart and are moved at random by up to ``mesh_jitter`` of that spacing, each column of nodes
+on its own (the same shift at every depth, so thin layers do not tilt into slivers), so no two
+columns of elements are alike and the front face is an irregular triangulation;
 through the thickness the node planes are graded from a thin first element (a quarter of the
 diffusion length of the first frame) to about ``thickness / nz`` and include every defect's
 depth. Holes remove the elements under their outline below their depth; inserts and
@@ -157,6 +158,7 @@ def build_fe_model(
     mesh_px: float = 2.0,
     jitter: float = 0.2,
     rng: np.random.Generator | None = None,
+    absorptivity: np.ndarray | None = None,
 ) -> FeModel:
     """Mesh and assemble ``plate`` seen by a camera of ``shape`` pixels of ``pitch_mm``.
 
@@ -179,10 +181,12 @@ def build_fe_model(
     mesh_px : float
         Lateral node spacing, pixels.
     jitter : float
-        Random lateral displacement of every interior node, as a share of the spacing
-        (below 0.3 keeps every element positive).
+        Random lateral displacement of every interior column of nodes, as a share of the
+        spacing (below 0.3 keeps every element positive).
     rng : numpy.random.Generator, optional
         Draws the displacements.
+    absorptivity : (H, W) ndarray, optional
+        Share of the flash's pattern absorbed per pixel, relative (emissivity marks).
 
     Returns
     -------
@@ -216,7 +220,10 @@ def build_fe_model(
     inner = (
         (p[0] > x0 + 1e-9) & (p[0] < x0 + pw - 1e-9) & (p[1] > y0 + 1e-9) & (p[1] < y0 + ph - 1e-9)
     )
-    p[:2, inner] += rng.uniform(-jitter, jitter, (2, int(inner.sum()))) * spacing[:, None]
+    column_of = np.empty(p.shape[1], int)
+    column_of[columns] = np.arange(columns.shape[1])[None, :]
+    shift = rng.uniform(-jitter, jitter, (2, columns.shape[1])) * spacing[:, None]
+    p[:2, inner] += shift[:, column_of[inner]]  # one shift per column: no tilted slivers
     mesh = MeshTet(p * 1e-3, mesh.t)
     if np.any(_volumes(mesh) * orientation <= 0):
         raise ThermodefectError("FE mesh has collapsed elements: lower mesh_jitter")
@@ -227,11 +234,12 @@ def build_fe_model(
         mesh = MeshTet(mesh.p, np.ascontiguousarray(mesh.t[:, keep]))
         phase = phase[keep]
     volumes = np.abs(_volumes(mesh))
-    materials = [plate.body_material()] + [d.layer_material() for d in plate.defects]
+    body = plate.body_material()
+    materials = [body] + [d.layer_material(body) for d in plate.defects]
     capacity, stiffness = _assemble(mesh, phase, materials, volumes, ElementTetP1())
     capacity[capacity == 0] = 1.0  # nodes left inside holes: no element, kept at 0
     stiffness = stiffness + _face_losses(mesh, boundary, plate.size_mm is None, (x0, y0, pw, ph))
-    load = _flash_load(mesh, flash, shape, pitch_mm)
+    load = _flash_load(mesh, flash, shape, pitch_mm, absorptivity)
     probe = _probe(mesh, plate.region(shape, pitch_mm), pitch_mm)
     return FeModel(mesh, capacity, stiffness.tocsr(), load, probe, shape, where, columns)
 
@@ -258,6 +266,14 @@ def _phases(plate: Plate, centre_mm: np.ndarray, shape, pitch_mm: float) -> np.n
             layer = inside & (z > d.depth_mm) & (z < d.depth_mm + d.thickness_mm) & (phase >= 0)
             phase[layer] = 1 + i
     return phase
+
+
+def _padded(matrix, n: int):
+    """``matrix`` grown to (n, n): scikit-fem sizes its matrices by the highest node an
+    element uses, so nodes left only inside holes at the end of the numbering drop out."""
+    matrix = matrix.tocsr()
+    matrix.resize((n, n))
+    return matrix
 
 
 def _volumes(mesh) -> np.ndarray:
@@ -288,7 +304,7 @@ def _assemble(mesh, phase, materials, volumes, element):
                 + m.k_z * u.grad[2] * v.grad[2]
             )
 
-        stiffness = stiffness + asm(conduction, Basis(mesh, element, elements=elements))
+        stiffness = stiffness + _padded(asm(conduction, Basis(mesh, element, elements=elements)), n)
     return capacity, stiffness
 
 
@@ -320,7 +336,7 @@ def _face_losses(mesh, boundary: Boundary, open_view: bool, rect):
         )
         return coefficient * u * v
 
-    return asm(loss, FacetBasis(mesh, ElementTetP1(), facets=facets))
+    return _padded(asm(loss, FacetBasis(mesh, ElementTetP1(), facets=facets)), mesh.p.shape[1])
 
 
 def _front_facets(mesh) -> np.ndarray:
@@ -329,13 +345,13 @@ def _front_facets(mesh) -> np.ndarray:
     return facets[np.all(np.abs(z) < 1e-12, axis=0)]
 
 
-def _flash_load(mesh, flash: Flash, shape, pitch_mm: float) -> np.ndarray:
+def _flash_load(mesh, flash: Flash, shape, pitch_mm: float, absorptivity=None) -> np.ndarray:
     """Energy per node from the flash's absorbed energy per area over the front face, J."""
     from scipy.interpolate import RegularGridInterpolator
     from skfem import ElementTetP1, FacetBasis, LinearForm, asm
 
     h, w = shape
-    pattern = flash.pattern(shape)
+    pattern = flash.pattern(shape) * (1.0 if absorptivity is None else absorptivity)
     centres = ((np.arange(h) + 0.5) * pitch_mm * 1e-3, (np.arange(w) + 0.5) * pitch_mm * 1e-3)
     lookup = RegularGridInterpolator(centres, pattern, bounds_error=False, fill_value=None)
 
@@ -344,7 +360,8 @@ def _flash_load(mesh, flash: Flash, shape, pitch_mm: float) -> np.ndarray:
         points = np.stack([w.x[1].ravel(), w.x[0].ravel()], axis=1)
         return lookup(points).reshape(w.x[0].shape) * v
 
-    return asm(energy, FacetBasis(mesh, ElementTetP1(), facets=_front_facets(mesh)))
+    load = asm(energy, FacetBasis(mesh, ElementTetP1(), facets=_front_facets(mesh)))
+    return np.pad(load, (0, mesh.p.shape[1] - load.size))
 
 
 def _probe(mesh, on_plate: np.ndarray, pitch_mm: float):

@@ -16,6 +16,7 @@ __all__ = [
     "PROPERTY_FIELDS",
     "Material",
     "material",
+    "porous",
 ]
 
 
@@ -162,3 +163,32 @@ def material(spec) -> Material:
             name=str(d.get("name", "custom")), source=d.get("source", "given by the user"), **values
         )
     raise ThermodefectError(f"a material is a library name or a dict of properties, got {spec!r}")
+
+
+def porous(body: Material, fraction: float) -> Material:
+    """``body`` holding a volume share ``fraction`` of air-filled, roughly spherical voids.
+
+    Conductivity by Maxwell-Eucken for non-conducting dispersed pores,
+    k = k_body 2 (1 - f) / (2 + f); heat capacity by volume, rho cp (1 - f).
+
+    Parameters
+    ----------
+    body : Material
+        The sound material.
+    fraction : float
+        Void volume share, in [0, 1).
+
+    Returns
+    -------
+    Material
+    """
+    scale = 2 * (1 - fraction) / (2 + fraction)
+    return Material(
+        name=f"{body.name} with {fraction:.0%} porosity",
+        k_x=body.k_x * scale,
+        k_y=body.k_y * scale,
+        k_z=body.k_z * scale,
+        density=body.density * (1 - fraction),
+        heat_capacity=body.heat_capacity,
+        source=f"{body.source}; Maxwell-Eucken pores",
+    )

@@ -53,7 +53,7 @@ __all__ = [
     "surface",
 ]
 
-PROFILES = ("uniform", "gaussian", "gradient", "image")
+PROFILES = ("uniform", "gaussian", "gradient", "lamps", "image")
 SMOOTHING_STEPS = 4
 
 
@@ -67,10 +67,12 @@ class Flash:
         Absorbed energy per area at the profile's mean, J/m^2.
     duration_s : float
         Length of the pulse, s (0 = instantaneous).
-    profile : {'uniform', 'gaussian', 'gradient', 'image'}
+    profile : {'uniform', 'gaussian', 'gradient', 'lamps', 'image'}
         Spatial distribution: even; a lamp centred at ``center`` whose intensity falls to
         ``1 - nonuniformity`` of the peak at the farthest corner; a linear ramp losing
-        ``nonuniformity`` of its peak across the field along ``angle_deg``; or ``image``.
+        ``nonuniformity`` of its peak across the field along ``angle_deg``; several lamps
+        (``lamps``), each falling to ``1 - nonuniformity`` of its peak at half the image's
+        diagonal; or ``image``.
     nonuniformity : float
         Share of the peak intensity lost at the far side, in [0, 1).
     center : (float, float)
@@ -85,13 +87,17 @@ class Flash:
         Measured pulse shape: relative power at equally spaced times from 0 to
         ``duration_s``, linear in between (a xenon flash: a fast rise and a long tail).
         Default: rectangular.
+    lamps : tuple of (float, float), optional
+        For ``profile='lamps'``: the centre of each lamp as fractions of width and height
+        (outside [0, 1] for a lamp beside the field of view).
 
     Raises
     ------
     ThermodefectError
         For an unknown profile, a non-positive energy, a negative duration, a
-        non-uniformity outside [0, 1), an image profile without an image, or a pulse with
-        fewer than two samples, a negative sample, none positive or no duration.
+        non-uniformity outside [0, 1), an image profile without an image, a lamps profile
+        without lamps, or a pulse with fewer than two samples, a negative sample, none
+        positive or no duration.
     """
 
     energy_j_m2: float = 6000.0
@@ -102,6 +108,7 @@ class Flash:
     angle_deg: float = 0.0
     image: str | None = None
     pulse: tuple[float, ...] | None = None
+    lamps: tuple[tuple[float, float], ...] | None = None
 
     def __post_init__(self):
         if self.profile not in PROFILES:
@@ -116,6 +123,10 @@ class Flash:
             )
         if (self.profile == "image") != (self.image is not None):
             raise ThermodefectError("flash image goes with profile 'image', and only with it")
+        if (self.profile == "lamps") != bool(self.lamps):
+            raise ThermodefectError("flash lamps go with profile 'lamps', and only with it")
+        if self.lamps and np.shape(self.lamps)[1:] != (2,):
+            raise ThermodefectError("flash lamps must each be an (x, y) pair of fractions")
         if self.pulse is not None and self.duration_s == 0:
             raise ThermodefectError("a flash pulse shape needs a positive duration_s")
         if self.pulse is not None:
@@ -157,6 +168,11 @@ class Flash:
             s = (x - 0.5) * np.cos(a) + (y - 0.5) * np.sin(a)
             s = (s - s.min()) / max(s.max() - s.min(), 1e-12)
             p = 1 - self.nonuniformity * s
+        elif self.profile == "lamps":
+            p = sum(
+                (1 - self.nonuniformity) ** (((x - lx) ** 2 + (y - ly) ** 2) / 0.5)
+                for lx, ly in self.lamps or ()
+            )
         else:
             p = _intensity_image(str(self.image), shape)
         return self.energy_j_m2 * p / p.mean()
@@ -323,7 +339,15 @@ class Model:
     depth_faces: dict  # defect index -> depth (mm) of the face used
 
 
-def build_model(plate: Plate, grid: Grid, boundary: Boundary, *, device="cpu", dtype=None) -> Model:
+def build_model(
+    plate: Plate,
+    grid: Grid,
+    boundary: Boundary,
+    *,
+    conductivity: np.ndarray | None = None,
+    device="cpu",
+    dtype=None,
+) -> Model:
     """Discretise ``plate`` on ``grid``.
 
     Parameters
@@ -334,6 +358,8 @@ def build_model(plate: Plate, grid: Grid, boundary: Boundary, *, device="cpu", d
         The cells.
     boundary : Boundary
         Losses to the ambient.
+    conductivity : (H, W) ndarray, optional
+        In-plane conductivity relative to the plate's, per pixel (a ply texture).
     device : str
         Torch device.
     dtype : torch.dtype, optional
@@ -353,6 +379,9 @@ def build_model(plate: Plate, grid: Grid, boundary: Boundary, *, device="cpu", d
     on_plate = plate.region(grid.shape, grid.pitch_mm)
     active = np.broadcast_to(on_plate, (nz, h, w)).copy()
     resist = np.zeros((nz + 1, h, w))
+    scale = np.ones((nz, h, w))  # conductivity relative to the plate's
+    heat = np.full((nz, h, w), body.rho_c * dz)
+    centres = (np.arange(nz) + 0.5) * dz * 1e3
     depth_faces = {}
     for i, d in enumerate(plate.defects):
         face = int(np.clip(round(d.depth_mm * 1e-3 / dz), 1, nz - 1))
@@ -360,11 +389,19 @@ def build_model(plate: Plate, grid: Grid, boundary: Boundary, *, device="cpu", d
         foot = d.footprint(grid.shape, grid.pitch_mm) & on_plate
         if d.removes_material:
             active[face:, foot] = False
+        elif d.kind == "porosity":
+            layer = d.layer_material(body)
+            cells = (centres > d.depth_mm) & (centres < d.depth_mm + d.thickness_mm)
+            if not cells.any():  # thinner than a cell: the cell under its depth
+                cells[min(face, nz - 1)] = True
+            volume = cells[:, None, None] & foot[None]
+            scale[volume] = layer.k_z / body.k_z
+            heat[volume] = layer.rho_c * dz
         else:
             layer = d.layer_material()
             resist[face, foot] += d.thickness_mm * 1e-3 / layer.k_z
-    kz = np.where(active, body.k_z, 0.0)
-    heat = np.where(active, body.rho_c * dz, 1.0)
+    kz = np.where(active, body.k_z * scale, 0.0)
+    heat = np.where(active, heat, 1.0)
     gz = np.zeros((nz + 1, h, w))
     both = active[1:] & active[:-1]
     gz[1:-1] = np.where(
@@ -378,9 +415,12 @@ def build_model(plate: Plate, grid: Grid, boundary: Boundary, *, device="cpu", d
     exposed_bottom = active & ~np.concatenate([active[1:], np.zeros((1, h, w), bool)])
     sink = np.where(exposed_bottom, boundary.h_back, 0.0)
     sink[0] += np.where(active[0], boundary.h_front, 0.0)
-    lat_x, lat_y = body.k_x * dz / dx**2, body.k_y * dz / dx**2
-    gx = np.where(active[:, :, 1:] & active[:, :, :-1], lat_x, 0.0)
-    gy = np.where(active[:, 1:, :] & active[:, :-1, :], lat_y, 0.0)
+    if conductivity is not None:
+        scale = scale * np.asarray(conductivity, float)[None]
+    kx, ky = body.k_x * scale, body.k_y * scale
+    gx = np.where(active[:, :, 1:] & active[:, :, :-1], _harmonic(kx[:, :, 1:], kx[:, :, :-1]), 0.0)
+    gy = np.where(active[:, 1:, :] & active[:, :-1, :], _harmonic(ky[:, 1:, :], ky[:, :-1, :]), 0.0)
+    gx, gy = gx * dz / dx**2, gy * dz / dx**2
     # a lateral face is exposed where the neighbour is missing; beyond the image only when
     # the plate ends inside it
     beyond = plate.size_mm is not None
@@ -400,6 +440,11 @@ def build_model(plate: Plate, grid: Grid, boundary: Boundary, *, device="cpu", d
     return Model(
         t(heat), t(active, torch.bool), t(gz), t(sink), t(gx), t(gy), t(edge), dz, depth_faces
     )
+
+
+def _harmonic(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Conductivity of the face between two cells of conductivities a and b: 2ab / (a + b)."""
+    return 2 * a * b / (a + b)
 
 
 class _Through:
@@ -549,6 +594,7 @@ def march(
     growth: float = 1.25,
     relative_step: float = 0.02,
     max_step: float | None = None,
+    absorptivity: np.ndarray | None = None,
 ) -> Iterator:
     """Yield the cell temperature rises at each of ``times``.
 
@@ -574,6 +620,8 @@ def march(
         Largest step as a fraction of the elapsed time (of the flash duration while it lasts).
     max_step : float, optional
         Largest step, s.
+    absorptivity : (H, W) ndarray, optional
+        Share of the flash's pattern absorbed, relative (a surface's emissivity marks).
 
     Yields
     ------
@@ -592,7 +640,8 @@ def march(
         raise ThermodefectError("output times must be positive and increasing")
     heat, active = model.heat, model.active
     shape = (int(heat.shape[1]), int(heat.shape[2]))
-    energy = torch.as_tensor(flash.pattern(shape), dtype=heat.dtype, device=heat.device)
+    pattern = flash.pattern(shape) * (1.0 if absorptivity is None else absorptivity)
+    energy = torch.as_tensor(pattern, dtype=heat.dtype, device=heat.device)
     energy = torch.where(active[0], energy, torch.zeros_like(energy))
     u = torch.zeros_like(heat)
     longest = max_step or np.inf
@@ -684,7 +733,8 @@ def simulate_surface(
     progress : callable, optional
         Called as ``progress(done, total)``.
     **steps
-        Passed on to :func:`march` (``growth``, ``relative_step``, ``max_step``).
+        Passed on to :func:`march` (``growth``, ``relative_step``, ``max_step``,
+        ``absorptivity``).
 
     Returns
     -------

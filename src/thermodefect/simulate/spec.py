@@ -1,9 +1,10 @@
 """The simulation description: one JSON/YAML schema for input specs and for what the
 simulator writes beside every specimen, so any specimen can be reproduced or varied.
 
-Top level: ``name``, ``seed``, ``plate``, ``defects`` (a list), ``flash``, ``boundary``,
-``camera``, ``solver``; a ``ground_truth`` section (written by the simulator) is ignored on
-input. Every section's fields are those of its dataclass; see ``docs/simulator.md``.
+Top level: ``name``, ``seed``, ``family``, ``plate``, ``defects`` (a list), ``flash``,
+``boundary``, ``camera``, ``surface``, ``solver``; a ``ground_truth`` section (written by the
+simulator) is ignored on input. Every section's fields are those of its dataclass; see
+``docs/simulator.md``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from pathlib import Path
 from thermodefect.errors import ThermodefectError
 from thermodefect.simulate.camera import Camera
 from thermodefect.simulate.solver import Boundary, Flash
-from thermodefect.simulate.specimen import SEED_PREFIX, Defect, Plate
+from thermodefect.simulate.specimen import SEED_PREFIX, Defect, Plate, check_coexistence
+from thermodefect.simulate.surface import Mark, Surface
 
 __all__ = [
     "IGNORED_TOP",
@@ -104,6 +106,10 @@ class SimulationSpec:
         Discretisation.
     seed : int
         Seed of the camera's noise.
+    surface : Surface
+        Ply texture, emissivity marks and reflections on the front face.
+    family : str
+        The family of the randomised generator that drew the specimen ('' otherwise).
     """
 
     name: str
@@ -113,6 +119,8 @@ class SimulationSpec:
     camera: Camera = field(default_factory=Camera)
     solver: SolverSettings = field(default_factory=SolverSettings)
     seed: int = 0
+    surface: Surface = field(default_factory=Surface)
+    family: str = ""
 
     def to_dict(self) -> dict:
         """The JSON-serialisable schema form (defects listed at the top level).
@@ -140,11 +148,13 @@ class SimulationSpec:
         return {
             "name": self.name,
             "seed": self.seed,
+            "family": self.family,
             "plate": plate,
             "defects": defects,
             "flash": _plain(dataclasses.asdict(self.flash)),
             "boundary": _plain(dataclasses.asdict(self.boundary)),
             "camera": _plain(dataclasses.asdict(self.camera)),
+            "surface": _plain(dataclasses.asdict(self.surface)),
             "solver": _plain(dataclasses.asdict(self.solver)),
         }
 
@@ -205,7 +215,7 @@ def resolve_mask(mask, base: Path | None):
     return mask
 
 
-def from_dict(data: dict, *, base: Path | None = None) -> SimulationSpec:
+def from_dict(data: dict, *, base: Path | None = None, check: bool = True) -> SimulationSpec:
     """Build and check a spec; errors name the offending field, e.g. ``camera.frame_rte``.
 
     Parameters
@@ -214,6 +224,9 @@ def from_dict(data: dict, *, base: Path | None = None) -> SimulationSpec:
         The schema form (:meth:`SimulationSpec.to_dict`).
     base : Path, optional
         Folder that relative mask and flash image paths start from.
+    check : bool
+        Refuse defects that cannot coexist. Reading back the specs of presets drawn before
+        the check existed (``mixed`` overlaps some inserts with holes) needs ``False``.
 
     Returns
     -------
@@ -222,11 +235,15 @@ def from_dict(data: dict, *, base: Path | None = None) -> SimulationSpec:
     Raises
     ------
     ThermodefectError
-        For unknown or invalid fields.
+        For unknown or invalid fields, or defects that cannot coexist
+        (:func:`~thermodefect.simulate.specimen.check_coexistence`).
     """
     if not isinstance(data, dict):
         raise ThermodefectError("a simulation spec must be an object (mapping)")
-    top = ("name", "seed", "plate", "defects", "flash", "boundary", "camera", "solver")
+    top = (
+        "name", "seed", "family", "plate", "defects", "flash", "boundary", "camera", "surface",
+        "solver",
+    )  # fmt: skip
     for key in data:
         if key not in top and key not in IGNORED_TOP:
             close = difflib.get_close_matches(key, top, n=1)
@@ -252,13 +269,31 @@ def from_dict(data: dict, *, base: Path | None = None) -> SimulationSpec:
         "solver": SolverSettings,
     }
     built = {k: _build(cls, data.get(k, {}), k) for k, cls in sections.items()}
+    built["surface"] = _surface(data.get("surface", {}))
     image = built["flash"].image
     if image is not None and base is not None and not Path(image).is_absolute():
         built["flash"] = dataclasses.replace(built["flash"], image=str(base / image))
     seed = data.get("seed", 0)
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ThermodefectError(f"seed: must be a non-negative integer, found {seed!r}")
-    return SimulationSpec(name=str(data["name"]), plate=plate, seed=seed, **built)
+    camera = built["camera"]
+    if check:
+        check_coexistence(plate, camera.shape, camera.pixel_pitch_mm)
+    return SimulationSpec(
+        name=str(data["name"]), plate=plate, seed=seed, family=str(data.get("family", "")), **built
+    )
+
+
+def _surface(data) -> Surface:
+    """The ``surface`` section, its marks checked one by one."""
+    if not isinstance(data, dict):
+        raise ThermodefectError(f"surface must be an object (mapping), found {type(data).__name__}")
+    raw = data.get("marks", [])
+    if not isinstance(raw, list):
+        raise ThermodefectError("surface.marks must be a list")
+    marks = tuple(_build(Mark, m, f"surface.marks[{i}]") for i, m in enumerate(raw))
+    rest = {k: v for k, v in data.items() if k != "marks"}
+    return _build(Surface, rest, "surface", marks=marks)
 
 
 def read_spec(path: str | Path) -> SimulationSpec:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from thermodefect.errors import ThermodefectError
-from thermodefect.simulate.materials import Material, material
+from thermodefect.simulate.materials import Material, material, porous
 
 __all__ = [
     "DEFECT_KINDS",
@@ -20,11 +20,14 @@ __all__ = [
     "SHAPES",
     "Defect",
     "Plate",
+    "check_coexistence",
+    "inside_polygon",
     "mask_path",
+    "outline_covers",
 ]
 
-DEFECT_KINDS = ("hole", "insert", "mask")
-SHAPES = ("circle", "square", "ellipse")
+DEFECT_KINDS = ("hole", "insert", "porosity", "mask")
+SHAPES = ("circle", "square", "rectangle", "ellipse", "polygon")
 
 
 @dataclass(frozen=True)
@@ -33,24 +36,27 @@ class Defect:
 
     Parameters
     ----------
-    kind : {'hole', 'insert', 'mask'}
+    kind : {'hole', 'insert', 'porosity', 'mask'}
         ``hole``: flat-bottom hole, material removed from the back up to ``depth_mm`` below
         the front face. ``insert``: a thin layer of ``material`` (air for a delamination,
-        PTFE for a calibrated insert), ``thickness_mm`` thick, at ``depth_mm``. ``mask``: an
+        PTFE for a calibrated insert), ``thickness_mm`` thick, its top at ``depth_mm``.
+        ``porosity``: a patch of the plate's own material holding a volume share
+        ``porosity`` of voids, from ``depth_mm`` down ``thickness_mm``. ``mask``: an
         arbitrary footprint (``mask``, a label image path or a bool array over the field of
         view) at ``depth_mm``, acting as an insert (``as_hole=False``) or a hole.
     depth_mm : float
-        Depth below the front face, mm.
+        Depth below the front face, mm (the top of a layer).
     center_mm : (float, float)
         Centre (x, y) in mm from the image's top-left corner.
     size_mm : float or (float, float)
-        Diameter or side, or the full axes (width, height) of an ellipse, mm.
-    shape : {'circle', 'square', 'ellipse'}
-        Footprint of holes and inserts, rotated by ``angle_deg``.
+        Diameter or side, or the full axes (width, height) of an ellipse or rectangle, mm;
+        ignored by polygons.
+    shape : {'circle', 'square', 'rectangle', 'ellipse', 'polygon'}
+        Footprint of holes, inserts and porosity, rotated by ``angle_deg``.
     angle_deg : float
         Rotation, degrees.
     thickness_mm : float
-        Thickness of an insert's layer, mm.
+        Thickness of an insert's layer or a porosity patch, mm.
     material : str or dict
         The insert's material (:func:`~thermodefect.simulate.materials.material`).
     mask : str, ndarray or None
@@ -58,11 +64,16 @@ class Defect:
         packaged labels) or a bool array.
     as_hole : bool
         A ``mask`` defect removes material instead of inserting a layer.
+    points_mm : tuple of (float, float), optional
+        Vertices (x, y) of a ``polygon``, mm from ``center_mm`` before the rotation.
+    porosity : float
+        Volume share of voids in a ``porosity`` patch, in (0, 0.6].
 
     Raises
     ------
     ThermodefectError
-        For an unknown kind or shape, a non-positive depth or size, or a mask defect
+        For an unknown kind or shape, a non-positive depth, size or thickness, a polygon
+        with fewer than three vertices, a porosity outside (0, 0.6], or a mask defect
         without its mask.
     """
 
@@ -76,6 +87,8 @@ class Defect:
     material: str | dict = "air"
     mask: str | np.ndarray | None = None
     as_hole: bool = False
+    points_mm: tuple[tuple[float, float], ...] | None = None
+    porosity: float = 0.1
 
     def __post_init__(self):
         if self.kind not in DEFECT_KINDS:
@@ -90,8 +103,18 @@ class Defect:
             raise ThermodefectError(f"defect depth_mm must be positive, got {self.depth_mm}")
         if self.kind == "mask" and self.mask is None:
             raise ThermodefectError("a 'mask' defect needs a mask (label image path or array)")
-        if self.kind != "mask" and np.min(self.size_mm) <= 0:
+        if self.kind != "mask" and self.shape != "polygon" and np.min(self.size_mm) <= 0:
             raise ThermodefectError(f"defect size_mm must be positive, got {self.size_mm}")
+        if self.thickness_mm <= 0:
+            raise ThermodefectError(
+                f"defect thickness_mm must be positive, got {self.thickness_mm}"
+            )
+        if self.shape == "polygon":
+            points = np.asarray(self.points_mm if self.points_mm is not None else [], float)
+            if points.ndim != 2 or points.shape[0] < 3 or points.shape[1] != 2:
+                raise ThermodefectError("a polygon defect needs points_mm: three or more (x, y)")
+        if self.kind == "porosity" and not 0 < self.porosity <= 0.6:
+            raise ThermodefectError(f"defect porosity must be in (0, 0.6], got {self.porosity}")
 
     @property
     def removes_material(self) -> bool:
@@ -104,20 +127,49 @@ class Defect:
         return self.kind == "hole" or (self.kind == "mask" and self.as_hole)
 
     @property
+    def is_layer(self) -> bool:
+        """Whether the defect is a layer between depth and depth + thickness (inserts,
+        porosity, mask inserts) rather than removed material.
+
+        Returns
+        -------
+        bool
+        """
+        return not self.removes_material
+
+    @property
     def axes_mm(self) -> tuple[float, float]:
-        """Full width along the defect's own x and y axes, in mm (equal for one size)."""
+        """Full width along the defect's own x and y axes, in mm (equal for one size; the
+        bounding box of a polygon's vertices)."""
+        if self.shape == "polygon":
+            points = np.asarray(self.points_mm, float)
+            return tuple(float(v) for v in np.ptp(points, axis=0))  # type: ignore[return-value]
         if np.ndim(self.size_mm) == 0:
             return float(self.size_mm), float(self.size_mm)  # type: ignore[arg-type]
         sx, sy = self.size_mm  # type: ignore[misc]
         return float(sx), float(sy)
 
-    def layer_material(self) -> Material:
-        """The material of an insert's layer.
+    def layer_material(self, body: Material | None = None) -> Material:
+        """The material of an insert's layer, or of a porosity patch in ``body``.
+
+        Parameters
+        ----------
+        body : Material, optional
+            The plate's material (needed by porosity patches).
 
         Returns
         -------
         Material
+
+        Raises
+        ------
+        ThermodefectError
+            For a porosity patch without the plate's material.
         """
+        if self.kind == "porosity":
+            if body is None:
+                raise ThermodefectError("a porosity patch needs the plate's material")
+            return porous(body, self.porosity)
         return material(self.material)
 
     def footprint(self, shape: tuple[int, int], pitch_mm: float) -> np.ndarray:
@@ -162,16 +214,73 @@ class Defect:
             rows = np.clip((y / pitch_mm).astype(int), 0, shape[0] - 1)
             cols = np.clip((x / pitch_mm).astype(int), 0, shape[1] - 1)
             return foot[rows, cols]
-        cx, cy = self.center_mm
-        a = np.deg2rad(self.angle_deg)
-        u = (x - cx) * np.cos(a) + (y - cy) * np.sin(a)
-        v = -(x - cx) * np.sin(a) + (y - cy) * np.cos(a)
-        sx, sy = self.axes_mm
-        if self.shape == "square":
-            return (np.abs(u) <= sx / 2) & (np.abs(v) <= sx / 2)
-        if self.shape == "circle":
-            return u**2 + v**2 <= (sx / 2) ** 2
-        return (u / (sx / 2)) ** 2 + (v / (sy / 2)) ** 2 <= 1
+        return outline_covers(
+            x, y, self.shape, self.center_mm, self.axes_mm, self.angle_deg, self.points_mm
+        )
+
+
+def outline_covers(x, y, shape: str, center_mm, axes_mm, angle_deg: float, points_mm=None):
+    """Whether points lie inside an outline: a circle, square, rectangle, ellipse or polygon.
+
+    Parameters
+    ----------
+    x, y : ndarray
+        Point coordinates, mm (any equal shapes).
+    shape : {'circle', 'square', 'rectangle', 'ellipse', 'polygon'}
+        The outline.
+    center_mm : (float, float)
+        Its centre (x, y), mm.
+    axes_mm : (float, float)
+        Full widths along its own axes (the diameter or side twice for one size), mm.
+    angle_deg : float
+        Rotation, degrees.
+    points_mm : sequence of (float, float), optional
+        A polygon's vertices relative to the centre, before the rotation, mm.
+
+    Returns
+    -------
+    ndarray of bool
+        The shape of ``x``.
+    """
+    cx, cy = center_mm
+    a = np.deg2rad(angle_deg)
+    u = (x - cx) * np.cos(a) + (y - cy) * np.sin(a)
+    v = -(x - cx) * np.sin(a) + (y - cy) * np.cos(a)
+    if shape == "polygon":
+        return inside_polygon(u, v, np.asarray(points_mm, float))
+    sx, sy = axes_mm
+    if shape == "square":
+        return (np.abs(u) <= sx / 2) & (np.abs(v) <= sx / 2)
+    if shape == "rectangle":
+        return (np.abs(u) <= sx / 2) & (np.abs(v) <= sy / 2)
+    if shape == "circle":
+        return u**2 + v**2 <= (sx / 2) ** 2
+    return (u / (sx / 2)) ** 2 + (v / (sy / 2)) ** 2 <= 1
+
+
+def inside_polygon(x: np.ndarray, y: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Whether points lie inside a polygon, by the even-odd crossing rule.
+
+    Parameters
+    ----------
+    x, y : ndarray
+        Point coordinates (any equal shapes).
+    points : (N, 2) ndarray
+        The polygon's vertices in order (closed implicitly).
+
+    Returns
+    -------
+    ndarray of bool
+        The shape of ``x``.
+    """
+    inside = np.zeros(np.shape(x), bool)
+    for (x0, y0), (x1, y1) in zip(points, np.roll(points, -1, axis=0), strict=True):
+        if y0 == y1:
+            continue
+        crosses = (y0 > y) != (y1 > y)
+        at = x0 + (y - y0) * (x1 - x0) / (y1 - y0)
+        inside ^= crosses & (x < at)
+    return inside
 
 
 SEED_PREFIX = "seed:"
@@ -231,7 +340,8 @@ class Plate:
     Raises
     ------
     ThermodefectError
-        For a non-positive thickness, or a defect at or below the back face.
+        For a non-positive thickness, a defect at or below the back face, or a layer
+        reaching it.
     """
 
     thickness_mm: float
@@ -246,6 +356,11 @@ class Plate:
             if d.depth_mm >= self.thickness_mm:
                 raise ThermodefectError(
                     f"defect depth {d.depth_mm} mm is not inside the {self.thickness_mm} mm plate"
+                )
+            if d.is_layer and d.depth_mm + d.thickness_mm >= self.thickness_mm:
+                raise ThermodefectError(
+                    f"a {d.thickness_mm} mm layer at {d.depth_mm} mm reaches the back face of "
+                    f"the {self.thickness_mm} mm plate"
                 )
 
     def body_material(self) -> Material:
@@ -296,3 +411,45 @@ class Plate:
         for d in self.defects:
             mask |= d.footprint(shape, pitch_mm)
         return mask & self.region(shape, pitch_mm)
+
+
+def check_coexistence(plate: Plate, shape: tuple[int, int], pitch_mm: float) -> None:
+    """Refuse defects that cannot exist together where their footprints overlap.
+
+    A layer (insert, porosity) below a hole's bottom would lie in removed material; two
+    layers whose depth ranges intersect would occupy the same volume. Holes may overlap
+    holes (a stepped hole).
+
+    Parameters
+    ----------
+    plate : Plate
+        Plate and defects.
+    shape : (int, int)
+        Image (H, W) in pixels.
+    pitch_mm : float
+        Pixel size on the specimen, mm.
+
+    Raises
+    ------
+    ThermodefectError
+        Naming the two defects (indices into the spec's ``defects``).
+    """
+    feet = [d.footprint(shape, pitch_mm) for d in plate.defects]
+    for i, a in enumerate(plate.defects):
+        for j in range(i + 1, len(plate.defects)):
+            b = plate.defects[j]
+            if not (feet[i] & feet[j]).any():
+                continue
+            for upper, lower, ui, li in ((a, b, i, j), (b, a, j, i)):
+                if upper.removes_material and lower.is_layer and lower.depth_mm >= upper.depth_mm:
+                    raise ThermodefectError(
+                        f"defects[{li}] lies in the material removed by the hole defects[{ui}] "
+                        "where they overlap"
+                    )
+            if a.is_layer and b.is_layer:
+                top, bottom = (a, b) if a.depth_mm <= b.depth_mm else (b, a)
+                if bottom.depth_mm < top.depth_mm + top.thickness_mm:
+                    raise ThermodefectError(
+                        f"defects[{i}] and defects[{j}] overlap in the same volume "
+                        "(their layers intersect)"
+                    )
