@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 SPLITS = (("train", 0.7), ("val", 0.15), ("test", 0.15))
 MANIFEST_FIELDS = (
     "name", "split", "preset", "material", "thickness_mm", "n_defects", "min_depth_mm",
-    "max_depth_mm", "heating", "netd_k", "frames", "height", "width", "solver",
+    "max_depth_mm", "heating", "netd_k", "frames", "height", "width", "solver", "family",
 )  # fmt: skip
 
 
@@ -143,6 +143,7 @@ def manifest_row(spec, split: str, preset: str, sequence) -> dict:
         "height": sequence.image_shape[0],
         "width": sequence.image_shape[1],
         "solver": spec.solver.method,
+        "family": spec.family,
     }
 
 

@@ -19,6 +19,7 @@ from thermodefect.simulate.materials import material
 from thermodefect.simulate.solver import Boundary, Flash
 from thermodefect.simulate.spec import SimulationSpec, SolverSettings
 from thermodefect.simulate.specimen import Defect, Plate
+from thermodefect.simulate.wide import FAMILIES, WIDE_PRESETS, wide
 
 __all__ = [
     "CHECK_SETS",
@@ -404,3 +405,6 @@ PRESETS.add("cfrp-delam", cfrp_delam, summary="CFRP, air delaminations and PTFE 
 PRESETS.add("seed-layouts", seed_layouts, summary="the seed's label layouts at random depths")
 PRESETS.add("fe-check", fe_check, summary="the independent check set: FE solver only, 3 of 8 sound")
 PRESETS.add("mixed", mixed, summary="the standard benchmark: materials, heating, noise, kinds")
+PRESETS.add("wide", wide, summary="the randomised generator: all nine families in turn")
+for _family in FAMILIES:
+    PRESETS.add(f"wide-{_family}", WIDE_PRESETS[f"wide-{_family}"], summary=f"wide, {_family} only")
