@@ -260,3 +260,19 @@ def test_feature_mode_stacks_pct_and_tsr_images():
     assert rep.shape == (8, 24, 32) and np.isfinite(rep).all()
     # the warm disc stands out, positive, in the first PCT component
     assert rep[0][12, 16] > 1 and abs(rep[0][0, 0]) < 0.5
+
+
+def test_patches_of_images_smaller_than_the_patch_are_mirrored_to_full_size():
+    from thermodefect.nn.data import random_patch
+
+    x = np.arange(2 * 48 * 40, dtype=np.float32).reshape(2, 48, 40)
+    y = np.zeros((48, 40), np.float32)
+    y[10:20, 5:9] = 1
+    for on_defect in (True, False):
+        for seed in range(4):
+            xp, yp = random_patch(x, y, 64, np.random.default_rng(seed), on_defect=on_defect)
+            assert xp.shape == (2, 64, 64) and yp.shape == (64, 64)
+            assert set(np.unique(xp)) <= set(np.unique(x))  # mirrored, nothing invented
+    big = np.zeros((96, 128), np.float32)
+    _, patch = random_patch(big[None], big, 64, np.random.default_rng(0), on_defect=False)
+    assert patch.shape == (64, 64)

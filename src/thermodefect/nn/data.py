@@ -292,8 +292,9 @@ def geometric(x: np.ndarray, y: np.ndarray, rng: np.random.Generator):
 def random_patch(
     x: np.ndarray, y: np.ndarray, size: int, rng: np.random.Generator, *, on_defect: bool
 ):
-    """A ``size`` x ``size`` patch (the whole image where smaller), centred on a random defect
-    pixel when ``on_defect`` and the specimen has one; rotated by a random k x 90 degrees.
+    """A ``size`` x ``size`` patch, centred on a random defect pixel when ``on_defect`` and the
+    specimen has one; rotated by a random k x 90 degrees. An image smaller than the patch is
+    mirrored at its far edges first, so that patches of every specimen stack into one batch.
 
     Parameters
     ----------
@@ -313,19 +314,22 @@ def random_patch(
     x, y : ndarray
         The patches.
     """
+    short = (max(0, size - y.shape[0]), max(0, size - y.shape[1]))
+    if any(short):
+        x = np.pad(x, [(0, 0)] * (x.ndim - 2) + [(0, short[0]), (0, short[1])], mode="symmetric")
+        y = np.pad(y, [(0, short[0]), (0, short[1])], mode="symmetric")
     h, w = y.shape
-    ph, pw = min(size, h), min(size, w)
     if on_defect and y.any():
         rows, cols = np.nonzero(y > 0.5)
         i = rng.integers(len(rows))
-        r0 = int(np.clip(rows[i] - ph // 2 + rng.integers(-ph // 4, ph // 4 + 1), 0, h - ph))
-        c0 = int(np.clip(cols[i] - pw // 2 + rng.integers(-pw // 4, pw // 4 + 1), 0, w - pw))
+        jitter = (rng.integers(-size // 4, size // 4 + 1), rng.integers(-size // 4, size // 4 + 1))
+        r0 = int(np.clip(rows[i] - size // 2 + jitter[0], 0, h - size))
+        c0 = int(np.clip(cols[i] - size // 2 + jitter[1], 0, w - size))
     else:
-        r0, c0 = int(rng.integers(0, h - ph + 1)), int(rng.integers(0, w - pw + 1))
-    xp, yp = x[..., r0 : r0 + ph, c0 : c0 + pw], y[r0 : r0 + ph, c0 : c0 + pw]
-    if ph == pw:
-        k = int(rng.integers(4))
-        xp, yp = np.rot90(xp, k, axes=(-2, -1)), np.rot90(yp, k)
+        r0, c0 = int(rng.integers(0, h - size + 1)), int(rng.integers(0, w - size + 1))
+    xp, yp = x[..., r0 : r0 + size, c0 : c0 + size], y[r0 : r0 + size, c0 : c0 + size]
+    k = int(rng.integers(4))
+    xp, yp = np.rot90(xp, k, axes=(-2, -1)), np.rot90(yp, k)
     return np.ascontiguousarray(xp), np.ascontiguousarray(yp)
 
 
