@@ -21,13 +21,17 @@ __all__ = [
     "NetworkInfo",
     "method_names",
     "run_benchmark",
+    "select_rows",
     "tune_decisions",
 ]
 
 logger = logging.getLogger(__name__)
 
 #: Per-detector score lists collected by :func:`run_benchmark`.
-SCORE_KEYS = ("iou", "f1", "precision", "recall", "ap", "cnr", "hits", "ratio", "false", "seconds")
+SCORE_KEYS = (
+    "iou", "f1", "precision", "recall", "ap", "cnr", "hits", "ratio", "size", "false", "sound",
+    "seconds",
+)  # fmt: skip
 
 
 @dataclass
@@ -78,8 +82,9 @@ class BenchmarkResult:
         Specimens scored.
     stats : dict of str to dict of str to list
         Detector label -> score name (:data:`SCORE_KEYS`) -> one value per specimen (``iou``,
-        ``f1``, ``precision``, ``recall``, ``false``, ``seconds``), per defect (``hits``,
-        ``ratio`` = diameter / depth, ``cnr``) or per specimen with defects (``ap``).
+        ``f1``, ``precision``, ``recall``, ``false``, ``sound`` = no defect, ``seconds``), per
+        defect (``hits``, ``ratio`` = diameter / depth, ``cnr``), per defect hit (``size`` =
+        found / true equivalent diameter - 1) or per specimen with defects (``ap``).
     networks : list of NetworkInfo
         One entry per network scored.
     """
@@ -250,6 +255,8 @@ def run_benchmark(
     decisions=("significance",),
     examples: Callable[[Detection, str], object] | None = None,
     n_examples: int = 2,
+    families: list[str] | None = None,
+    sound_only: bool = False,
     quiet: bool = False,
 ) -> BenchmarkResult:
     """Score classical methods (all by default) and trained networks on a dataset split.
@@ -274,6 +281,10 @@ def run_benchmark(
         ``n_examples`` specimens (e.g. to write their overlays).
     n_examples : int
         How many specimens are passed to ``examples``.
+    families : list of str, optional
+        Score only the specimens of these families (the manifest's ``family`` column).
+    sound_only : bool
+        Score only the plates without defects.
     quiet : bool
         No progress bar.
 
@@ -284,8 +295,8 @@ def run_benchmark(
     Raises
     ------
     ThermodefectError
-        For a folder that is not a dataset, an empty split, an unknown method, rule or
-        checkpoint.
+        For a folder that is not a dataset, an empty selection, an unknown method, rule,
+        family or checkpoint.
     """
     from tqdm import tqdm
 
@@ -301,9 +312,7 @@ def run_benchmark(
     elif decisions:
         chosen = {m: decisions[0] for m in names}
     detectors, networks = _detectors(methods, models, device, chosen)
-    rows = [r for r in read_manifest(data_dir) if split == "all" or r["split"] == split]
-    if not rows:
-        raise ThermodefectError(f"no specimens in split {split!r}", Path(data_dir) / "manifest.csv")
+    rows = select_rows(read_manifest(data_dir), split, families, sound_only, data_dir)
     stats: dict[str, dict[str, list]] = {m: {k: [] for k in SCORE_KEYS} for m in detectors}
     classical = any(needs for _, needs in detectors.values())
     for i, row in enumerate(tqdm(rows, desc="benchmark", unit="specimen", disable=quiet or None)):
@@ -327,11 +336,62 @@ def run_benchmark(
             match = match_footprints(found.mask, feet)
             s["hits"] += match.hits.tolist()
             s["ratio"] += ratio.tolist()
+            if match.diameter_ratio is not None:
+                s["size"] += (match.diameter_ratio[match.hits] - 1).tolist()
             s["false"].append(match.false_calls)
+            s["sound"].append(not feet)
             s["seconds"].append(seconds)
             if examples is not None and i < n_examples:
                 examples(found, f"{row['name']}_{m.split(' ')[0]}")
     return BenchmarkResult(Path(data_dir).name, split, len(rows), stats, networks)
+
+
+def select_rows(
+    rows: list[dict], split: str, families, sound_only: bool, data_dir: Path
+) -> list[dict]:
+    """The manifest rows of ``split`` (or all), of ``families`` (or any), sound only or not.
+
+    Parameters
+    ----------
+    rows : list of dict
+        The dataset's manifest.
+    split : {'train', 'val', 'test', 'all'}
+        The split.
+    families : sequence of str or None
+        Families to keep.
+    sound_only : bool
+        Keep only plates without defects.
+    data_dir : Path
+        The dataset (named in errors).
+
+    Returns
+    -------
+    list of dict
+
+    Raises
+    ------
+    ThermodefectError
+        For a family the dataset does not hold, or an empty selection.
+    """
+    manifest = Path(data_dir) / "manifest.csv"
+    known = sorted({r.get("family") or "" for r in rows} - {""})
+    for family in families or ():
+        if family not in known:
+            raise ThermodefectError(
+                f"unknown family {family!r}; this dataset holds "
+                + (", ".join(known) if known else "no families (simulate a 'wide' preset)"),
+                manifest,
+            )
+    chosen = [
+        r
+        for r in rows
+        if (split == "all" or r["split"] == split)
+        and (not families or r.get("family") in families)
+        and (not sound_only or r["n_defects"] == "0")
+    ]
+    if not chosen:
+        raise ThermodefectError(f"no specimens in split {split!r} of this selection", manifest)
+    return chosen
 
 
 def _defect_cnr(feature: np.ndarray, feet: list) -> list[float]:

@@ -23,7 +23,7 @@ __all__ = [
 
 HEADER = (
     "method", "IoU", "F1", "precision", "recall", "AP", "CNR", "hits", "hits d/z >= 2",
-    "false calls / specimen",
+    "false calls / specimen", "false calls / sound plate", "diameter error",
     "a50 (d/z)", "a90 (d/z)", "a90/95 (d/z)", "s / specimen",
 )  # fmt: skip
 
@@ -37,7 +37,9 @@ EXPLANATION = (
     "1). AP: area under the precision-recall curve of the feature (or probability) map. CNR: "
     "median over defects of |mean in the defect - mean around it| / std around it, in the "
     "feature image (robust z) or a model's probability map. Hits: defects "
-    "found (a predicted region covering 20% of a defect or centred on it). POD: logit fit "
+    "found (a predicted region covering 20% of a defect or centred on it). False calls: "
+    "predicted regions touching no defect, per specimen and per sound plate. Diameter "
+    "error: median over hits of |found / true equivalent diameter - 1|. POD: logit fit "
     "of hit against diameter/depth (d/z), a90/95 from the likelihood ratio."
 )
 
@@ -112,6 +114,7 @@ def _record(method: str, s: dict, fit) -> dict:
         return float(np.mean(s[key])) if s[key] else None
 
     sizes = pod_sizes(fit, s["ratio"])
+    sound = np.asarray(s["sound"], bool)
 
     return {
         "method": method,
@@ -124,6 +127,10 @@ def _record(method: str, s: dict, fit) -> dict:
         "hits": f"{int(np.sum(s['hits']))}/{len(s['hits'])}",
         "hits d/z >= 2": share(np.asarray(s["hits"])[np.asarray(s["ratio"]) >= 2]),
         "false calls / specimen": mean("false"),
+        "false calls / sound plate": float(np.mean(np.asarray(s["false"])[sound]))
+        if sound.any()
+        else None,
+        "diameter error": float(np.median(np.abs(s["size"]))) if s["size"] else None,
         "a50 (d/z)": sizes["a50"],
         "a90 (d/z)": sizes["a90"],
         "a90/95 (d/z)": sizes["a90_95"],

@@ -53,7 +53,9 @@ def add_parsers(sub) -> None:
     )
     p.add_argument("--folds", type=count, default=0, help="k-fold by specimen (0: manifest split)")
     p.add_argument("--fold", type=count, default=0, help="the validation fold of --folds")
-    p.add_argument("--exclude", nargs="+", default=[], help="presets left out of training")
+    p.add_argument(
+        "--exclude", nargs="+", default=[], help="presets or families left out of training"
+    )
     p.set_defaults(run=cmd_train)
 
     p = sub.add_parser("export", help="export a checkpoint to ONNX")

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from thermodefect.cli._common import choices_help, output_folder, report, say
+from thermodefect.cli._common import choices_help, output_folder, positive_int, report, say
 
 
 def add_parsers(sub) -> None:
     """Register ``evaluate`` and ``benchmark`` on the sub-command parser ``sub``."""
+    from thermodefect.benchmark.leave_out import Budget
     from thermodefect.detect.decision import DECISIONS
     from thermodefect.methods import METHODS
+    from thermodefect.nn.registry import MODELS
 
     p = sub.add_parser("evaluate", help="score a detect folder against ground-truth labels")
     p.add_argument("pred_dir", type=Path, help="a folder written by thermodefect detect")
@@ -35,6 +37,20 @@ def add_parsers(sub) -> None:
         "--decisions", nargs="+", choices=list(DECISIONS), default=["significance"],
         help="several: each method uses the one best on the val split",
     )  # fmt: skip
+    p.add_argument("--family", nargs="+", help="score only these families of a 'wide' dataset")
+    p.add_argument("--sound-only", action="store_true", help="score only plates without defects")
+    p.add_argument(
+        "--leave-out", metavar="FAMILY",
+        help="train --model without FAMILY under a fixed budget, then score it, the built-in "
+        "network and the classical methods on all of FAMILY",
+    )  # fmt: skip
+    p.add_argument(
+        "--model", choices=list(MODELS), default="unet", help="the network --leave-out trains"
+    )
+    p.add_argument(
+        "--epochs", type=positive_int, default=Budget.epochs, help="--leave-out's training budget"
+    )
+    p.add_argument("--steps", type=positive_int, default=Budget.steps, help="batches per epoch")
     p.set_defaults(run=cmd_benchmark)
 
 
@@ -48,14 +64,26 @@ def cmd_evaluate(args) -> int:
 
 def cmd_benchmark(args) -> int:
     from thermodefect.benchmark import run_benchmark
+    from thermodefect.benchmark.leave_out import Budget, leave_family_out
+    from thermodefect.benchmark.run import select_rows
     from thermodefect.report import write_benchmark, write_detection
+    from thermodefect.simulate.dataset import read_manifest
 
     output_folder(args.out, reads=[args.data_dir])
-    result = run_benchmark(
-        args.data_dir, methods=args.methods, models=args.models, split=args.split,
-        device=args.device, decisions=args.decisions, quiet=args.quiet,
-        examples=lambda found, name: write_detection(found, args.out / "examples", name),
-    )  # fmt: skip
+    if args.leave_out:
+        select_rows(read_manifest(args.data_dir), "all", [args.leave_out], False, args.data_dir)
+        result = leave_family_out(
+            args.data_dir, args.leave_out, args.out, model=args.model,
+            budget=Budget(epochs=args.epochs, steps=args.steps), methods=args.methods,
+            device=args.device, quiet=args.quiet,
+        )  # fmt: skip
+    else:
+        result = run_benchmark(
+            args.data_dir, methods=args.methods, models=args.models, split=args.split,
+            device=args.device, decisions=args.decisions, families=args.family,
+            sound_only=args.sound_only, quiet=args.quiet,
+            examples=lambda found, name: write_detection(found, args.out / "examples", name),
+        )  # fmt: skip
     text = write_benchmark(result, args.out)
     say(args, text.rstrip() + f"\n\nwrote {args.out}/results.md, results.csv, pod.png, examples/")
     return 0

@@ -32,11 +32,15 @@ class Match:
         Predicted regions that touch no defect.
     n_predicted : int
         Predicted regions.
+    diameter_ratio : (n_defects,) ndarray of float, optional
+        Equivalent diameter of the predicted regions that hit each defect over the defect's
+        own (NaN where missed); :func:`match_footprints` fills it.
     """
 
     hits: np.ndarray  # (n_defects,) bool, per ground-truth region label 1..n
     false_calls: int
     n_predicted: int
+    diameter_ratio: np.ndarray | None = None
 
     @property
     def n_defects(self) -> int:
@@ -112,6 +116,8 @@ def match_footprints(
     pred_labels, n_pred = ndimage.label(pred, structure=np.ones((3, 3)))
     centroids = ndimage.center_of_mass(pred, pred_labels, range(1, n_pred + 1)) if n_pred else []
     hits = np.zeros(len(footprints), bool)
+    ratio = np.full(len(footprints), np.nan)
+    areas = np.bincount(pred_labels.ravel(), minlength=n_pred + 1)
     touched = np.zeros(n_pred + 1, bool)
     for i, foot in enumerate(footprints):
         foot = np.asarray(foot, bool)
@@ -123,8 +129,18 @@ def match_footprints(
         overlap = np.bincount(pred_labels[foot], minlength=n_pred + 1)
         overlap[0] = 0
         touched |= overlap > 0
-        for k in np.nonzero(overlap)[0]:
-            r, c = (int(np.rint(v)) for v in centroids[k - 1])
-            if overlap[k] >= min_overlap * area or foot[r, c]:
-                hits[i] = True
-    return Match(hits=hits, false_calls=int(n_pred - touched[1:].sum()), n_predicted=n_pred)
+        found = [
+            k
+            for k in np.nonzero(overlap)[0]
+            if overlap[k] >= min_overlap * area
+            or foot[tuple(int(np.rint(v)) for v in centroids[k - 1])]
+        ]
+        if found:
+            hits[i] = True
+            ratio[i] = np.sqrt(areas[found].sum() / area)
+    return Match(
+        hits=hits,
+        false_calls=int(n_pred - touched[1:].sum()),
+        n_predicted=n_pred,
+        diameter_ratio=ratio,
+    )

@@ -99,7 +99,7 @@ class TrainConfig:
     fold : int
         The validation fold.
     exclude : list of str
-        Presets left out of training.
+        Presets or families (the manifest's ``family``) left out of training.
     min_area : int
         Smallest region kept when scoring, pixels.
     """
@@ -120,7 +120,7 @@ class TrainConfig:
     processes: int = 1
     folds: int = 0  # 0: the manifest's splits; k: k-fold by specimen over train + val
     fold: int = 0
-    exclude: list = field(default_factory=list)  # specimen presets left out of training
+    exclude: list = field(default_factory=list)  # presets or families left out of training
     min_area: int = 9
 
 
@@ -162,7 +162,8 @@ def choose_splits(data_dir: Path, config: TrainConfig) -> dict[str, list[str]]:
     from thermodefect.simulate.dataset import read_manifest
 
     rows = read_manifest(data_dir)
-    rows = [r for r in rows if r.get("preset") not in set(config.exclude)]
+    left_out = set(config.exclude)
+    rows = [r for r in rows if r.get("preset") not in left_out and r.get("family") not in left_out]
     splits = manifest_splits(rows)
     if config.folds:
         pool = splits.get("train", []) + splits.get("val", [])
