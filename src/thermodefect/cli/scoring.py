@@ -85,5 +85,6 @@ def cmd_benchmark(args) -> int:
             examples=lambda found, name: write_detection(found, args.out / "examples", name),
         )  # fmt: skip
     text = write_benchmark(result, args.out)
-    say(args, text.rstrip() + f"\n\nwrote {args.out}/results.md, results.csv, pod.png, examples/")
+    extra = "model/ (the network trained without the family)" if args.leave_out else "examples/"
+    say(args, text.rstrip() + f"\n\nwrote {args.out}/results.md, results.csv, pod.png, {extra}")
     return 0
