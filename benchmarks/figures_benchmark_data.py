@@ -1,7 +1,10 @@
-"""Example images of the standard benchmark for docs/benchmark-data.md.
+"""Example images of the standard benchmark and of the randomised set's families for
+docs/benchmark-data.md.
 
 thermodefect simulate bench --preset mixed --n 60 --seed 2020
 python benchmarks/figures_benchmark_data.py bench [--out docs/images]
+thermodefect simulate wide --preset wide --n 135 --seed 2026
+python benchmarks/figures_benchmark_data.py wide --families   # the first plate with defects of each
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ def main() -> None:
     ap.add_argument("data", type=Path)
     ap.add_argument("--out", type=Path, default=Path("docs/images"))
     ap.add_argument("--n", type=int, default=6)
+    ap.add_argument("--families", action="store_true", help="one plate with defects per family")
     args = ap.parse_args()
     import numpy as np
 
@@ -26,19 +30,29 @@ def main() -> None:
 
     with open(args.data / "manifest.csv") as fh:
         rows = list(csv.DictReader(fh))
-    rows = rows[: args.n]
+    if args.families:
+        first: dict[str, dict] = {}
+        for row in rows:
+            if row["n_defects"] != "0":
+                first.setdefault(row["family"], row)
+        rows = list(first.values())
+    else:
+        rows = rows[: args.n]
     panels = []
     for row in rows:
         seq = load(args.data / f"{row['name']}.mat")
         shown = min(seq.n_frames - 1, detect_flash(seq) + 10)
         title = f"{row['material']} {row['thickness_mm']} mm, {row['heating']} flash"
+        if args.families:
+            title = f"{row['family']}: {title}"
         panels.append((row["name"], [
             (f"frame {shown}\n{title}", seq.frames[shown]),
             ("PCT 1", pct(seq, 2).components[1]),
             (f"label, {row['n_defects']} defects", np.where(seq.mask, 0, 255)),
         ]))  # fmt: skip
     args.out.mkdir(parents=True, exist_ok=True)
-    print(overview(panels, args.out / "benchmark-examples.png"))
+    name = "benchmark-wide-families.png" if args.families else "benchmark-examples.png"
+    print(overview(panels, args.out / name))
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from thermodefect.simulate.materials import material
 from thermodefect.simulate.solver import Boundary, Flash
 from thermodefect.simulate.spec import SimulationSpec, SolverSettings
 from thermodefect.simulate.specimen import Defect, Plate
-from thermodefect.simulate.wide import FAMILIES, WIDE_PRESETS, wide
+from thermodefect.simulate.wide import FAMILIES, WIDE_PRESETS, specimen_index, wide
 
 __all__ = [
     "CHECK_SETS",
@@ -341,7 +341,7 @@ def fe_check(rng, name: str) -> SimulationSpec:
     -------
     SimulationSpec
     """
-    index = int("".join(c for c in name[-4:] if c.isdigit()) or 0)
+    index = specimen_index(name)
     mat = str(rng.choice(["cfrp-ud", "cfrp"]))
     thickness = float(np.round(rng.uniform(1.3, 4.6), 2))
     shape, pitch = (80, 96), 0.25

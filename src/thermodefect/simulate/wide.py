@@ -45,6 +45,7 @@ __all__ = [
     "METALS",
     "WIDE_PRESETS",
     "family_of",
+    "specimen_index",
     "wide",
 ]
 
@@ -70,7 +71,18 @@ def family_of(index: int) -> str:
     return FAMILIES[index % len(FAMILIES)]
 
 
-def _index(name: str) -> int:
+def specimen_index(name: str) -> int:
+    """The index a dataset gives a specimen: the digits at the end of its name (0 if none).
+
+    Parameters
+    ----------
+    name : str
+        A specimen name such as ``wide_017``.
+
+    Returns
+    -------
+    int
+    """
     digits = "".join(c for c in name[-4:] if c.isdigit())
     return int(digits or 0)
 
@@ -190,7 +202,9 @@ def _impact(rng, thickness: float, view, pitch: float) -> list[Defect]:
     and 0-2 porosity patches elsewhere."""
     placed: list = []
     r_top = float(rng.uniform(max(1.2, 2.5 * pitch), 3.0))
-    r_bottom = min(r_top * rng.uniform(1.8, 3.0), 0.3 * min(view))
+    fits = (min(view) / 2 - 0.6) / 1.6  # the widest stack _place can fit in the view
+    r_bottom = min(r_top * rng.uniform(1.8, 3.0), 0.3 * min(view), fits)
+    r_top = min(r_top, r_bottom / 1.5)
     centre = _place(rng, placed, r_bottom * 1.6, view)
     out = []
     if centre is not None:
@@ -416,7 +430,7 @@ def wide(rng: np.random.Generator, name: str, family: str | None = None) -> Simu
     ThermodefectError
         For an unknown family.
     """
-    index = _index(name)
+    index = specimen_index(name)
     family = family or family_of(index)
     if family not in FAMILIES:
         raise ThermodefectError(f"unknown family {family!r}; families: {', '.join(FAMILIES)}")
