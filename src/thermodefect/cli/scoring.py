@@ -65,13 +65,10 @@ def cmd_evaluate(args) -> int:
 def cmd_benchmark(args) -> int:
     from thermodefect.benchmark import run_benchmark
     from thermodefect.benchmark.leave_out import Budget, leave_family_out
-    from thermodefect.benchmark.run import select_rows
     from thermodefect.report import write_benchmark, write_detection
-    from thermodefect.simulate.dataset import read_manifest
 
     output_folder(args.out, reads=[args.data_dir])
     if args.leave_out:
-        select_rows(read_manifest(args.data_dir), "all", [args.leave_out], False, args.data_dir)
         result = leave_family_out(
             args.data_dir, args.leave_out, args.out, model=args.model,
             budget=Budget(epochs=args.epochs, steps=args.steps), methods=args.methods,

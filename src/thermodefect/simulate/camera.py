@@ -20,13 +20,11 @@ import numpy as np
 from thermodefect.errors import ThermodefectError
 
 __all__ = [
-    "FULL_SCALE_COUNTS",
     "OUTPUTS",
     "RESPONSES",
     "Camera",
 ]
 
-FULL_SCALE_COUNTS = 65535  # 16 bits
 OUTPUTS = ("kelvin", "counts")
 RESPONSES = ("linear", "planck")
 SECOND_RADIATION_UM_K = 14388.0  # c2 = h c / k_B, um K

@@ -173,8 +173,9 @@ class Surface:
             return np.sin(v) * (0.7 + 0.3 * np.sin(0.37 * v + 1.3))
         return np.tanh(3 * np.sin(u) * np.sin(v))
 
-    def emissivity(self, shape: tuple[int, int], pitch_mm: float) -> np.ndarray:
-        """Emissivity (and absorptivity) relative to the plate's mean, over the image.
+    def emissivity(self, shape: tuple[int, int], pitch_mm: float) -> np.ndarray | None:
+        """Emissivity (and absorptivity) relative to the plate's mean, over the image, or None
+        for an even surface (no texture, no marks).
 
         Parameters
         ----------
@@ -185,8 +186,10 @@ class Surface:
 
         Returns
         -------
-        (H, W) ndarray of float64
+        (H, W) ndarray of float64 or None
         """
+        if self.texture == 0 and not self.marks:
+            return None
         out = np.ones(shape)
         if self.texture > 0:
             out += self.texture * self.pattern(shape, pitch_mm)

@@ -27,6 +27,7 @@ hand.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 
 import numpy as np
@@ -451,10 +452,9 @@ def wide(rng: np.random.Generator, name: str, family: str | None = None) -> Simu
     if in_view:  # defects were placed in the plate's frame: shift into the view's
         dx, dy = (view[0] - defect_view[0]) / 2, (view[1] - defect_view[1]) / 2
         defects = [
-            Defect(**{**d.__dict__, "center_mm": (_round(d.center_mm[0] + dx, 2),
-                                                  _round(d.center_mm[1] + dy, 2))})
+            replace(d, center_mm=(_round(d.center_mm[0] + dx, 2), _round(d.center_mm[1] + dy, 2)))
             for d in defects
-        ]  # fmt: skip
+        ]
     plate = Plate(thickness, mat, size_mm=size if in_view else None, defects=tuple(defects))
     energy = float(rng.uniform(3000, 9000))
     a_z = body.diffusivity("z")
