@@ -18,7 +18,7 @@ import logging
 
 import numpy as np
 
-from thermodefect.detect.decision import Z_MIN, decide, gate
+from thermodefect.detect.decision import Z_MIN, decide, gate, trim_halo
 from thermodefect.detect.features import feature as method_feature
 from thermodefect.detect.regions import Detection, measure
 from thermodefect.errors import ThermodefectError
@@ -42,7 +42,13 @@ LEVEL_SENSITIVE = ("tsr", "dac")
 
 
 def prepare(seq: Sequence) -> Sequence:
-    """Bad pixels replaced, uneven heating corrected, cooling after the flash kept.
+    """Bad pixels replaced, background around the plate filled, uneven heating corrected,
+    cooling after the flash kept.
+
+    Where the plate does not fill the view (:func:`~thermodefect.preprocess.plate.plate_mask`),
+    the pixels around it receive the cooling of their nearest plate pixel and the plate's
+    mask is kept in ``meta.extra["plate"]``: the methods see no step at the plate's outline,
+    and the decision looks only at the plate.
 
     The heating correction (:func:`~thermodefect.preprocess.correct_heating`) runs only when
     the flash was uneven (:func:`~thermodefect.preprocess.heating_spread` at least
@@ -77,8 +83,8 @@ def prepare(seq: Sequence) -> Sequence:
         rise_baseline,
     )
     from thermodefect.preprocess.bad_pixels import fill_pixels
+    from thermodefect.preprocess.plate import fill_off_plate, interior, plate_mask
 
-    bad = find_bad_pixels(seq)
     baseline = rise_baseline(seq)
     view = extract_cooling(seq)
     if view.n_frames < 8:
@@ -94,9 +100,24 @@ def prepare(seq: Sequence) -> Sequence:
     if baseline is not None:  # absolute temperature or counts: the rise above pre-flash
         frames -= baseline
         view = view.derive("rise(pre-flash mean)", baseline="preflash")
+    plate = plate_mask(frames)
+    if not plate.all():  # background around the plate: the nearest plate pixel's cooling
+        fill_off_plate(frames, plate)
+        view = view.derive(
+            f"plate in view ({int(plate.sum())} of {plate.size} pixels), background filled",
+            extra={**view.meta.extra, "plate": plate},
+        )
+    # Bad pixels after the background is filled: the plate's outline is not a bad pixel.
+    bad = find_bad_pixels(view.derive("cooling", frames=frames))
     fill_pixels(frames, bad, inplace=True)
     cooling = view.derive(f"replace_bad_pixels({int(bad.sum())})", frames=frames)
-    spread = heating_spread(cooling)
+    rows, cols = interior(plate)  # edge losses are not uneven heating
+    inner = (
+        cooling
+        if plate.all()
+        else cooling.derive("interior", frames=frames[:, rows, cols], mask=None)
+    )
+    spread = heating_spread(inner)
     if spread < UNEVEN_HEATING:  # an even flash: a surface fit would only add its residuals
         return cooling.derive(f"heating even (spread {spread:.3f}), not corrected")
     return correct_heating(cooling, inplace=True)
@@ -148,6 +169,7 @@ def detect(
     cooling = prepare(seq) if prepared is None else prepared
     feature = method_feature(cooling, method)
     mask = gate(clean(decide(feature, decision, z_min=z_min), min_area=min_area), feature, z_min)
+    mask = trim_halo(mask, feature, z_min)
     regions = measure(mask, feature, seq=cooling)
     logger.debug("%s on %s: %d region(s)", method, seq.name, len(regions))
     return Detection(method, feature.astype(np.float32), mask, regions, cooling)

@@ -23,10 +23,19 @@ __all__ = [
     "otsu",
     "region",
     "significance",
+    "trim_halo",
 ]
 
 #: Default significance: one Gaussian-noise image reaches it with probability 1e-9 per pixel.
 Z_MIN = 6.0
+
+#: Share of a region's peak z at which :func:`trim_halo` draws its outline. Chosen on the
+#: validation split of the standard set (0.2 to 0.5 tried; 0.3 gave PCT, TSR and PPT their
+#: best IoU and the smallest diameter error, docs/results.md).
+HALO_LEVEL = 0.3
+
+#: A second defect in a region's halo must reach this many times ``z_min``.
+SECOND_PEAK = 2.0
 
 #: name -> rule(feature (H, W) in robust z, z_min) -> (H, W) bool mask before cleaning.
 DECISIONS: Registry[Callable[[np.ndarray, float], np.ndarray]] = Registry("decision rule")
@@ -56,6 +65,59 @@ def gate(mask: np.ndarray, feature: np.ndarray, z_min: float) -> np.ndarray:
     peaks = ndimage.maximum(feature, labels, index=np.arange(1, n + 1))
     keep = np.concatenate([[False], np.asarray(peaks) >= z_min])
     return keep[labels]
+
+
+def trim_halo(mask: np.ndarray, feature: np.ndarray, z_min: float, *, level: float = HALO_LEVEL):
+    """Each region of ``mask`` cut to the connected part around its peak where the feature
+    reaches ``level`` of that peak.
+
+    Lateral diffusion spreads a defect's contrast beyond its outline; a decision at z_min
+    draws the spread outline, the larger the stronger the defect (holes drawn 30-45 % too
+    wide on the randomised set, 17 % on the standard one). A fixed share of the peak follows
+    the defect's own edge instead. What the cut leaves of a region is searched again for a
+    second defect the halo had joined to the first: a remaining part whose own peak reaches
+    :data:`SECOND_PEAK` times ``z_min`` away from the kept part (more than 3 pixels from it,
+    so not the shoulder of its halo) is cut at the same share of its own peak in turn. Holes
+    in what is kept are filled.
+
+    Parameters
+    ----------
+    mask : (H, W) ndarray of bool
+        Regions that reached ``z_min``.
+    feature : (H, W) ndarray
+        The feature image in robust z units.
+    z_min : float
+        Significance of the decision (a second peak must reach twice it).
+    level : float
+        Share of the peak kept, in (0, 1).
+
+    Returns
+    -------
+    (H, W) ndarray of bool
+    """
+    from scipy import ndimage
+
+    ring = np.ones((3, 3), bool)
+    out = np.zeros(mask.shape, bool)
+    labels, n = ndimage.label(mask, structure=ring)
+    todo = [(labels == k, z_min) for k in range(1, n + 1)]
+    while todo:
+        part, needed = todo.pop()
+        peak = float(feature[part].max())
+        if peak < needed:
+            continue
+        above, _ = ndimage.label(part & (feature >= level * peak), structure=ring)
+        core = above == above[np.unravel_index(np.argmax(np.where(part, feature, -np.inf)),
+                                               feature.shape)]  # fmt: skip
+        out |= core
+        near = ndimage.binary_dilation(core, ring, iterations=3)
+        rest, m = ndimage.label(part & ~near, structure=ring)
+        for j in range(1, m + 1):
+            piece = rest == j
+            at = np.unravel_index(np.argmax(np.where(piece, feature, -np.inf)), feature.shape)
+            if not near[max(at[0] - 1, 0) : at[0] + 2, max(at[1] - 1, 0) : at[1] + 2].any():
+                todo.append((piece, SECOND_PEAK * z_min))
+    return ndimage.binary_fill_holes(out)
 
 
 @DECISIONS.register("significance", summary="z >= z_min")

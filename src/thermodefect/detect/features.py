@@ -17,9 +17,13 @@ __all__ = [
 ]
 
 
-def max_z(images) -> np.ndarray:
+def max_z(images, plate: np.ndarray | None = None) -> np.ndarray:
     """Pixel-wise maximum of the robust z-scores of a stack of images, each flipped so that
     its strongest pixel is positive.
+
+    With a plate mask (the plate does not fill the view), each image first loses the cooling
+    profile of the plate's edges (:func:`~thermodefect.preprocess.plate.flatten_edges`), its
+    median and MAD come from the plate alone, and z is 0 off the plate.
 
     Defects at different depths show best in different frames, components or frequencies,
     so each pixel keeps its most significant view. PCT components, phases and
@@ -32,6 +36,8 @@ def max_z(images) -> np.ndarray:
     ----------
     images : sequence of (H, W) array_like
         At least one image.
+    plate : (H, W) ndarray of bool, optional
+        The pixels of the plate.
 
     Returns
     -------
@@ -45,12 +51,17 @@ def max_z(images) -> np.ndarray:
         For a non-finite image.
     """
     from thermodefect.methods import robust_z
+    from thermodefect.preprocess.plate import detrend, flatten_edges
 
     if not images:
         raise ValueError("max_z needs at least one image")
     out = None
     for image in images:
-        z = robust_z(np.asarray(image))
+        if plate is None:
+            z = robust_z(detrend(np.asarray(image)))
+        else:
+            flat = detrend(flatten_edges(np.asarray(image), plate), plate)
+            z = np.where(plate, robust_z(flat, plate), 0.0)
         if z.flat[np.argmax(np.abs(z))] < 0:
             z = -z
         out = z if out is None else np.maximum(out, z)
@@ -70,7 +81,8 @@ def feature(cooling: Sequence, method: str) -> np.ndarray:
     Returns
     -------
     (H, W) ndarray of float64
-        Pixel-wise maximum of the signed robust z of the method's images.
+        Pixel-wise maximum of the signed robust z of the method's images (over the plate
+        alone when ``cooling.meta.extra`` holds its mask).
 
     Raises
     ------
@@ -79,4 +91,4 @@ def feature(cooling: Sequence, method: str) -> np.ndarray:
     """
     from thermodefect.methods import METHODS
 
-    return max_z(METHODS[method](cooling))
+    return max_z(METHODS[method](cooling), cooling.meta.extra.get("plate"))

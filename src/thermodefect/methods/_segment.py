@@ -151,7 +151,11 @@ def robust_z(image: np.ndarray, sound: np.ndarray | None = None) -> np.ndarray:
     """(image - median) / (1.4826 MAD), statistics over ``sound`` pixels (default: all).
 
     The median and MAD ignore a minority of defect pixels, so the result reads as "how
-    many noise standard deviations above the sound material".
+    many noise standard deviations above the sound material". The scale never falls below
+    half the standard deviation of the central 90 % of the values: on quantised or
+    noise-free images most pixels share a few levels, the MAD collapses towards 0 and any
+    structure (a quantisation step, a mesh) would otherwise stand many "sigma" above the
+    plate. For Gaussian noise that floor (0.4 sigma) never binds.
 
     Parameters
     ----------
@@ -179,9 +183,11 @@ def robust_z(image: np.ndarray, sound: np.ndarray | None = None) -> np.ndarray:
     if ref.size == 0 or not np.all(np.isfinite(image)):
         raise ThermodefectError("cannot standardise an empty or non-finite image")
     med = np.median(ref)
-    mad = 1.4826 * np.median(np.abs(ref - med))
+    low, high = np.percentile(ref, [5, 95])
+    floor = 0.5 * float(ref[(ref >= low) & (ref <= high)].std())
+    mad = max(1.4826 * float(np.median(np.abs(ref - med))), floor)
     if mad == 0:
-        mad = ref.std() or 1.0
+        mad = float(ref.std()) or 1.0
     return (image - med) / mad
 
 

@@ -1,0 +1,167 @@
+"""The plate in the view (background, edge cooling, slow trends) and outlines at half maximum."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from thermodefect.detect import DECISIONS, detect, prepare
+from thermodefect.detect.decision import trim_halo
+from thermodefect.methods import METHODS, robust_z
+from thermodefect.preprocess.plate import (
+    detrend,
+    fill_off_plate,
+    flatten_edges,
+    interior,
+    plate_mask,
+)
+from thermodefect.simulate import from_dict, run
+
+
+def _framed(h=40, w=50, box=(4, 36, 5, 47)):
+    plate = np.zeros((h, w), bool)
+    plate[box[0] : box[1], box[2] : box[3]] = True
+    return plate
+
+
+def test_plate_mask_is_the_rectangle_inside_a_frame_of_background():
+    plate = _framed()
+    frames = np.where(plate, 3.0, 0.01)[None].repeat(20, axis=0)
+    frames[:, 20, 20] = 0.0  # a pixel inside the outline that never warms (a dark mark)
+    frames[:, 30:, 40:] = 0.0  # a corner the flash missed is still plate
+    assert np.array_equal(plate_mask(frames), plate)
+    assert plate_mask(np.full((20, 8, 8), 2.0)).all()
+    assert plate_mask(np.zeros((20, 8, 8))).all()  # nothing warms: no plate to find
+
+
+def test_a_plate_the_flash_fades_across_is_all_plate():
+    ramp = np.clip(np.linspace(-0.3, 1.0, 50), 0, None)  # the left sixth gets nothing
+    frames = np.broadcast_to(ramp, (20, 40, 50))
+    assert plate_mask(frames).all()
+
+
+def test_off_plate_pixels_take_the_nearest_plate_pixels_frames():
+    plate = _framed()
+    frames = np.random.default_rng(0).normal(size=(5, 40, 50)).astype(np.float32)
+    kept = frames.copy()
+    fill_off_plate(frames, plate)
+    assert np.array_equal(frames[:, plate], kept[:, plate])
+    assert np.array_equal(frames[:, 0, 0], kept[:, 4, 5])  # the corner's nearest
+    assert np.array_equal(frames[:, 20, 49], kept[:, 20, 46])
+
+
+def test_edge_profiles_inside_the_view_are_removed_and_a_defect_kept():
+    plate = _framed()
+    yy, xx = np.mgrid[:40, :50]
+    edges = -np.exp(-(yy - 4) / 2.0) - 0.5 * np.exp(-(xx - 5) / 2.0)
+    image = np.where(plate, 1.0 + edges, 0.0)
+    image[18:22, 20:24] += 0.3
+    out = flatten_edges(image, plate)
+    band = interior(plate)[0].start - 4
+    assert band == 8  # a quarter of the plate's 32 rows
+    # Each band is flat at its inner end's level: the profile along the side is gone.
+    np.testing.assert_allclose(out[4 : 4 + band, 25], image[4 + band - 1, 25], atol=1e-12)
+    np.testing.assert_allclose(out[20, 5 : 5 + band], image[20, 5 + band - 1], atol=1e-12)
+    assert out[19, 21] - out[30, 30] == pytest.approx(0.3, abs=0.01)
+    # The bottom and right sides show (almost) no cooling: (almost) nothing changes there.
+    np.testing.assert_allclose(out[30:36, 30], image[30:36, 30], atol=1e-5)
+    assert flatten_edges(image, np.ones_like(plate)) is image
+
+
+def test_interior_leaves_out_the_edge_bands_inside_the_view_only():
+    plate = np.zeros((40, 50), bool)
+    plate[4:, :45] = True  # edges inside the view at the top and on the right
+    assert interior(plate) == (slice(13, 40), slice(0, 36))
+
+
+def test_detrend_removes_a_quadratic_surface_and_keeps_a_defect():
+    y, x = np.mgrid[-1:1:48j, -1:1:64j]
+    surface = 2.0 + 0.5 * x - 0.3 * y + 0.8 * x * x + 0.2 * x * y - 0.4 * y * y
+    image = surface.copy()
+    image[20:26, 30:36] += 1.0
+    out = detrend(image)
+    np.testing.assert_allclose(out[:10, :10], 0.0, atol=1e-9)
+    np.testing.assert_allclose(out[20:26, 30:36], 1.0, atol=1e-9)
+
+
+def test_robust_z_keeps_gaussian_noise_and_does_not_blow_up_quantised_levels():
+    noise = np.random.default_rng(1).normal(size=(100, 100))
+    assert robust_z(noise).std() == pytest.approx(1.0, abs=0.03)
+    levels = np.zeros((10, 10))
+    levels[:3] = 1.0  # a third of the pixels one quantisation step up: MAD 0
+    # central 90 %: std 0.458, floor 0.229, so the step is 4.4 "sigma", not infinity
+    assert robust_z(levels).max() == pytest.approx(1 / (0.5 * np.sqrt(0.21)), rel=1e-9)
+
+
+def test_a_weak_second_peak_in_a_halo_is_not_a_second_defect():
+    yy, xx = np.mgrid[:48, :64]
+    big = 20 * np.exp(-((yy - 24) ** 2 + (xx - 20) ** 2) / 18.0)
+    from scipy import ndimage
+
+    for height, regions in ((7, 1), (13, 2)):  # a second defect must reach twice z_min
+        feature = big + height * np.exp(-((yy - 24) ** 2 + (xx - 32) ** 2) / 2.0)
+        mask = feature >= 4
+        mask[23:26, 20:33] = True  # the halo joins them into one region
+        out = trim_halo(mask, feature, 6.0)
+        assert ndimage.label(out, structure=np.ones((3, 3)))[1] == regions
+
+
+def test_half_maximum_outline_of_a_blurred_defect_and_a_second_defect_in_its_halo():
+    yy, xx = np.mgrid[:48, :64]
+    big = 20 * np.exp(-((yy - 24) ** 2 + (xx - 20) ** 2) / 18.0)  # sigma 3 px
+    small = 9 * np.exp(-((yy - 24) ** 2 + (xx - 33) ** 2) / 8.0)  # 13 px away
+    feature = big + small
+    mask = feature >= 4
+    out = trim_halo(mask, feature, 6.0, level=0.5)
+    from scipy import ndimage
+
+    labels, n = ndimage.label(out, structure=np.ones((3, 3)))
+    assert n == 2
+    # Big one: radius where 20 exp(-r^2 / 18) = 10, 3.53 px: 39 px at half maximum.
+    assert (labels == labels[24, 20]).sum() == pytest.approx(np.pi * 18 * np.log(2), rel=0.15)
+    assert labels[24, 33] != labels[24, 20] and labels[24, 33] > 0
+    # A lone blob whose halo has no second peak stays one region.
+    lone = trim_halo(big >= 4, big, 6.0, level=0.5)
+    assert ndimage.label(lone, structure=np.ones((3, 3)))[1] == 1
+
+
+QUIET = {k: 0 for k in ("blur_px", "netd_k", "offset_k", "gain", "dead_pixels", "hot_pixels",
+                        "emissivity_variation", "drift_k")}  # fmt: skip
+
+
+def _plate_in_view(material: str, holes=()):
+    """A noise-free plate smaller than the view (background around it, edges losing heat
+    unevenly), 2 mK counts and a mesh texture in the early frames: the independent FE
+    exports the classical path once called edges and corners in."""
+    spec = from_dict({
+        "name": "edges", "seed": 1,
+        "plate": {"thickness_mm": 2.0, "material": material, "size_mm": [11.0, 8.4]},
+        "defects": [{"kind": "hole", "center_mm": [x, y], "size_mm": d, "depth_mm": z}
+                    for x, y, d, z in holes],
+        "flash": {"profile": "uniform", "duration_s": 0.005},
+        "boundary": {"h_edges": [25.0, 20.0, 10.0, 8.0]},
+        "camera": {"height": 48, "width": 60, "pixel_pitch_mm": 0.2, "frame_rate": 20.0,
+                   "n_frames": 200, "preflash_frames": 1, "count_k": 0.002, "mesh_k": 0.02,
+                   **QUIET},
+        "solver": {"nz": 12},
+    })  # fmt: skip
+    return run(spec)[0]
+
+
+def test_a_sound_quantised_textured_plate_in_view_gives_no_false_call_anywhere():
+    seq = _plate_in_view("cfrp-ud")
+    prepared = prepare(seq)
+    assert "background filled" in " ".join(prepared.meta.history)
+    assert "not corrected" in prepared.meta.history[-1]  # edge cooling is not uneven heating
+    for method, rule in [(m, "significance") for m in METHODS] + [("pct", r) for r in DECISIONS]:
+        found = detect(seq, method, decision=rule, prepared=prepared)
+        assert found.regions == [], (method, rule, [(r.row, r.col) for r in found.regions])
+
+
+def test_holes_in_a_plate_in_view_are_found_by_every_method():
+    seq = _plate_in_view("cfrp", holes=[(4, 4, 2.5, 0.5), (8, 5, 2.5, 0.8)])
+    prepared = prepare(seq)
+    for method in METHODS:
+        found = detect(seq, method, prepared=prepared)
+        iou = (found.mask & seq.mask).sum() / (found.mask | seq.mask).sum()
+        assert iou > 0.3, (method, iou)  # 0 for every method before the plate was found
