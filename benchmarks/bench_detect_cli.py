@@ -93,7 +93,7 @@ def main() -> None:
     print(f"{path}: {size / 2**20:.0f} MiB")
     for method in args.methods:
         walls, peaks = [], []
-        how = [] if method == "model" else ["--method", method]
+        how = ["--model", "default"] if method == "model" else ["--method", method]
         for _ in range(args.repeats):
             cmd = [sys.executable, "-c", CHILD, "--quiet", "detect", str(path), *how,
                    "--out", str(args.dir / f"out_{method}")]  # fmt: skip
@@ -103,7 +103,7 @@ def main() -> None:
             code, peak = done.stdout.split()
             assert code == "0", done.stderr
             peaks.append(int(peak))
-        label = "built-in network" if method == "model" else f"--method {method}"
+        label = "--model default (built-in network)" if method == "model" else f"--method {method}"
         print(f"detect {label}: {min(walls):.2f}-{max(walls):.2f} s end to end, "
               f"peak memory {statistics.median(peaks) / size:.2f} x the file "
               f"({statistics.median(peaks) / 2**20:.0f} MiB)")  # fmt: skip

@@ -75,6 +75,11 @@ def test_leave_out_trains_without_the_family_and_scores_on_it(families, tmp_path
 
     info = torch.load(out / "model" / "model.pt", weights_only=False)["info"]
     assert info["train_config"]["exclude"] == ["holes"]
+    # A rerun scores the same network again instead of training another.
+    stamp = (out / "model" / "model.pt").stat().st_mtime_ns
+    assert main(["--quiet", "benchmark", str(families), "--leave-out", "holes", "--epochs", "1",
+                 "--steps", "1", "--methods", "pct", "--out", str(out)]) == 0  # fmt: skip
+    assert (out / "model" / "model.pt").stat().st_mtime_ns == stamp
 
 
 def test_leave_out_of_an_unknown_family_exits_2_before_training(families, tmp_path, capsys):

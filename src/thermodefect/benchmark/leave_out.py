@@ -38,6 +38,18 @@ class Budget:
     patch: int = 64
 
 
+def _trained_as(checkpoint: Path, config) -> bool:
+    """Whether ``checkpoint`` exists and was trained with ``config``'s network, left-out
+    families, budget and seed."""
+    if not checkpoint.is_file():
+        return False
+    from thermodefect.nn.checkpoint import load_checkpoint
+
+    stored = load_checkpoint(checkpoint).info.get("train_config", {})
+    keys = ("model", "epochs", "steps", "batch", "patch", "seed", "exclude")
+    return all(stored.get(k) == getattr(config, k) for k in keys)
+
+
 def leave_family_out(
     data_dir: Path,
     family: str,
@@ -53,6 +65,10 @@ def leave_family_out(
     """Train ``model`` on every family of ``data_dir`` but ``family`` (train and val splits),
     then score it, the built-in network and the classical methods on all of ``family``'s
     specimens.
+
+    A network already in ``out/model/model.pt`` that was trained the same way (the same
+    network, left-out family and budget) is scored again instead of retrained: a change to
+    detection is then measured on the same networks.
 
     Parameters
     ----------
@@ -95,12 +111,15 @@ def leave_family_out(
         model=model, epochs=budget.epochs, steps=budget.steps, batch=budget.batch,
         patch=budget.patch, patience=budget.epochs, seed=seed, device=device, exclude=[family],
     )  # fmt: skip
-    trained = train(data_dir, Path(out) / "model", config, quiet=quiet)
-    assert trained is not None  # a single-process run always returns
+    checkpoint = Path(out) / "model" / "model.pt"
+    if not _trained_as(checkpoint, config):
+        trained = train(data_dir, Path(out) / "model", config, quiet=quiet)
+        assert trained is not None  # a single-process run always returns
+        checkpoint = trained.checkpoint
     result = run_benchmark(
         data_dir,
         methods=list(METHODS) if methods is None else methods,
-        models=[str(trained.checkpoint), "default"],
+        models=[str(checkpoint), "default"],
         split="all",
         device=device,
         families=[family],

@@ -1,4 +1,5 @@
-"""``thermodefect detect``: find defects with the built-in network, a trained one or a method."""
+"""``thermodefect detect``: find defects with a classical method (PCT by default, the detector
+that holds best on data it was not made from), the built-in network or a trained one."""
 
 from __future__ import annotations
 
@@ -18,6 +19,11 @@ from thermodefect.cli._common import (
 )
 from thermodefect.errors import ThermodefectError
 
+#: What ``detect`` runs without --method or --model: the detector with the best IoU over the
+#: held-out families of the leave-one-family-out protocol and no false call on their sound
+#: plates (docs/results.md).
+DEFAULT_METHOD = "pct"
+
 
 def add_parsers(sub) -> None:
     """Register ``detect`` on the sub-command parser ``sub``."""
@@ -25,14 +31,20 @@ def add_parsers(sub) -> None:
     from thermodefect.methods import METHODS
 
     p = sub.add_parser(
-        "detect", help="find defects (built-in model, a trained model or a classical method)"
+        "detect",
+        help="find defects (PCT by default, another method, the built-in or a trained model)",
     )
     p.add_argument("files", type=Path, nargs="+", help="sequence files")
     how = p.add_mutually_exclusive_group()
     how.add_argument(
-        "--method", choices=list(METHODS), help=choices_help("a classical method instead", METHODS)
-    )
-    how.add_argument("--model", type=Path, help="a checkpoint from train (default: built-in)")
+        "--method", choices=list(METHODS),
+        help=choices_help(f"a classical method (default: {DEFAULT_METHOD})", METHODS),
+    )  # fmt: skip
+    how.add_argument(
+        "--model", type=Path,
+        help="a network instead: 'default' (built-in) or a checkpoint from train; out of "
+             f"distribution it gives way to {DEFAULT_METHOD}",
+    )  # fmt: skip
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--device", default="cpu", help="torch device for models")
     p.add_argument(
@@ -60,10 +72,10 @@ def cmd_detect(args) -> int:
     from thermodefect.report import write_detection
 
     output_folder(args.out, reads=args.files)
-    if args.method is None:
+    if args.model is not None:
         from thermodefect.detect.model import detect_with_model, load_model
 
-        ckpt = load_model(args.model, args.device)
+        ckpt = load_model(None if str(args.model) == "default" else args.model, args.device)
 
         def run(seq):
             return detect_with_model(seq, ckpt, device=args.device, threshold=args.threshold,
@@ -71,15 +83,17 @@ def cmd_detect(args) -> int:
     else:
         from thermodefect.detect import MIN_AREA, detect
 
+        method = args.method or DEFAULT_METHOD
+
         def run(seq):
             area = MIN_AREA if args.min_area is None else args.min_area
-            return detect(seq, args.method, z_min=args.z_min, min_area=area,
+            return detect(seq, method, z_min=args.z_min, min_area=area,
                           decision=args.decision)  # fmt: skip
 
     from thermodefect.io.files import output_names
 
     names = output_names(args.files)
-    problems = []
+    problems, warnings = [], []
     for path in args.files:
         try:
             seq = load(path, args)
@@ -88,8 +102,11 @@ def cmd_detect(args) -> int:
             problems.append(exc.naming(path))
             continue
         write_detection(found, args.out, names[path])
-        say(args, f"{path}: {plural(len(found.regions), 'defect')} -> {args.out}/{names[path]}_*")
+        say(args, f"{path}: {plural(len(found.regions), 'defect')} ({found.method}) -> "
+                  f"{args.out}/{names[path]}_*")  # fmt: skip
+        if found.out_of_distribution is not None:
+            warnings.append(f"{path}: out of distribution: {found.out_of_distribution}")
     if len(problems) < len(args.files):
         say(args, f"masks (white = defect), feature or probability images, overlays and defect "
                   f"tables in {args.out}/")  # fmt: skip
-    return report(problems)
+    return report(problems, warnings)

@@ -20,6 +20,7 @@ import numpy as np
 
 from thermodefect.detect.decision import Z_MIN, decide, gate, trim_halo
 from thermodefect.detect.features import feature as method_feature
+from thermodefect.detect.ood import out_of_distribution
 from thermodefect.detect.regions import Detection, measure
 from thermodefect.errors import ThermodefectError
 from thermodefect.io.files import release_pages
@@ -154,6 +155,7 @@ def detect(
     Returns
     -------
     Detection
+        With ``out_of_distribution`` set when the sequence is not a flashed plate cooling.
 
     Raises
     ------
@@ -172,4 +174,5 @@ def detect(
     mask = trim_halo(mask, feature, z_min)
     regions = measure(mask, feature, seq=cooling)
     logger.debug("%s on %s: %d region(s)", method, seq.name, len(regions))
-    return Detection(method, feature.astype(np.float32), mask, regions, cooling)
+    return Detection(method, feature.astype(np.float32), mask, regions, cooling,
+                     out_of_distribution=out_of_distribution(cooling))  # fmt: skip

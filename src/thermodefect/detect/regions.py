@@ -197,7 +197,13 @@ def measure(
     return regions
 
 
-def write_table(regions: list[Region], csv_path: Path, json_path: Path | None = None) -> None:
+def write_table(
+    regions: list[Region],
+    csv_path: Path,
+    json_path: Path | None = None,
+    *,
+    out_of_distribution: str | None = None,
+) -> None:
     """The defect table as CSV (one row per region, empty cells for unknowns) and JSON.
 
     Parameters
@@ -205,24 +211,28 @@ def write_table(regions: list[Region], csv_path: Path, json_path: Path | None = 
     regions : list of Region
         The defects.
     csv_path : Path
-        The CSV file (:data:`TABLE_FIELDS` columns).
+        The CSV file (:data:`TABLE_FIELDS` columns, then ``out_of_distribution``).
     json_path : Path, optional
-        Also ``{"defects": [...]}`` as JSON.
+        Also ``{"defects": [...], "out_of_distribution": ...}`` as JSON.
+    out_of_distribution : str, optional
+        Why the sequence lies outside what the detectors know (every row carries it).
     """
     rows = [asdict(r) for r in regions]
 
     def cell(v):
         return "" if v is None else (f"{v:.6g}" if isinstance(v, float) else str(v))
 
+    flag = "" if out_of_distribution is None else '"' + out_of_distribution.replace('"', "'") + '"'
     with atomic_path(Path(csv_path)) as tmp:
         tmp.write_text(
-            ",".join(TABLE_FIELDS)
+            ",".join((*TABLE_FIELDS, "out_of_distribution"))
             + "\n"
-            + "".join(",".join(cell(r[f]) for f in TABLE_FIELDS) + "\n" for r in rows)
+            + "".join(",".join(cell(r[f]) for f in TABLE_FIELDS) + f",{flag}\n" for r in rows)
         )
     if json_path is not None:
+        doc = {"defects": rows, "out_of_distribution": out_of_distribution}
         with atomic_path(Path(json_path)) as tmp:
-            tmp.write_text(json.dumps({"defects": rows}, indent=2))
+            tmp.write_text(json.dumps(doc, indent=2))
 
 
 @dataclass
@@ -243,6 +253,9 @@ class Detection:
         The frames the regions were measured on.
     feature_max : float
         Feature value drawn white in ``{name}_prob.png``.
+    out_of_distribution : str, optional
+        Why the sequence lies outside what the detectors know
+        (:func:`thermodefect.detect.ood.out_of_distribution`); None when it does not.
     """
 
     method: str
@@ -251,3 +264,4 @@ class Detection:
     regions: list
     cooling: Sequence
     feature_max: float = 2 * Z_MIN  # feature value drawn white in {name}_prob.png
+    out_of_distribution: str | None = None

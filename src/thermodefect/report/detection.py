@@ -67,5 +67,6 @@ def write_detection(result: Detection, out: Path, name: str) -> list[Path]:
             title=f"{name}: {result.method}, {len(result.regions)} defect(s), frame "
                   f"{file_frame(result.cooling, frame)}",
             truth=result.cooling.mask)  # fmt: skip
-    write_table(result.regions, out / f"{name}_defects.csv", out / f"{name}_defects.json")
+    write_table(result.regions, out / f"{name}_defects.csv", out / f"{name}_defects.json",
+                out_of_distribution=result.out_of_distribution)  # fmt: skip
     return [out / f"{name}_{s}" for s in ("mask.png", "prob.png", "overlay.png", "defects.csv")]
