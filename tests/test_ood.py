@@ -105,3 +105,25 @@ def test_detect_runs_pct_by_default_and_the_network_on_request(tmp_path, capsys)
     args = ["detect", str(tmp_path / "plate.npy"), "--model", "default", "--out"]
     assert main([*args, str(tmp_path / "b")]) == 0
     assert "(model:unet)" in capsys.readouterr().out
+
+
+def test_confidence_follows_the_logistic_model_and_reaches_the_table(tmp_path):
+    from thermodefect.detect.confidence import COEFFICIENTS, confidence_of
+    from thermodefect.detect.regions import measure, with_confidence
+
+    b0, b1, b2 = COEFFICIENTS
+    expected = 1 / (1 + np.exp(-(b0 + b1 * np.log(12.0) + b2 * np.log(20))))
+    assert confidence_of(12.0, 20) == pytest.approx(expected, rel=1e-12)
+    assert confidence_of(0.5, 0) == confidence_of(1.0, 1)  # logs floored at 0
+    mask = np.zeros((20, 20), bool)
+    mask[2:6, 2:7] = True  # 20 px
+    mask[12:15, 12:15] = True  # 9 px
+    z = np.zeros((20, 20))
+    z[4, 4], z[13, 13] = 12.0, 7.0
+    regions = with_confidence(measure(mask, z), mask, z)
+    assert [r.confidence for r in regions] == [confidence_of(12.0, 20), confidence_of(7.0, 9)]
+    seq = _gradient_with_row_noise(0)
+    np.save(tmp_path / "p.npy", seq.frames)
+    assert main(["--quiet", "detect", str(tmp_path / "p.npy"), "--out", str(tmp_path / "o")]) == 0
+    header = (tmp_path / "o" / "p_defects.csv").read_text().splitlines()[0].split(",")
+    assert header[-2:] == ["confidence", "out_of_distribution"]

@@ -21,7 +21,7 @@ import numpy as np
 from thermodefect.detect.decision import Z_MIN, decide, gate, trim_halo
 from thermodefect.detect.features import feature as method_feature
 from thermodefect.detect.ood import out_of_distribution
-from thermodefect.detect.regions import Detection, measure
+from thermodefect.detect.regions import Detection, measure, with_confidence
 from thermodefect.errors import ThermodefectError
 from thermodefect.io.files import release_pages
 from thermodefect.sequence import Sequence, frames_per_chunk
@@ -172,7 +172,7 @@ def detect(
     feature = method_feature(cooling, method)
     mask = gate(clean(decide(feature, decision, z_min=z_min), min_area=min_area), feature, z_min)
     mask = trim_halo(mask, feature, z_min)
-    regions = measure(mask, feature, seq=cooling)
+    regions = with_confidence(measure(mask, feature, seq=cooling), mask, feature)
     logger.debug("%s on %s: %d region(s)", method, seq.name, len(regions))
     return Detection(method, feature.astype(np.float32), mask, regions, cooling,
                      out_of_distribution=out_of_distribution(cooling))  # fmt: skip

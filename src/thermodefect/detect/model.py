@@ -110,7 +110,8 @@ def detect_with_model(
     Returns
     -------
     Detection
-        ``out_of_distribution`` says why when the network was not trusted.
+        ``out_of_distribution`` says why when the network was not trusted; each region's
+        confidence comes from the PCT evidence that confirmed it.
 
     Raises
     ------
@@ -120,7 +121,7 @@ def detect_with_model(
     from dataclasses import replace
 
     from thermodefect.detect.ood import model_out_of_distribution, out_of_distribution
-    from thermodefect.detect.regions import measure
+    from thermodefect.detect.regions import measure, with_confidence
     from thermodefect.methods import clean
     from thermodefect.nn.infer import predict_probability
     from thermodefect.nn.inputs import from_cooling
@@ -149,12 +150,14 @@ def detect_with_model(
         found = detect(seq, fallback)
         return replace(found, method=f"{fallback} (instead of the network)",
                        out_of_distribution=reason)  # fmt: skip
+    z = None
     if confirm is not None and mask.any():
         from thermodefect.detect.classical import prepare
         from thermodefect.detect.decision import gate
         from thermodefect.detect.features import feature
 
-        mask = gate(mask, feature(prepare(seq), fallback or "pct"), confirm)
+        z = feature(prepare(seq), fallback or "pct")
+        mask = gate(mask, z, confirm)
     idx = frame_indices(cooling.n_frames, ckpt.inputs.n_frames, spacing="log")
     first = int(cooling.meta.extra.get("first_frame", 0))
     shown = cooling.derive(
@@ -164,5 +167,7 @@ def detect_with_model(
         extra={**cooling.meta.extra, "frame_numbers": [first + int(i) for i in idx]},
     )
     regions = measure(mask, prob, seq=shown)
+    if z is not None:  # the physics the regions were confirmed by gives their confidence
+        regions = with_confidence(regions, mask, z)
     return Detection(f"model:{ckpt.model_name}", prob.astype(np.float32), mask, regions, shown,
                      feature_max=1.0, out_of_distribution=reason)  # fmt: skip

@@ -20,12 +20,13 @@ __all__ = [
     "file_frame",
     "measure",
     "sequence_index",
+    "with_confidence",
     "write_table",
 ]
 
 TABLE_FIELDS = (
     "id", "row", "col", "top", "left", "bottom", "right", "area_px", "area_mm2",
-    "diameter_mm", "mean_contrast", "peak_contrast", "peak_frame", "peak_time_s",
+    "diameter_mm", "mean_contrast", "peak_contrast", "peak_frame", "peak_time_s", "confidence",
 )  # fmt: skip
 
 
@@ -54,6 +55,9 @@ class Region:
         sound mean the most, among the frames measured.
     peak_time_s : float or None
         Its time after the flash in s; None when the frame rate is unknown.
+    confidence : float or None
+        Calibrated probability that the region is a defect
+        (:func:`thermodefect.detect.confidence.confidence_of`); None where not computed.
     """
 
     id: int
@@ -70,6 +74,7 @@ class Region:
     peak_contrast: float
     peak_frame: int | None
     peak_time_s: float | None
+    confidence: float | None = None
 
 
 def file_frame(seq: Sequence, index: int) -> int:
@@ -195,6 +200,38 @@ def measure(
             peak_frame=peak_frame, peak_time_s=peak_time,
         ))  # fmt: skip
     return regions
+
+
+def with_confidence(regions: list[Region], mask: np.ndarray, z: np.ndarray) -> list[Region]:
+    """``regions`` (measured on ``mask``) with the confidence their peak in ``z`` and their
+    area give (:func:`thermodefect.detect.confidence.confidence_of`).
+
+    Parameters
+    ----------
+    regions : list of Region
+        From :func:`measure` of ``mask``.
+    mask : (H, W) ndarray of bool
+        The regions' mask.
+    z : (H, W) ndarray
+        The classical feature image in robust z units.
+
+    Returns
+    -------
+    list of Region
+    """
+    from dataclasses import replace
+
+    from scipy import ndimage
+
+    from thermodefect.detect.confidence import confidence_of
+
+    if not regions:
+        return regions
+    labels, n = ndimage.label(mask, structure=np.ones((3, 3)))
+    peaks = ndimage.maximum(z, labels, index=np.arange(1, n + 1))
+    return [
+        replace(r, confidence=confidence_of(float(peaks[r.id - 1]), r.area_px)) for r in regions
+    ]
 
 
 def write_table(
