@@ -49,7 +49,9 @@ def prepare(seq: Sequence) -> Sequence:
     Where the plate does not fill the view (:func:`~thermodefect.preprocess.plate.plate_mask`),
     the pixels around it receive the cooling of their nearest plate pixel and the plate's
     mask is kept in ``meta.extra["plate"]``: the methods see no step at the plate's outline,
-    and the decision looks only at the plate.
+    and the decision looks only at the plate. Bad pixels are searched in the whole sequence
+    as it came, but neither off the plate nor on its outline (which stands out of its
+    neighbourhood without being bad).
 
     The heating correction (:func:`~thermodefect.preprocess.correct_heating`) runs only when
     the flash was uneven (:func:`~thermodefect.preprocess.heating_spread` at least
@@ -86,6 +88,7 @@ def prepare(seq: Sequence) -> Sequence:
     from thermodefect.preprocess.bad_pixels import fill_pixels
     from thermodefect.preprocess.plate import fill_off_plate, interior, plate_mask
 
+    bad = find_bad_pixels(seq)
     baseline = rise_baseline(seq)
     view = extract_cooling(seq)
     if view.n_frames < 8:
@@ -103,13 +106,15 @@ def prepare(seq: Sequence) -> Sequence:
         view = view.derive("rise(pre-flash mean)", baseline="preflash")
     plate = plate_mask(frames)
     if not plate.all():  # background around the plate: the nearest plate pixel's cooling
+        from scipy import ndimage
+
         fill_off_plate(frames, plate)
         view = view.derive(
             f"plate in view ({int(plate.sum())} of {plate.size} pixels), background filled",
             extra={**view.meta.extra, "plate": plate},
         )
-    # Bad pixels after the background is filled: the plate's outline is not a bad pixel.
-    bad = find_bad_pixels(view.derive("cooling", frames=frames))
+        # The plate's outline stands out of its 3 x 3 neighbourhood without being bad.
+        bad &= plate & ~ndimage.binary_dilation(~plate, structure=np.ones((3, 3)))
     fill_pixels(frames, bad, inplace=True)
     cooling = view.derive(f"replace_bad_pixels({int(bad.sum())})", frames=frames)
     rows, cols = interior(plate)  # edge losses are not uneven heating

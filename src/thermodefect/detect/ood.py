@@ -71,10 +71,19 @@ def warming_share(frames: np.ndarray, plate: np.ndarray | None = None) -> float:
         In [0, 1].
     """
     frames = np.asarray(frames)
+    return _share(_bins(frames), frames.shape[1:], plate)
+
+
+def _bins(frames: np.ndarray) -> dict[str, np.ndarray]:
+    """The frames binned both ways (:func:`_binned`)."""
+    return {spacing: _binned(frames, spacing) for spacing in ("log", "even")}
+
+
+def _share(bins: dict[str, np.ndarray], shape: tuple, plate: np.ndarray | None) -> float:
+    """:func:`warming_share` of binned frames of image ``shape``."""
     warms = None
-    for spacing in ("log", "even"):
-        curves = _binned(frames, spacing)
-        step = np.diff(curves.reshape(-1, *frames.shape[1:]), axis=2)
+    for curves in bins.values():
+        step = np.diff(curves.reshape(-1, *shape), axis=2)
         noise = 1.4826 * float(np.median(np.abs(step))) / np.sqrt(2)
         if plate is not None:
             curves = curves[:, np.asarray(plate, bool).ravel()]
@@ -112,14 +121,12 @@ def out_of_distribution(cooling: Sequence) -> str | None:
         One line for the user.
     """
     plate = cooling.meta.extra.get("plate")
-    frames = np.asarray(cooling.frames)
-    curves = _binned(frames)
-    if plate is not None:
-        curves = curves[:, np.asarray(plate, bool).ravel()]
+    bins = _bins(np.asarray(cooling.frames))
+    curves = bins["log"] if plate is None else bins["log"][:, np.asarray(plate, bool).ravel()]
     level = np.median(curves, axis=1)
     if level[-1] >= level[0]:
         return "the plate does not cool after the flash"
-    share = warming_share(frames, plate)
+    share = _share(bins, cooling.image_shape, plate)
     if share > WARMING_SHARE:
         return f"{share:.0%} of the plate warms again after the flash; a flashed plate cools"
     return None
