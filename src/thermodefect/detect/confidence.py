@@ -19,7 +19,7 @@ __all__ = [
 
 #: (b0, b1, b2) of the logistic model, from
 #: ``python benchmarks/calibrate_confidence.py --fit wide:train wide:val bench:val``.
-COEFFICIENTS = (-3.3385, 0.8907, 0.7102)
+COEFFICIENTS = (-3.3159, 0.8948, 0.7015)
 
 
 def features(peak_z: float, area_px: int) -> tuple[float, float]:
