@@ -209,3 +209,35 @@ def test_an_insert_in_noise_free_quantised_textured_data_is_found_by_every_metho
         found = detect(seq, method, prepared=prepared)
         iou = (found.mask & seq.mask).sum() / (found.mask | seq.mask).sum()
         assert iou > 0.3, (method, iou)
+
+
+def _marked(material: str, *, holes=(), marks=(), fps=20.0):
+    spec = from_dict({
+        "name": "marked", "seed": 3,
+        "plate": {"thickness_mm": 2.0, "material": material},
+        "defects": [{"kind": "hole", "center_mm": [x, y], "size_mm": d, "depth_mm": z}
+                    for x, y, d, z in holes],
+        "surface": {"marks": list(marks)},
+        "camera": {"height": 48, "width": 64, "pixel_pitch_mm": 0.2, "n_frames": 100,
+                   "frame_rate": fps, "netd_k": 0.02},
+        "solver": {"nz": 12},
+    })  # fmt: skip
+    return run(spec)[0]
+
+
+def test_an_emissivity_mark_is_not_a_defect_and_a_hole_in_steel_still_is():
+    """A paint mark (emissivity +15 %) shines from the first frame and keeps its relative
+    contrast; PCT, TSR, HOS and contrast called it before marks were recognised. A hole in
+    steel at 400 Hz also shows from the first frames, but its contrast fades."""
+    from thermodefect.detect.marks import surface_marks
+
+    mark = {"center_mm": [6.0, 5.0], "size_mm": [2.5, 2.0], "emissivity": 1.15}
+    marked = _marked("cfrp", marks=[mark])
+    steel = _marked("steel", holes=[(9, 5, 3.0, 0.5)], fps=400.0)
+    yy, xx = np.mgrid[:48, :64]
+    at_mark = (yy - 25) ** 2 + (xx - 30) ** 2 <= 25  # 5 x 6 mm from the top-left, 0.2 mm px
+    assert np.array_equal(surface_marks(at_mark, prepare(marked)), at_mark)
+    assert not surface_marks(steel.mask, prepare(steel)).any()
+    for method in METHODS:
+        assert detect(marked, method).regions == [], method
+    assert len(detect(steel, "pct").regions) == 1

@@ -1,15 +1,17 @@
 """Classical detection end to end: preprocessing, a feature image per method, a decision tied
 to significance, regions and files.
 
-Pipeline: bad pixels replaced, non-uniform heating removed (when the flash was uneven), cooling
-extracted after the detected flash; then the method's images (components, frames or
-frequencies), each turned into robust z-scores (median and MAD of the image, so mostly of sound
-material) and signed so that its strongest pixel is positive, and their pixel-wise maximum as
-the feature image. A pixel is called defect when that z reaches ``z_min`` (default 6: one
-Gaussian-noise image does so with probability 1e-9 per pixel, a dozen of them about 1e-8) and
-its region keeps at least ``min_area`` pixels after an opening. A sound plate, evenly heated or
-not, therefore yields an empty table instead of the half-image that Otsu or K-means always
-return.
+Pipeline: cooling extracted after the detected flash, background around the plate filled,
+bad pixels replaced, non-uniform heating removed (when the flash was uneven); then the
+method's images (components, frames or frequencies), each freed of the plate edges' cooling
+and of a slow trend, turned into robust z-scores (median and MAD over the plate, so mostly of
+sound material) and signed so that its strongest pixel is positive, and their pixel-wise
+maximum as the feature image. A pixel is called defect when that z reaches ``z_min`` (default
+6: one Gaussian-noise image does so with probability 1e-9 per pixel, a dozen of them about
+1e-8) and its region keeps at least ``min_area`` pixels after an opening; each region is then
+drawn at 30 % of its peak (:func:`~thermodefect.detect.decision.trim_halo`), and surface marks
+(:mod:`thermodefect.detect.marks`) are left out. A sound plate, evenly heated or not,
+therefore yields an empty table instead of the half-image that Otsu or K-means always return.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 
 from thermodefect.detect.decision import Z_MIN, decide, gate, trim_halo
 from thermodefect.detect.features import feature as method_feature
+from thermodefect.detect.marks import surface_marks
 from thermodefect.detect.ood import out_of_distribution
 from thermodefect.detect.regions import Detection, measure, with_confidence
 from thermodefect.errors import ThermodefectError
@@ -177,6 +180,10 @@ def detect(
     feature = method_feature(cooling, method)
     mask = gate(clean(decide(feature, decision, z_min=z_min), min_area=min_area), feature, z_min)
     mask = trim_halo(mask, feature, z_min)
+    marks = surface_marks(mask, cooling)
+    if marks.any():
+        logger.info("%s on %s: surface marks left out (emissivity, not defects)", method, seq.name)
+        mask &= ~marks
     regions = with_confidence(measure(mask, feature, seq=cooling), mask, feature)
     logger.debug("%s on %s: %d region(s)", method, seq.name, len(regions))
     return Detection(method, feature.astype(np.float32), mask, regions, cooling,

@@ -88,7 +88,7 @@ def detect_with_model(
     detection says why. Otherwise each region of the network must be confirmed by the
     physics: the fallback method's feature image must reach ``confirm`` robust standard
     deviations in it (what a heating gradient, row noise or texture made the network call
-    does not).
+    does not), and must not be a surface mark (:mod:`thermodefect.detect.marks`).
 
     Parameters
     ----------
@@ -155,9 +155,11 @@ def detect_with_model(
         from thermodefect.detect.classical import prepare
         from thermodefect.detect.decision import gate
         from thermodefect.detect.features import feature
+        from thermodefect.detect.marks import surface_marks
 
-        z = feature(prepare(seq), fallback or "pct")
-        mask = gate(mask, z, confirm)
+        prepared = prepare(seq)
+        z = feature(prepared, fallback or "pct")
+        mask = gate(mask, z, confirm) & ~surface_marks(mask, prepared)
     idx = frame_indices(cooling.n_frames, ckpt.inputs.n_frames, spacing="log")
     first = int(cooling.meta.extra.get("first_frame", 0))
     shown = cooling.derive(
