@@ -10,7 +10,8 @@ error (ECE, 10 equal-width bins, weighted by their counts) and draws the reliabi
         --fit wide:train wide:val bench:val --test wide:test bench:test check:all \
         --figure docs/images/confidence-reliability.png
 
-Prints the coefficients that ``thermodefect.detect.confidence`` holds.
+Prints the coefficients of its fit; ECE is reported for that fit and for the coefficients the
+package holds (``thermodefect.detect.confidence``), which the figure draws.
 """
 
 from __future__ import annotations
