@@ -28,8 +28,8 @@ __all__ = [
 LOG_BINS = 12
 
 #: Share of the plate that may warm again after the flash before the sequence counts as out of
-#: distribution (at most 0.11 on any plate of the randomised, standard and FE check sets,
-#: strongly uneven lamps included; a checkerboard movie reaches 0.5).
+#: distribution (at most 0.03 on any plate of the randomised, standard, FE check and demo sets,
+#: strongly uneven lamps included; a moving checkerboard reaches 0.82).
 WARMING_SHARE = 0.25
 
 #: A network calling more than this share of the plate paints the image, not defects (the
