@@ -100,23 +100,24 @@ def trim_halo(mask: np.ndarray, feature: np.ndarray, z_min: float, *, level: flo
     ring = np.ones((3, 3), bool)
     out = np.zeros(mask.shape, bool)
     labels, n = ndimage.label(mask, structure=ring)
-    todo = [(labels == k, z_min) for k in range(1, n + 1)]
-    while todo:
-        part, needed = todo.pop()
-        peak = float(feature[part].max())
-        if peak < needed:
-            continue
-        above, _ = ndimage.label(part & (feature >= level * peak), structure=ring)
-        core = above == above[np.unravel_index(np.argmax(np.where(part, feature, -np.inf)),
-                                               feature.shape)]  # fmt: skip
-        out |= core
-        near = ndimage.binary_dilation(core, ring, iterations=3)
-        rest, m = ndimage.label(part & ~near, structure=ring)
-        for j in range(1, m + 1):
-            piece = rest == j
-            at = np.unravel_index(np.argmax(np.where(piece, feature, -np.inf)), feature.shape)
-            if not near[max(at[0] - 1, 0) : at[0] + 2, max(at[1] - 1, 0) : at[1] + 2].any():
-                todo.append((piece, SECOND_PEAK * z_min))
+    for k in range(1, n + 1):  # one region (and what its cuts leave) at a time
+        todo = [(labels == k, z_min)]
+        while todo:
+            part, needed = todo.pop()
+            peak = float(feature[part].max())
+            if peak < needed:
+                continue
+            above, _ = ndimage.label(part & (feature >= level * peak), structure=ring)
+            at = np.unravel_index(np.argmax(np.where(part, feature, -np.inf)), feature.shape)
+            core = above == above[at]
+            out |= core
+            near = ndimage.binary_dilation(core, ring, iterations=3)
+            rest, m = ndimage.label(part & ~near, structure=ring)
+            for j in range(1, m + 1):
+                piece = rest == j
+                at = np.unravel_index(np.argmax(np.where(piece, feature, -np.inf)), feature.shape)
+                if not near[max(at[0] - 1, 0) : at[0] + 2, max(at[1] - 1, 0) : at[1] + 2].any():
+                    todo.append((piece, SECOND_PEAK * z_min))
     return ndimage.binary_fill_holes(out)
 
 
