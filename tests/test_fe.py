@@ -119,6 +119,22 @@ def test_depth_planes_hold_every_defect_and_insert_layer():
     assert where == {0: 1.0, 1: 2.2}
 
 
+def test_an_insert_ending_where_another_defect_starts_gives_one_plane_and_a_cooling_plate():
+    # 1.263 + 0.029 is 1.2919999999999998 in floating point: before the fix, two planes
+    # 2e-16 mm apart gave elements without volume and a plate that warmed for ever.
+    insert = Defect("insert", 1.263, center_mm=(2.5, 2.5), size_mm=3.0, thickness_mm=0.029)
+    hole = Defect("hole", 1.292, center_mm=(5.5, 5.5), size_mm=3.0, shape="square")
+    plate = Plate(3.0, "cfrp", defects=(insert, hole))
+    planes, _ = depth_planes(plate, 12, 0.01)
+    assert np.diff(planes).min() > 1e-3
+    spec = replace(_spec(plate, FE, duration_s=0.0), boundary=Boundary(0, 0, 0))
+    rise, _, model = surface_rise(spec)
+    stiffness = model.stiffness
+    assert abs(stiffness - stiffness.T).max() <= 1e-12 * abs(stiffness).max()
+    mean = rise.mean(axis=(1, 2))
+    assert np.all(np.diff(mean) <= 1e-6 * mean[0])  # an adiabatic plate only cools
+
+
 @pytest.mark.parametrize(
     ("solver", "problem"),
     [({"method": "fem"}, "method"), ({"mesh_jitter": 0.5}, "mesh_jitter"),

@@ -94,6 +94,10 @@ class FeModel:
     columns: np.ndarray
 
 
+#: Depths are rounded to this many decimals of a millimetre (nanometres) before planes merge.
+PLANE_DECIMALS = 6
+
+
 def depth_planes(
     plate: Plate, nz: int, first_mm: float, *, growth: float = 1.3
 ) -> tuple[np.ndarray, dict]:
@@ -127,7 +131,10 @@ def depth_planes(
         where[i] = d.depth_mm
         if not d.removes_material:
             forced.add(min(d.depth_mm + d.thickness_mm, thick))
-    fixed = np.array(sorted(forced))
+    # One plane for depths that differ by rounding (an insert's bottom, depth + thickness,
+    # meeting another defect's depth): two planes 1e-16 mm apart make elements without
+    # volume, whose conduction terms break the symmetry and positivity of the system.
+    fixed = np.unique(np.round(sorted(forced), PLANE_DECIMALS))
     planes = [0.0]
     step = min(first_mm, coarse)
     for top, bottom in pairwise(fixed):
