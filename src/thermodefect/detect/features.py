@@ -1,8 +1,8 @@
 """Feature images of the classical methods, in robust z units.
 
 A method's images (components, frames or frequencies, :data:`thermodefect.methods.METHODS`)
-are each turned into robust z-scores, signed so that the strongest pixel is positive, and
-combined by their pixel-wise maximum.
+are each turned into robust z-scores, signed so that the strongest pixel is positive (the
+defects of the other sign kept beside them), and combined by their pixel-wise maximum.
 """
 
 from __future__ import annotations
@@ -12,14 +12,91 @@ import numpy as np
 from thermodefect.sequence import Sequence
 
 __all__ = [
+    "TOUCH_LEVEL",
     "feature",
     "max_z",
+    "opposite_sign",
+    "signed_z",
 ]
+
+
+#: Robust z at which :func:`opposite_sign` draws a region of either sign and tests contact.
+TOUCH_LEVEL = 2.0
+
+
+def opposite_sign(z: np.ndarray) -> np.ndarray:
+    """The regions of an image's minority sign that are defects of their own, as positive z
+    (0 elsewhere).
+
+    One PCT component or phase image can show shallow defects bright and deeper ones dark
+    (the demo plates' second component does), so flipping the image to its strongest sign
+    alone would drop the dark row. A strong defect also draws a rim of the other sign around
+    itself; a region of the minority sign (drawn at :data:`TOUCH_LEVEL`) is therefore kept
+    only when its peak is higher than that of every main-sign region within 2 pixels of it.
+
+    Parameters
+    ----------
+    z : (H, W) ndarray
+        Robust z, flipped so that its strongest pixel is positive (:func:`signed_z`).
+
+    Returns
+    -------
+    (H, W) ndarray of float64
+        -z on the kept regions, 0 elsewhere.
+    """
+    from scipy import ndimage
+
+    ring = np.ones((3, 3), bool)
+    neg, n = ndimage.label(-z >= TOUCH_LEVEL, structure=ring)
+    if n == 0:
+        return np.zeros_like(z)
+    pos, m = ndimage.label(z >= TOUCH_LEVEL, structure=ring)
+    peak_of_pos = np.zeros(m + 1)
+    if m:
+        peak_of_pos[1:] = ndimage.maximum(z, pos, np.arange(1, m + 1))
+    near = ndimage.grey_dilation(peak_of_pos[pos], size=(5, 5))
+    index = np.arange(1, n + 1)
+    keep = np.concatenate(
+        [[False], ndimage.maximum(-z, neg, index) > ndimage.maximum(near, neg, index)]
+    )
+    return np.where(keep[neg], -z, 0.0)
+
+
+def signed_z(image, plate: np.ndarray | None = None) -> np.ndarray:
+    """Robust z of one image freed of its slow trend (and of the plate edges' cooling and z
+    0 off the plate, given a plate mask), flipped so that its strongest pixel is positive.
+
+    Parameters
+    ----------
+    image : (H, W) array_like
+        A method's image.
+    plate : (H, W) ndarray of bool, optional
+        The pixels of the plate.
+
+    Returns
+    -------
+    (H, W) ndarray of float64
+
+    Raises
+    ------
+    ThermodefectError
+        For a non-finite image.
+    """
+    from thermodefect.methods import robust_z
+    from thermodefect.preprocess.plate import detrend, flatten_edges
+
+    if plate is None:
+        z = robust_z(detrend(np.asarray(image)))
+    else:
+        flat = detrend(flatten_edges(np.asarray(image), plate), plate)
+        z = np.where(plate, robust_z(flat, plate), 0.0)
+    return -z if z.flat[np.argmax(np.abs(z))] < 0 else z
 
 
 def max_z(images, plate: np.ndarray | None = None) -> np.ndarray:
     """Pixel-wise maximum of the robust z-scores of a stack of images, each flipped so that
-    its strongest pixel is positive.
+    its strongest pixel is positive, with the defects of the other sign kept
+    (:func:`opposite_sign`).
 
     With a plate mask (the plate does not fill the view), each image first loses the cooling
     profile of the plate's edges (:func:`~thermodefect.preprocess.plate.flatten_edges`), its
@@ -50,20 +127,12 @@ def max_z(images, plate: np.ndarray | None = None) -> np.ndarray:
     ThermodefectError
         For a non-finite image.
     """
-    from thermodefect.methods import robust_z
-    from thermodefect.preprocess.plate import detrend, flatten_edges
-
     if not images:
         raise ValueError("max_z needs at least one image")
     out = None
     for image in images:
-        if plate is None:
-            z = robust_z(detrend(np.asarray(image)))
-        else:
-            flat = detrend(flatten_edges(np.asarray(image), plate), plate)
-            z = np.where(plate, robust_z(flat, plate), 0.0)
-        if z.flat[np.argmax(np.abs(z))] < 0:
-            z = -z
+        z = signed_z(image, plate)
+        z = np.maximum(z, opposite_sign(z))
         out = z if out is None else np.maximum(out, z)
     return out  # type: ignore[return-value]
 
