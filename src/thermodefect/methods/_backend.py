@@ -6,6 +6,7 @@ calls that differ go through :class:`Backend`.
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING, Any, TypeGuard
 
 import numpy as np
@@ -219,7 +220,22 @@ def frames_of(data, *, min_frames: int = 2):
 
 
 def spread_frames(frames, count: int = 12) -> list:
-    """About ``count`` frames of ``frames`` (T, H, W), log-spaced in frame index (duplicates
-    dropped), as a list of (H, W) images: early frames show shallow defects, late ones deep."""
-    idx = np.unique(np.geomspace(1, frames.shape[0], count).astype(int) - 1)
-    return [frames[i] for i in idx]
+    """About ``count`` images of ``frames`` (T, H, W): their means over windows whose edges
+    are log-spaced in frame index (empty windows dropped), so the first windows hold single
+    early frames (shallow defects) and the last ones many late frames, whose temporal noise
+    the mean divides by the square root of their number (deep defects, faint contrast). Each
+    frame belongs to exactly one window.
+
+    Parameters
+    ----------
+    frames : (T, H, W) array_like
+        Frames, or images of a method in time (contrast, DAC, TSR derivatives).
+    count : int
+        Windows before empty ones are dropped.
+
+    Returns
+    -------
+    list of (H, W) arrays
+    """
+    edges = np.unique(np.geomspace(1, frames.shape[0] + 1, count + 1).astype(int) - 1)
+    return [frames[a:b].mean(axis=0) for a, b in itertools.pairwise(edges)]

@@ -153,10 +153,12 @@ def dac(seq: Sequence, *, t_prime: int | None = None) -> tuple[np.ndarray, int]:
 
 
 def contrast_images(seq) -> list:
-    """The registry's view of the absolute thermal contrast at about 12 log-spaced times."""
+    """The registry's view of the absolute thermal contrast, averaged over about 12
+    log-spaced windows of frames."""
     return spread_frames(contrast(seq, "absolute"))
 
 
 def dac_images(seq) -> list:
-    """The registry's view of DAC at about 12 log-spaced times (t' chosen automatically)."""
+    """The registry's view of DAC averaged over about 12 log-spaced windows of frames (t'
+    chosen automatically)."""
     return spread_frames(dac(seq)[0])

@@ -211,6 +211,6 @@ def tsr(
 
 
 def tsr_images(seq) -> list:
-    """The registry's view of TSR: the first log-derivative of a degree-5 fit at about 12
-    log-spaced times, as (H, W) images."""
+    """The registry's view of TSR: the first log-derivative of a degree-5 fit averaged over
+    about 12 log-spaced windows of frames, as (H, W) images."""
     return spread_frames(tsr(seq, 5).derivative(1))
