@@ -241,3 +241,36 @@ def test_an_emissivity_mark_is_not_a_defect_and_a_hole_in_steel_still_is():
     for method in METHODS:
         assert detect(marked, method).regions == [], method
     assert len(detect(steel, "pct").regions) == 1
+
+
+def _blob(shape, centre, radius):
+    y, x = np.mgrid[: shape[0], : shape[1]]
+    return np.exp(-((y - centre[0]) ** 2 + (x - centre[1]) ** 2) / (2 * radius**2))
+
+
+def test_a_defect_of_the_other_sign_is_kept_and_a_strong_defects_rim_is_not():
+    """One image, unit noise: a bright defect of peak 40 with a dark rim of -8 around it, and
+    a separate dark defect of -12 (a deeper row in a PCT component)."""
+    from thermodefect.detect.features import max_z
+
+    shape = (48, 96)
+    image = np.random.default_rng(0).normal(0, 1, shape)
+    image += 40 * _blob(shape, (24, 24), 3)
+    image -= 8 * (_blob(shape, (24, 24), 7) - _blob(shape, (24, 24), 4)).clip(0) / 0.3
+    image -= 12 * _blob(shape, (24, 72), 3)
+    z = max_z([image])
+    regions, n = ndimage.label(z >= 6)
+    assert n == 2
+    assert z[24, 72] >= 6 and z[24, 24] >= 20
+    assert not (regions > 0)[24, 24 + 6]  # the rim, 8 sigma deep, is not a region
+    flipped = max_z([-image])  # which sign dominates the image does not matter
+    np.testing.assert_allclose(flipped, z)
+
+
+def test_spread_frames_averages_log_spaced_windows_by_hand():
+    from thermodefect.methods._backend import spread_frames
+
+    frames = np.arange(10, dtype=np.float64)[:, None, None] * np.ones((1, 2, 3))
+    means = [float(image[0, 0]) for image in spread_frames(frames, 12)]
+    # window edges unique(int(geomspace(1, 11, 13)) - 1) = 0, 1, 2, 3, 5, 6, 8, 10
+    assert means == [0.0, 1.0, 2.0, 3.5, 5.0, 6.5, 8.5]
