@@ -199,3 +199,26 @@ def test_onnx_export_matches_torch(tmp_path):
             np.testing.assert_allclose(got, model(x).numpy(), atol=1e-4)
         meta = {p.key: p.value for p in __import__("onnx").load(str(path)).metadata_props}
         assert meta["thermodefect_model"] == name
+
+
+def test_evidence_input_reads_the_same_from_the_rise_kelvin_and_counts():
+    """The classical detector's z images: units of noise, so an offset, a gain and a fixed
+    pattern removed by the pre-flash frames change none of the images that hold the hole."""
+    from thermodefect.nn.inputs import InputConfig, representation
+    from thermodefect.preprocess import subtract_baseline
+    from thermodefect.sequence import Sequence
+
+    from .conftest import simulated_plate
+
+    seq = simulated_plate([(20, 30, 8, 0.3)], n_frames=40)
+    pattern = np.random.default_rng(1).normal(0, 40, seq.image_shape)
+    config = InputConfig(mode="evidence")
+    expected = representation(subtract_baseline(seq, "preflash"), config)
+    assert expected.shape == (config.channels, *seq.image_shape)
+    assert expected[:, 20, 30].max() >= np.log1p(6)  # the hole, >= 6 robust sigma
+    for frames in (seq.frames + 295.15, 1000 + pattern + 250 * seq.frames):
+        other = Sequence(np.asarray(frames, np.float32), seq.times, seq.mask, seq.meta)
+        found = representation(other, config)
+        # float32 rounding of the offset rotates only the noise components
+        strong = expected.max(axis=(1, 2)) >= np.log1p(6)
+        np.testing.assert_allclose(found[strong], expected[strong], atol=0.05)

@@ -45,7 +45,11 @@ def add_parsers(sub) -> None:
     p.add_argument(
         "--frames", type=positive_int, help="log-spaced frames the network reads (default 16)"
     )
-    p.add_argument("--input", choices=("frames", "features"), help="2-D input (default frames)")
+    p.add_argument(
+        "--input",
+        choices=("frames", "features", "evidence"),
+        help="2-D input (default frames; evidence: the classical detector's z images)",
+    )
     p.add_argument("--seed", type=count, default=0, help="seed of every draw")
     p.add_argument("--device", default="cpu", help="torch device")
     p.add_argument(
@@ -71,7 +75,7 @@ def cmd_train(args) -> int:
     output_folder(args.out, reads=[args.data_dir])
     inputs = {k: v for k, v in (("n_frames", args.frames), ("mode", args.input)) if v}
     mode = MODELS[args.model].mode
-    if args.input and mode not in ("frames", "features"):
+    if args.input and mode not in ("frames", "features", "evidence"):
         raise ThermodefectError(
             f"--input applies to networks reading images, not {args.model} ({mode} input)"
         )

