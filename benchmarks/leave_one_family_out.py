@@ -11,11 +11,14 @@ OUT/sound/ (the null), and OUT/summary.md, the table docs/results.md quotes.
 
     thermodefect simulate wide --preset wide --n 135 --seed 2026
     python benchmarks/leave_one_family_out.py wide --out runs/lofo
+    python benchmarks/leave_one_family_out.py wide --out runs/lofo-features \
+        --inputs '{"mode": "features"}'
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 
@@ -45,10 +48,10 @@ def _cells(r: dict) -> str:
     )
 
 
-def _train_all(data: Path, out: Path, budget: Budget) -> Path:
-    """The UNet trained on every family under ``budget``: the in-family reference."""
+def _train_all(data: Path, out: Path, budget: Budget, model: str, inputs: dict) -> Path:
+    """The network trained on every family under ``budget``: the in-family reference."""
     config = TrainConfig(
-        model="unet", epochs=budget.epochs, steps=budget.steps, batch=budget.batch,
+        model=model, inputs=inputs, epochs=budget.epochs, steps=budget.steps, batch=budget.batch,
         patch=budget.patch, patience=budget.epochs,
     )  # fmt: skip
     return train(data, out, config, quiet=True).checkpoint
@@ -59,6 +62,13 @@ def main() -> None:
     parser.add_argument("data", type=Path, help="a dataset of the wide preset")
     parser.add_argument("--out", type=Path, default=Path("runs/lofo"))
     parser.add_argument("--families", nargs="+", default=list(FAMILIES))
+    parser.add_argument("--model", default="unet", help="the network trained (default unet)")
+    parser.add_argument(
+        "--inputs",
+        type=json.loads,
+        default={},
+        help='input settings as JSON, e.g. \'{"mode": "features"}\'',
+    )
     args = parser.parse_args()
     budget = Budget()
     counts = {f: sum(r["family"] == f for r in read_manifest(args.data)) for f in FAMILIES}
@@ -67,12 +77,17 @@ def main() -> None:
     if everything.exists():  # a rerun reuses the in-family network
         print(f"in-family network: {everything} (kept)", flush=True)
     else:
-        everything = _train_all(args.data, args.out / "all" / "model", budget)
+        everything = _train_all(
+            args.data, args.out / "all" / "model", budget, args.model, args.inputs
+        )
         print(f"in-family network: {time.perf_counter() - t0:.0f} s", flush=True)
     lines = []
     for family in args.families:
         t0 = time.perf_counter()
-        held = leave_family_out(args.data, family, args.out / family, budget=budget, quiet=True)
+        held = leave_family_out(
+            args.data, family, args.out / family, model=args.model, inputs=args.inputs,
+            budget=budget, quiet=True,
+        )  # fmt: skip
         write_benchmark(held, args.out / family)
         try:
             inside = run_benchmark(

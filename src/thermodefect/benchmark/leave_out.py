@@ -39,15 +39,16 @@ class Budget:
 
 
 def _trained_as(checkpoint: Path, config) -> bool:
-    """Whether ``checkpoint`` exists and was trained with ``config``'s network, left-out
-    families, budget and seed."""
+    """Whether ``checkpoint`` exists and was trained with ``config``'s network, inputs,
+    left-out families, budget and seed."""
     if not checkpoint.is_file():
         return False
     from thermodefect.nn.checkpoint import load_checkpoint
 
     stored = load_checkpoint(checkpoint).info.get("train_config", {})
     keys = ("model", "epochs", "steps", "batch", "patch", "seed", "exclude")
-    return all(stored.get(k) == getattr(config, k) for k in keys)
+    same = all(stored.get(k) == getattr(config, k) for k in keys)
+    return same and all(stored.get(k, {}) == getattr(config, k) for k in ("inputs", "options"))
 
 
 def leave_family_out(
@@ -56,6 +57,7 @@ def leave_family_out(
     out: Path,
     *,
     model: str = "unet",
+    inputs: dict | None = None,
     budget: Budget | None = None,
     methods=None,
     device: str = "cpu",
@@ -80,6 +82,8 @@ def leave_family_out(
         Folder for the trained network (``out/model``).
     model : str
         Network of :data:`~thermodefect.nn.registry.MODELS`.
+    inputs : dict, optional
+        Input settings over the network's defaults (:class:`~thermodefect.nn.inputs.InputConfig`).
     budget : Budget, optional
         Training budget; default :class:`Budget`.
     methods : list of str, optional
@@ -108,8 +112,9 @@ def leave_family_out(
     select_rows(read_manifest(data_dir), "all", [family], False, data_dir)
     budget = budget or Budget()
     config = TrainConfig(
-        model=model, epochs=budget.epochs, steps=budget.steps, batch=budget.batch,
-        patch=budget.patch, patience=budget.epochs, seed=seed, device=device, exclude=[family],
+        model=model, inputs=dict(inputs or {}), epochs=budget.epochs, steps=budget.steps,
+        batch=budget.batch, patch=budget.patch, patience=budget.epochs, seed=seed, device=device,
+        exclude=[family],
     )  # fmt: skip
     checkpoint = Path(out) / "model" / "model.pt"
     if not _trained_as(checkpoint, config):
