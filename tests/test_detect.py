@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -274,3 +276,35 @@ def test_spread_frames_averages_log_spaced_windows_by_hand():
     means = [float(image[0, 0]) for image in spread_frames(frames, 12)]
     # window edges unique(int(geomspace(1, 11, 13)) - 1) = 0, 1, 2, 3, 5, 6, 8, 10
     assert means == [0.0, 1.0, 2.0, 3.5, 5.0, 6.5, 8.5]
+
+
+@functools.cache
+def _recorded(rate: float, frames: int) -> Sequence:
+    """One 3 mm CFRP plate (L^2/a about 21 s) with a PTFE insert, at ``rate`` Hz."""
+    spec = from_dict({
+        "name": f"r{rate:.0f}",
+        "plate": {"thickness_mm": 3.0, "material": "cfrp"},
+        "defects": [{"kind": "insert", "center_mm": [20.0, 14.0], "size_mm": 6.0,
+                     "depth_mm": 0.6, "material": "ptfe", "thickness_mm": 0.1}],
+        "camera": {"height": 64, "width": 96, "n_frames": frames, "frame_rate": rate,
+                   "netd_k": 0.02},
+        "solver": {"nz": 12},
+    })  # fmt: skip
+    return run(spec)[0]
+
+
+@pytest.mark.parametrize("method", ["pct", "tsr", "contrast"])
+def test_a_short_fast_record_and_a_long_slow_one_find_the_same_insert(method):
+    """3.8 s at 130 Hz and 47 s at 10 Hz of one plate: each method's windows (all frames,
+    log-spaced windows of frames) follow the record, so both find the insert and nothing
+    else. (PCT outlines it within IoU 0.5 on both; on the long record the heating
+    correction, fooled by the insert, takes part of its contrast from the others. PPT's 16
+    lowest bins and DAC's automatic t' miss it on the long record: not yet handled.)"""
+    from thermodefect.evaluate import pixel_scores
+
+    for rate, frames in ((130.0, 500), (10.0, 470)):
+        seq = _recorded(rate, frames)
+        detection = detect(seq, method)
+        assert len(detection.regions) == 1, (rate, method)
+        iou = pixel_scores(detection.mask, seq.mask).iou
+        assert iou >= (0.5 if method == "pct" else 0.2), (rate, method, iou)
