@@ -152,11 +152,7 @@ def prepare_cooling(
         else cooling.derive("interior", frames=frames[:, rows, cols], mask=None)
     )
     spread = heating_spread(inner)
-    import os
-
-    if (
-        os.environ.get("NOHEAT") == "1" or spread < UNEVEN_HEATING
-    ):  # an even flash: a surface fit would only add its residuals
+    if spread < UNEVEN_HEATING:  # an even flash: a surface fit would only add its residuals
         return cooling.derive(f"heating even (spread {spread:.3f}), not corrected")
     return correct_heating(cooling, inplace=True)
 
