@@ -12,6 +12,7 @@ import numpy as np
 from thermodefect.sequence import Sequence
 
 __all__ = [
+    "LEAST_PEAK",
     "TOUCH_LEVEL",
     "feature",
     "max_z",
@@ -23,6 +24,10 @@ __all__ = [
 #: Robust z at which :func:`opposite_sign` draws a region of either sign and tests contact.
 TOUCH_LEVEL = 2.0
 
+#: Peak a region of the other sign must reach to count (below every level the decision rules
+#: and the network's confirmation use).
+LEAST_PEAK = 4.0
+
 
 def opposite_sign(z: np.ndarray) -> np.ndarray:
     """The regions of an image's minority sign that are defects of their own, as positive z
@@ -31,8 +36,9 @@ def opposite_sign(z: np.ndarray) -> np.ndarray:
     One PCT component or phase image can show shallow defects bright and deeper ones dark
     (the demo plates' second component does), so flipping the image to its strongest sign
     alone would drop the dark row. A strong defect also draws a rim of the other sign around
-    itself; a region of the minority sign (drawn at :data:`TOUCH_LEVEL`) is therefore kept
-    only when its peak is higher than that of every main-sign region within 2 pixels of it.
+    itself; a region of the minority sign (drawn at :data:`TOUCH_LEVEL`, its peak at least
+    :data:`LEAST_PEAK`) is therefore kept only when its peak is higher than that of every
+    main-sign region within 2 pixels of it.
 
     Parameters
     ----------
@@ -46,20 +52,31 @@ def opposite_sign(z: np.ndarray) -> np.ndarray:
     """
     from scipy import ndimage
 
+    out = np.zeros_like(z)
+    if -z.min() < LEAST_PEAK:
+        return out
     ring = np.ones((3, 3), bool)
     neg, n = ndimage.label(-z >= TOUCH_LEVEL, structure=ring)
-    if n == 0:
-        return np.zeros_like(z)
+    peaks = np.asarray(ndimage.maximum(-z, neg, np.arange(1, n + 1)))
+    candidates = np.flatnonzero(peaks >= LEAST_PEAK) + 1
+    if candidates.size == 0:
+        return out
     pos, m = ndimage.label(z >= TOUCH_LEVEL, structure=ring)
-    peak_of_pos = np.zeros(m + 1)
+    pos_peak = np.zeros(m + 1)
     if m:
-        peak_of_pos[1:] = ndimage.maximum(z, pos, np.arange(1, m + 1))
-    near = ndimage.grey_dilation(peak_of_pos[pos], size=(5, 5))
-    index = np.arange(1, n + 1)
-    keep = np.concatenate(
-        [[False], ndimage.maximum(-z, neg, index) > ndimage.maximum(near, neg, index)]
-    )
-    return np.where(keep[neg], -z, 0.0)
+        pos_peak[1:] = ndimage.maximum(z, pos, np.arange(1, m + 1))
+    boxes = ndimage.find_objects(neg)
+    for k in candidates:
+        rows, cols = boxes[k - 1]
+        box = (
+            slice(max(rows.start - 2, 0), rows.stop + 2),
+            slice(max(cols.start - 2, 0), cols.stop + 2),
+        )
+        part = neg[box] == k
+        near = pos[box][ndimage.binary_dilation(part, ring, iterations=2)]
+        if pos_peak[near].max(initial=0.0) < peaks[k - 1]:
+            out[box][part] = -z[box][part]
+    return out
 
 
 def signed_z(image, plate: np.ndarray | None = None) -> np.ndarray:
