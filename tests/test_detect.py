@@ -253,7 +253,7 @@ def _blob(shape, centre, radius):
 def test_a_defect_of_the_other_sign_is_kept_and_a_strong_defects_rim_is_not():
     """One image, unit noise: a bright defect of peak 40 with a dark rim of -8 around it, and
     a separate dark defect of -12 (a deeper row in a PCT component)."""
-    from thermodefect.detect.features import max_z
+    from thermodefect.methods import max_z
 
     shape = (48, 96)
     image = np.random.default_rng(0).normal(0, 1, shape)

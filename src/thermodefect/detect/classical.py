@@ -26,15 +26,13 @@ from thermodefect.detect.marks import surface_marks
 from thermodefect.detect.ood import out_of_distribution
 from thermodefect.detect.regions import Detection, measure, with_confidence
 from thermodefect.errors import ThermodefectError
-from thermodefect.io.files import release_pages
-from thermodefect.sequence import Sequence, frames_per_chunk
+from thermodefect.sequence import Sequence
 
 __all__ = [
     "LEVEL_SENSITIVE",
     "MIN_AREA",
     "detect",
     "prepare",
-    "prepare_cooling",
 ]
 
 logger = logging.getLogger(__name__)
@@ -81,7 +79,12 @@ def prepare(seq: Sequence) -> Sequence:
     ThermodefectError
         When fewer than 8 frames follow the flash, or the sequence never changes.
     """
-    from thermodefect.preprocess import extract_cooling, find_bad_pixels, rise_baseline
+    from thermodefect.preprocess import (
+        extract_cooling,
+        find_bad_pixels,
+        prepare_cooling,
+        rise_baseline,
+    )
 
     bad = find_bad_pixels(seq)
     baseline = rise_baseline(seq)
@@ -92,69 +95,6 @@ def prepare(seq: Sequence) -> Sequence:
             seq.meta.source,
         )
     return prepare_cooling(view, bad, baseline)
-
-
-def prepare_cooling(
-    view: Sequence, bad: np.ndarray | None = None, baseline: np.ndarray | None = None
-) -> Sequence:
-    """:func:`prepare` of frames already cut after the flash.
-
-    Parameters
-    ----------
-    view : Sequence
-        The cooling (:func:`~thermodefect.preprocess.extract_cooling`).
-    bad : (H, W) ndarray of bool, optional
-        Bad pixels; default those :func:`~thermodefect.preprocess.find_bad_pixels` finds in
-        ``view``.
-    baseline : (H, W) ndarray, optional
-        The pre-flash level subtracted from every frame.
-
-    Returns
-    -------
-    Sequence
-    """
-    from thermodefect.preprocess import (
-        UNEVEN_HEATING,
-        correct_heating,
-        find_bad_pixels,
-        heating_spread,
-    )
-    from thermodefect.preprocess.bad_pixels import fill_pixels
-    from thermodefect.preprocess.plate import fill_off_plate, interior, plate_mask
-
-    if bad is None:
-        bad = find_bad_pixels(view)
-    frames = np.empty(view.shape, np.float32)
-    step = frames_per_chunk(view.image_shape)
-    for t0 in range(0, view.n_frames, step):  # a memory-mapped file streams through
-        frames[t0 : t0 + step] = view.frames[t0 : t0 + step]
-        release_pages(view.frames[t0 : t0 + step])
-    if baseline is not None:  # absolute temperature or counts: the rise above pre-flash
-        frames -= baseline
-        view = view.derive("rise(pre-flash mean)", baseline="preflash")
-    plate = plate_mask(frames)
-    if not plate.all():  # background around the plate: the nearest plate pixel's cooling
-        from scipy import ndimage
-
-        fill_off_plate(frames, plate)
-        view = view.derive(
-            f"plate in view ({int(plate.sum())} of {plate.size} pixels), background filled",
-            extra={**view.meta.extra, "plate": plate},
-        )
-        # The plate's outline stands out of its 3 x 3 neighbourhood without being bad.
-        bad &= plate & ~ndimage.binary_dilation(~plate, structure=np.ones((3, 3)))
-    fill_pixels(frames, bad, inplace=True)
-    cooling = view.derive(f"replace_bad_pixels({int(bad.sum())})", frames=frames)
-    rows, cols = interior(plate)  # edge losses are not uneven heating
-    inner = (
-        cooling
-        if plate.all()
-        else cooling.derive("interior", frames=frames[:, rows, cols], mask=None)
-    )
-    spread = heating_spread(inner)
-    if spread < UNEVEN_HEATING:  # an even flash: a surface fit would only add its residuals
-        return cooling.derive(f"heating even (spread {spread:.3f}), not corrected")
-    return correct_heating(cooling, inplace=True)
 
 
 def detect(

@@ -2,7 +2,8 @@
 
 A method's images (components, frames or frequencies, :data:`thermodefect.methods.METHODS`)
 are each turned into robust z-scores, signed so that the strongest pixel is positive (the
-defects of the other sign kept beside them), and combined by their pixel-wise maximum.
+defects of the other sign kept beside them), and combined by their pixel-wise maximum
+(:func:`thermodefect.methods.max_z`).
 """
 
 from __future__ import annotations
@@ -12,146 +13,8 @@ import numpy as np
 from thermodefect.sequence import Sequence
 
 __all__ = [
-    "LEAST_PEAK",
-    "TOUCH_LEVEL",
     "feature",
-    "max_z",
-    "opposite_sign",
-    "signed_z",
 ]
-
-
-#: Robust z at which :func:`opposite_sign` draws a region of either sign and tests contact.
-TOUCH_LEVEL = 2.0
-
-#: Peak a region of the other sign must reach to count (below every level the decision rules
-#: and the network's confirmation use).
-LEAST_PEAK = 4.0
-
-
-def opposite_sign(z: np.ndarray) -> np.ndarray:
-    """The regions of an image's minority sign that are defects of their own, as positive z
-    (0 elsewhere).
-
-    One PCT component or phase image can show shallow defects bright and deeper ones dark
-    (the demo plates' second component does), so flipping the image to its strongest sign
-    alone would drop the dark row. A strong defect also draws a rim of the other sign around
-    itself; a region of the minority sign (drawn at :data:`TOUCH_LEVEL`, its peak at least
-    :data:`LEAST_PEAK`) is therefore kept only when its peak is higher than that of every
-    main-sign region within 2 pixels of it.
-
-    Parameters
-    ----------
-    z : (H, W) ndarray
-        Robust z, flipped so that its strongest pixel is positive (:func:`signed_z`).
-
-    Returns
-    -------
-    (H, W) ndarray of float64
-        -z on the kept regions, 0 elsewhere.
-    """
-    from scipy import ndimage
-
-    out = np.zeros_like(z)
-    if -z.min() < LEAST_PEAK:
-        return out
-    ring = np.ones((3, 3), bool)
-    neg, n = ndimage.label(-z >= TOUCH_LEVEL, structure=ring)
-    peaks = np.asarray(ndimage.maximum(-z, neg, np.arange(1, n + 1)))
-    candidates = np.flatnonzero(peaks >= LEAST_PEAK) + 1
-    if candidates.size == 0:
-        return out
-    pos, m = ndimage.label(z >= TOUCH_LEVEL, structure=ring)
-    pos_peak = np.zeros(m + 1)
-    if m:
-        pos_peak[1:] = ndimage.maximum(z, pos, np.arange(1, m + 1))
-    boxes = ndimage.find_objects(neg)
-    for k in candidates:
-        rows, cols = boxes[k - 1]
-        box = (
-            slice(max(rows.start - 2, 0), rows.stop + 2),
-            slice(max(cols.start - 2, 0), cols.stop + 2),
-        )
-        part = neg[box] == k
-        near = pos[box][ndimage.binary_dilation(part, ring, iterations=2)]
-        if pos_peak[near].max(initial=0.0) < peaks[k - 1]:
-            out[box][part] = -z[box][part]
-    return out
-
-
-def signed_z(image, plate: np.ndarray | None = None) -> np.ndarray:
-    """Robust z of one image freed of its slow trend (and of the plate edges' cooling and z
-    0 off the plate, given a plate mask), flipped so that its strongest pixel is positive.
-
-    Parameters
-    ----------
-    image : (H, W) array_like
-        A method's image.
-    plate : (H, W) ndarray of bool, optional
-        The pixels of the plate.
-
-    Returns
-    -------
-    (H, W) ndarray of float64
-
-    Raises
-    ------
-    ThermodefectError
-        For a non-finite image.
-    """
-    from thermodefect.methods import robust_z
-    from thermodefect.preprocess.plate import detrend, flatten_edges
-
-    if plate is None:
-        z = robust_z(detrend(np.asarray(image)))
-    else:
-        flat = detrend(flatten_edges(np.asarray(image), plate), plate)
-        z = np.where(plate, robust_z(flat, plate), 0.0)
-    return -z if z.flat[np.argmax(np.abs(z))] < 0 else z
-
-
-def max_z(images, plate: np.ndarray | None = None) -> np.ndarray:
-    """Pixel-wise maximum of the robust z-scores of a stack of images, each flipped so that
-    its strongest pixel is positive, with the defects of the other sign kept
-    (:func:`opposite_sign`).
-
-    With a plate mask (the plate does not fill the view), each image first loses the cooling
-    profile of the plate's edges (:func:`~thermodefect.preprocess.plate.flatten_edges`), its
-    median and MAD come from the plate alone, and z is 0 off the plate.
-
-    Defects at different depths show best in different frames, components or frequencies,
-    so each pixel keeps its most significant view. PCT components, phases and
-    log-derivatives have no fixed sign; thresholding abs(z) instead would cut a zero-crossing
-    ring through a defect's halo. (Picking the single most significant image was tried
-    first: it lost the deeper rows of defects, e.g. IoU 0.28 against 0.37 for PCT on the
-    demo plates.)
-
-    Parameters
-    ----------
-    images : sequence of (H, W) array_like
-        At least one image.
-    plate : (H, W) ndarray of bool, optional
-        The pixels of the plate.
-
-    Returns
-    -------
-    (H, W) ndarray of float64
-
-    Raises
-    ------
-    ValueError
-        For an empty sequence (a method registered without images).
-    ThermodefectError
-        For a non-finite image.
-    """
-    if not images:
-        raise ValueError("max_z needs at least one image")
-    out = None
-    for image in images:
-        z = signed_z(image, plate)
-        z = np.maximum(z, opposite_sign(z))
-        out = z if out is None else np.maximum(out, z)
-    return out  # type: ignore[return-value]
 
 
 def feature(cooling: Sequence, method: str) -> np.ndarray:
@@ -175,6 +38,6 @@ def feature(cooling: Sequence, method: str) -> np.ndarray:
     ThermodefectError
         For an unknown method, or a method that cannot run on the sequence.
     """
-    from thermodefect.methods import METHODS
+    from thermodefect.methods import METHODS, max_z
 
     return max_z(METHODS[method](cooling), cooling.meta.extra.get("plate"))

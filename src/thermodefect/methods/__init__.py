@@ -4,7 +4,8 @@ Each method is a function with its own options (:func:`pct`, :func:`tsr`, :func:
 :func:`hos`, :func:`contrast`, :func:`dac`); :data:`METHODS` registers each one under one
 signature, ``images(cooling) -> list of (H, W) images``, the views that classical detection
 turns into a feature image. Segmentation helpers (thresholds, K-means, region growing,
-robust z and mask cleaning) turn images into masks.
+robust z and mask cleaning) turn images into masks; :func:`max_z` turns a method's images into
+the robust z image the significance decision reads.
 """
 
 from __future__ import annotations
@@ -31,6 +32,13 @@ from thermodefect.methods._segment import (
     robust_z,
     threshold,
 )
+from thermodefect.methods._significance import (
+    LEAST_PEAK,
+    TOUCH_LEVEL,
+    max_z,
+    opposite_sign,
+    signed_z,
+)
 from thermodefect.methods._tsr import TSRResult, tsr, tsr_images
 from thermodefect.registry import Registry
 
@@ -45,9 +53,11 @@ METHODS.add("dac", dac_images, summary="differential absolute contrast")
 
 __all__ = [
     "CONTRASTS",
+    "LEAST_PEAK",
     "METHODS",
     "NORMALIZATIONS",
     "THRESHOLDS",
+    "TOUCH_LEVEL",
     "HOSResult",
     "PCTResult",
     "PPTResult",
@@ -58,10 +68,13 @@ __all__ = [
     "dac",
     "hos",
     "kmeans",
+    "max_z",
+    "opposite_sign",
     "pct",
     "ppt",
     "region_grow",
     "robust_z",
+    "signed_z",
     "sound_curve",
     "threshold",
     "tsr",

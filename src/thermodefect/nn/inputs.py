@@ -256,10 +256,8 @@ def evidence_stack(cooling: Sequence, config: InputConfig) -> np.ndarray:
     -------
     (pct_components + tsr_images, H, W) ndarray of float32
     """
-    from thermodefect.detect.classical import prepare_cooling
-    from thermodefect.detect.features import signed_z
-    from thermodefect.methods import pct, tsr
-    from thermodefect.preprocess import frame_indices
+    from thermodefect.methods import pct, signed_z, tsr
+    from thermodefect.preprocess import frame_indices, prepare_cooling
 
     prepared = prepare_cooling(cooling)
     plate = prepared.meta.extra.get("plate")

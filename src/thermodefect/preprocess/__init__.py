@@ -34,6 +34,7 @@ from thermodefect.preprocess.heating import (
     heating_spread,
 )
 from thermodefect.preprocess.normalize import NORMALIZE_METHODS, normalize
+from thermodefect.preprocess.prepare import prepare_cooling
 from thermodefect.preprocess.spatial import resize
 
 __all__ = [
@@ -57,6 +58,7 @@ __all__ = [
     "log_times",
     "mean_response",
     "normalize",
+    "prepare_cooling",
     "replace_bad_pixels",
     "resample_times",
     "resize",
