@@ -9,8 +9,10 @@ is given; the median is sound wherever defects cover under half the image):
 - ``normalised``: T / T(t_m) - T_s / T_s(t_m), t_m the frame of peak mean response;
 - DAC (Pilla et al., QIRT 2002): T(t) - sqrt(t'/t) T(t'), the contrast against the
   semi-infinite prediction from a time t' before any defect shows. With ``t_prime=None`` t' is
-  the frame, within the first quarter of the cooling, where the median curve's local log-log
-  slope is closest to the semi-infinite -1/2.
+  the first frame, within the first quarter of the cooling, where the median curve's local
+  log-log slope is within :data:`SLOPE_TOLERANCE` of the semi-infinite -1/2 (else the frame
+  closest to it): the earliest, so that on a long record at a low frame rate t' does not
+  fall after a shallow defect has shown (a 47 s record at 10 Hz lost its 0.6 mm insert).
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from thermodefect.methods._backend import spread_frames
 from thermodefect.sequence import Sequence
 
 CONTRASTS = ("absolute", "running", "normalised")
+
+#: :func:`auto_t_prime` takes the first frame whose log-log slope is within this of -1/2.
+SLOPE_TOLERANCE = 0.1
 
 
 def _cooling(seq: Sequence) -> None:
@@ -120,7 +125,8 @@ def auto_t_prime(seq: Sequence) -> int:
     usable = max(3, seq.n_frames // 4)
     lt, lm = np.log(seq.times[:usable]), np.log(np.maximum(med[:usable], 1e-12))
     slope = np.gradient(lm, lt)
-    return int(np.argmin(np.abs(slope + 0.5)))
+    near = np.flatnonzero(np.abs(slope + 0.5) <= SLOPE_TOLERANCE)
+    return int(near[0]) if near.size else int(np.argmin(np.abs(slope + 0.5)))
 
 
 def dac(seq: Sequence, *, t_prime: int | None = None) -> tuple[np.ndarray, int]:
