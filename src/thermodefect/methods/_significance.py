@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from thermodefect.methods._segment import robust_z
+
 __all__ = [
     "LEAST_PEAK",
     "TOUCH_LEVEL",
@@ -98,7 +100,6 @@ def signed_z(image, plate: np.ndarray | None = None) -> np.ndarray:
     ThermodefectError
         For a non-finite image.
     """
-    from thermodefect.methods._segment import robust_z
     from thermodefect.preprocess.plate import detrend, flatten_edges
 
     if plate is None:
