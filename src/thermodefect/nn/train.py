@@ -384,6 +384,7 @@ def _worker(rank, world, data_dir, out, config, splits, quiet):
         if rank == 0:
             doc = {**asdict(result), "checkpoint": str(result.checkpoint)}
             (out / "result.json").write_text(json.dumps(doc))
+        dist.barrier()  # rank 0 may still be saving: no rank tears the group down before it
     finally:
         dist.destroy_process_group()
 
