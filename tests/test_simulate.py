@@ -23,12 +23,13 @@ from thermodefect.simulate import (
     read_spec,
     run,
 )
-from thermodefect.simulate.analytic import parker_front
+from thermodefect.simulate.analytic import layered_front, parker_front
 from thermodefect.simulate.solver import (
     Grid,
     build_model,
     heat_content,
     lateral_limit,
+    layer_share,
     march,
     rkl2_stages,
     simulate_surface,
@@ -111,6 +112,44 @@ def test_wide_flat_bottom_hole_acts_as_a_thinner_plate():
     got = _surface(Plate(3.0, "cfrp", defects=(hole,)), times, shape=(40, 40), nz=30)[:, 20, 20]
     ref = parker_front(times, 0.5e-3, m.diffusivity("z"), Q / m.rho_c)
     assert np.abs(got / ref - 1).max() < 0.05
+
+
+def test_a_layer_fills_the_share_of_each_cell_it_spans():
+    np.testing.assert_allclose(layer_share(0.5, 0.1, 20, 2.0), np.eye(20)[5])
+    split = layer_share(0.55, 0.1, 20, 2.0)
+    np.testing.assert_allclose(split[5:7], 0.5)
+    assert split.sum() == pytest.approx(1.0)
+    assert layer_share(0.52, 0.01, 20, 2.0)[5] == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize(
+    ("material", "depth_mm", "thickness_mm", "nz"),
+    [
+        ("resin", 0.5, 0.3, 20),  # thicker than a cell: its heat capacity counts
+        ("resin", 0.47, 0.3, 40),  # across cell faces, the cells it spans resolve it
+        ("air", 0.5, 0.02, 20),  # a fifth of a cell: its resistance, at the face
+        ("ptfe", 0.8, 0.1, 30),
+    ],
+)
+def test_a_layer_across_the_plate_follows_the_quadrupole_solution(
+    material, depth_mm, thickness_mm, nz
+):
+    """An insert wider than the view: a three-layer slab, whose front face the thermal
+    quadrupoles give; within 1 % after the first frames (the layer's resistance and heat
+    capacity both count: air adds t/k_air - t/k_cfrp, resin replaces the plate's capacity)."""
+    body, layer = LIBRARY["cfrp"], LIBRARY[material]
+    wide = Defect("insert", depth_mm, center_mm=(2, 2), size_mm=40, material=material,
+                  thickness_mm=thickness_mm)  # fmt: skip
+    times = np.geomspace(0.05, 30.0, 40)
+    got = _surface(Plate(2.0, "cfrp", defects=(wide,)), times, shape=(4, 4), nz=nz)[:, 2, 2]
+    stack = [
+        (depth_mm * 1e-3, body.k_z, body.rho_c),
+        (thickness_mm * 1e-3, layer.k_z, layer.rho_c),
+        ((2.0 - depth_mm - thickness_mm) * 1e-3, body.k_z, body.rho_c),
+    ]
+    ref = layered_front(times, stack, Q)
+    assert np.abs(got[3:] / ref[3:] - 1).max() < 0.01
+    assert got[-1] == pytest.approx(Q / sum(e * c for e, _, c in stack), rel=1e-3)
 
 
 def _peak_time(times, curve):

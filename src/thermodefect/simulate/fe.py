@@ -202,13 +202,13 @@ def build_fe_model(
     Raises
     ------
     ThermodefectError
-        For a spacing below half a pixel, a jitter outside [0, 0.3], or a mesh whose elements
+        For a spacing below a quarter pixel, a jitter outside [0, 0.3], or a mesh whose elements
         collapse.
     """
     from skfem import ElementTetP1, MeshTet
 
-    if mesh_px < 0.5 or not 0 <= jitter <= 0.3:
-        raise ThermodefectError("FE mesh needs mesh_px >= 0.5 and 0 <= mesh_jitter <= 0.3")
+    if mesh_px < 0.25 or not 0 <= jitter <= 0.3:
+        raise ThermodefectError("FE mesh needs mesh_px >= 0.25 and 0 <= mesh_jitter <= 0.3")
     rng = rng or np.random.default_rng(0)
     h, w = shape
     view_w, view_h = w * pitch_mm, h * pitch_mm

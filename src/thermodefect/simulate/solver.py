@@ -3,8 +3,12 @@
 Cells: the camera's pixels laterally (pitch dx = dy) and ``nz`` equal layers through the
 thickness. Each cell holds its own conductivities (x, y, z) and heat capacity; face
 conductances are harmonic means. Holes remove cells (their bottom becomes an exposed back
-face); inserts and delaminations add a thermal resistance (layer thickness / conductivity)
-at the cell face nearest their depth, neglecting the thin layer's heat capacity.
+face); inserts, delaminations and porosity patches are layers of their own material from
+their depth down, which replace the plate over the share of each cell they fill: that share
+counts with its heat capacity, in series with the rest of the cell through the thickness and
+in parallel with it in plane; through the thickness the share is taken per half cell, so a
+layer much thinner than a cell adds its excess resistance t (1/k_layer - 1/k_plate) at the
+cell face nearest to it, and a thick one is resolved by the cells it spans.
 
 Time stepping: Strang splitting. Each step of length h moves heat laterally for h/2, solves
 the through-thickness conduction implicitly for h (a tridiagonal system per pixel column by
@@ -378,46 +382,43 @@ def build_model(
     body = plate.body_material()
     on_plate = plate.region(grid.shape, grid.pitch_mm)
     active = np.broadcast_to(on_plate, (nz, h, w)).copy()
-    resist = np.zeros((nz + 1, h, w))
-    scale = np.ones((nz, h, w))  # conductivity relative to the plate's
-    heat = np.full((nz, h, w), body.rho_c * dz)
-    centres = (np.arange(nz) + 0.5) * dz * 1e3
+    # per cell: heat capacity (J/(m^3 K)), the plate's share of the cell and the layers'
+    # in-plane conductivities times their shares (W/(m K): in parallel with the plate); per
+    # half cell: the through-thickness resistivity (m K/W: a layer in series with the plate's
+    # share), so a thin layer's resistance sits at the cell face nearest to it
+    rho_c = np.full((nz, h, w), body.rho_c)
+    inv_kz = np.full((2 * nz, h, w), 1 / body.k_z)
+    plate_share = np.ones((nz, h, w))
+    layer_kx, layer_ky = np.zeros((nz, h, w)), np.zeros((nz, h, w))
     depth_faces = {}
     for i, d in enumerate(plate.defects):
-        face = int(np.clip(round(d.depth_mm * 1e-3 / dz), 1, nz - 1))
-        depth_faces[i] = face * dz * 1e3
         foot = d.footprint(grid.shape, grid.pitch_mm) & on_plate
         if d.removes_material:
+            face = int(np.clip(round(d.depth_mm * 1e-3 / dz), 1, nz - 1))
+            depth_faces[i] = face * dz * 1e3
             active[face:, foot] = False
-        elif d.kind == "porosity":
-            layer = d.layer_material(body)
-            cells = (centres > d.depth_mm) & (centres < d.depth_mm + d.thickness_mm)
-            if not cells.any():  # thinner than a cell: the cell under its depth
-                cells[min(face, nz - 1)] = True
-            volume = cells[:, None, None] & foot[None]
-            scale[volume] = layer.k_z / body.k_z
-            heat[volume] = layer.rho_c * dz
-        else:
-            layer = d.layer_material()
-            resist[face, foot] += d.thickness_mm * 1e-3 / layer.k_z
-    kz = np.where(active, body.k_z * scale, 0.0)
-    heat = np.where(active, heat, 1.0)
+            continue
+        depth_faces[i] = d.depth_mm
+        layer = d.layer_material(body)
+        halves = layer_share(d.depth_mm, d.thickness_mm, 2 * nz, plate.thickness_mm)
+        inv_kz += halves[:, None, None] * foot[None] * (1 / layer.k_z - 1 / body.k_z)
+        share = halves.reshape(nz, 2).mean(axis=1)[:, None, None] * foot[None]
+        rho_c += share * (layer.rho_c - body.rho_c)
+        plate_share -= share
+        layer_kx += share * layer.k_x
+        layer_ky += share * layer.k_y
+    heat = np.where(active, rho_c * dz, 1.0)
     gz = np.zeros((nz + 1, h, w))
     both = active[1:] & active[:-1]
-    gz[1:-1] = np.where(
-        both,
-        1.0
-        / (dz / np.maximum(kz[1:], 1e-30) / 2 + dz / np.maximum(kz[:-1], 1e-30) / 2 + resist[1:-1]),
-        0.0,
-    )
+    gz[1:-1] = np.where(both, 1.0 / (dz / 2 * (inv_kz[1:-1:2] + inv_kz[2::2])), 0.0)
     # losses to the ambient through the front face and each column's exposed bottom (the
     # plate's back or a hole's bottom)
     exposed_bottom = active & ~np.concatenate([active[1:], np.zeros((1, h, w), bool)])
     sink = np.where(exposed_bottom, boundary.h_back, 0.0)
     sink[0] += np.where(active[0], boundary.h_front, 0.0)
     if conductivity is not None:
-        scale = scale * np.asarray(conductivity, float)[None]
-    kx, ky = body.k_x * scale, body.k_y * scale
+        plate_share = plate_share * np.asarray(conductivity, float)[None]
+    kx, ky = body.k_x * plate_share + layer_kx, body.k_y * plate_share + layer_ky
     gx = np.where(active[:, :, 1:] & active[:, :, :-1], _harmonic(kx[:, :, 1:], kx[:, :, :-1]), 0.0)
     gy = np.where(active[:, 1:, :] & active[:, :-1, :], _harmonic(ky[:, 1:, :], ky[:, :-1, :]), 0.0)
     gx, gy = gx * dz / dx**2, gy * dz / dx**2
@@ -440,6 +441,31 @@ def build_model(
     return Model(
         t(heat), t(active, torch.bool), t(gz), t(sink), t(gx), t(gy), t(edge), dz, depth_faces
     )
+
+
+def layer_share(depth_mm: float, thickness_mm: float, nz: int, plate_mm: float) -> np.ndarray:
+    """Share of each of ``nz`` equal cells through a plate that a layer fills.
+
+    Parameters
+    ----------
+    depth_mm : float
+        Depth of the layer's top below the front face, mm.
+    thickness_mm : float
+        The layer's thickness, mm.
+    nz : int
+        Cells through the thickness.
+    plate_mm : float
+        Plate thickness, mm.
+
+    Returns
+    -------
+    (nz,) ndarray
+        Between 0 and 1; sums to ``thickness_mm / (plate_mm / nz)`` for a layer inside the plate.
+    """
+    tops = np.arange(nz) * plate_mm / nz
+    bottoms = tops + plate_mm / nz
+    overlap = np.minimum(bottoms, depth_mm + thickness_mm) - np.maximum(tops, depth_mm)
+    return np.clip(overlap / (plate_mm / nz), 0.0, 1.0)
 
 
 def _harmonic(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -82,8 +82,8 @@ class SolverSettings:
             raise ThermodefectError(
                 f"solver method must be one of {', '.join(SOLVERS)}, got {self.method!r}"
             )
-        if self.mesh_px < 0.5 or not 0 <= self.mesh_jitter <= 0.3:
-            raise ThermodefectError("solver needs mesh_px >= 0.5 and 0 <= mesh_jitter <= 0.3")
+        if self.mesh_px < 0.25 or not 0 <= self.mesh_jitter <= 0.3:
+            raise ThermodefectError("solver needs mesh_px >= 0.25 and 0 <= mesh_jitter <= 0.3")
 
 
 @dataclass(frozen=True)
