@@ -280,12 +280,12 @@ def test_spread_frames_averages_log_spaced_windows_by_hand():
 
 @functools.cache
 def _recorded(rate: float, frames: int) -> Sequence:
-    """One 3 mm CFRP plate (L^2/a about 21 s) with a PTFE insert, at ``rate`` Hz."""
+    """One 3 mm CFRP plate (L^2/a about 21 s) with a 20 um air delamination, at ``rate`` Hz."""
     spec = from_dict({
         "name": f"r{rate:.0f}",
         "plate": {"thickness_mm": 3.0, "material": "cfrp"},
         "defects": [{"kind": "insert", "center_mm": [20.0, 14.0], "size_mm": 6.0,
-                     "depth_mm": 0.6, "material": "ptfe", "thickness_mm": 0.1}],
+                     "depth_mm": 0.6, "material": "air", "thickness_mm": 0.02}],
         "camera": {"height": 64, "width": 96, "n_frames": frames, "frame_rate": rate,
                    "netd_k": 0.02},
         "solver": {"nz": 12},
