@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from thermodefect.methods._backend import spread_frames
 from thermodefect.methods._contrast import (
     CONTRASTS,
     auto_t_prime,
@@ -76,6 +77,7 @@ __all__ = [
     "robust_z",
     "signed_z",
     "sound_curve",
+    "spread_frames",
     "threshold",
     "tsr",
 ]
