@@ -166,7 +166,9 @@ def main() -> None:
     for (method, spacing), gap in refinement().items():
         print(f"  {method} {spacing:5.3f} mm {100 * gap:5.2f}%")
     if "--fine" in sys.argv[1:]:
-        print("\nlargest gap over the defect's interior, finite-element nodes every 1, 1/2, 1/4 px:")
+        print(
+            "\nlargest gap over the defect's interior, finite-element nodes every 1, 1/2, 1/4 px:"
+        )
         for name in ("air insert 0.1 mm at 0.5 mm, UD-CFRP", "hole aluminium 3 mm at 1 mm"):
             gaps = [compare(CASES[name], mesh_px)["defect"] for mesh_px in (1.0, 0.5, 0.25)]
             print(f"  {name:42s} " + " ".join(f"{100 * g:5.2f}%" for g in gaps))

@@ -126,4 +126,5 @@ def test_confidence_follows_the_logistic_model_and_reaches_the_table(tmp_path):
     np.save(tmp_path / "p.npy", seq.frames)
     assert main(["--quiet", "detect", str(tmp_path / "p.npy"), "--out", str(tmp_path / "o")]) == 0
     header = (tmp_path / "o" / "p_defects.csv").read_text().splitlines()[0].split(",")
-    assert header[-2:] == ["confidence", "out_of_distribution"]
+    assert header[-6:] == ["confidence", "depth_mm", "depth_lo_mm", "depth_hi_mm", "depth_method",
+                           "out_of_distribution"]  # fmt: skip

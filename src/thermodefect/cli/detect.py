@@ -64,6 +64,13 @@ def add_parsers(sub) -> None:
         help=choices_help("methods: feature image to mask, every rule gated by --z-min",
                           DECISIONS),
     )  # fmt: skip
+    from thermodefect.simulate.materials import LIBRARY
+
+    d = p.add_argument_group("depth of each defect (given the through-thickness diffusivity)")
+    a = d.add_mutually_exclusive_group()
+    a.add_argument("--material", choices=list(LIBRARY), help="the plate's material")
+    a.add_argument("--diffusivity", type=positive, help="through-thickness diffusivity, m^2/s")
+    d.add_argument("--thickness", type=positive, help="plate thickness, mm (no deeper defect)")
     add_load_options(p)
     p.set_defaults(run=cmd_detect)
 
@@ -90,7 +97,11 @@ def cmd_detect(args) -> int:
             return detect(seq, method, z_min=args.z_min, min_area=area,
                           decision=args.decision)  # fmt: skip
 
+    from thermodefect.detect.depth import diffusivity_of, lateral_spread, with_depth
     from thermodefect.io.files import output_names
+
+    diffusivity = diffusivity_of(args.material, args.diffusivity)
+    spread = lateral_spread(args.material)
 
     names = output_names(args.files)
     problems, warnings = [], []
@@ -98,6 +109,9 @@ def cmd_detect(args) -> int:
         try:
             seq = load(path, args)
             found = run(seq)
+            if diffusivity is not None:
+                found = with_depth(found, diffusivity, thickness_mm=args.thickness,
+                                   spread=spread)  # fmt: skip
         except ThermodefectError as exc:
             problems.append(exc.naming(path))
             continue

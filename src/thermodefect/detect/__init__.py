@@ -14,6 +14,7 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "decide": ".decision",
         "gate": ".decision",
         "FEATURES": ".features",
+        "with_depth": ".depth",
         "MIN_AREA": ".classical",
         "detect": ".classical",
         "prepare": ".classical",

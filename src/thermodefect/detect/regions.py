@@ -27,6 +27,7 @@ __all__ = [
 TABLE_FIELDS = (
     "id", "row", "col", "top", "left", "bottom", "right", "area_px", "area_mm2",
     "diameter_mm", "mean_contrast", "peak_contrast", "peak_frame", "peak_time_s", "confidence",
+    "depth_mm", "depth_lo_mm", "depth_hi_mm", "depth_method",
 )  # fmt: skip
 
 
@@ -58,6 +59,11 @@ class Region:
     confidence : float or None
         Calibrated probability that the region is a defect
         (:func:`thermodefect.detect.confidence.confidence_of`); None where not computed.
+    depth_mm, depth_lo_mm, depth_hi_mm : float or None
+        Depth below the front face and its interval, mm
+        (:func:`thermodefect.detect.depth.with_depth`); None where not estimated.
+    depth_method : str or None
+        The depth estimators that agreed, joined by '+'.
     """
 
     id: int
@@ -75,6 +81,10 @@ class Region:
     peak_frame: int | None
     peak_time_s: float | None
     confidence: float | None = None
+    depth_mm: float | None = None
+    depth_lo_mm: float | None = None
+    depth_hi_mm: float | None = None
+    depth_method: str | None = None
 
 
 def file_frame(seq: Sequence, index: int) -> int:

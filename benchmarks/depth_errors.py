@@ -1,0 +1,100 @@
+"""How far the depth estimators (:mod:`thermodefect.detect.depth`) are from the simulated
+depths, on the defects a classical detection found.
+
+For every specimen of a dataset split: detect (PCT by default), estimate each region's depth
+with the plate material's through-thickness diffusivity and thickness from the specimen's JSON
+(what ``--material`` and ``--thickness`` give a user), and match each true defect to
+the region that covers most of it. Prints, per estimator and for the combined depth, the
+median and 90th percentile of |estimated / true depth - 1| binned by diameter/depth, the
+share of true depths inside the reported interval, and how many found defects got a depth.
+
+    python benchmarks/depth_errors.py bench --split test
+    python benchmarks/depth_errors.py check --split all
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from thermodefect.benchmark.run import select_rows
+from thermodefect.benchmark.truth import defect_truth
+from thermodefect.detect import detect
+from thermodefect.detect.depth import ESTIMATORS
+from thermodefect.io import load
+from thermodefect.simulate.dataset import read_manifest
+
+BINS = ((0.0, 2.0), (2.0, 4.0), (4.0, 8.0), (8.0, np.inf))
+
+
+def estimates_of(data: Path, name: str, method: str) -> list[dict]:
+    """One row per true defect the detection found: true depth, d/z, kind, each estimator's
+    depth and the combined one (mm), and the reported interval."""
+    from scipy import ndimage
+
+    from thermodefect.detect.depth import depth_of_region
+
+    doc = json.loads((data / f"{name}.json").read_text())
+    material = doc["ground_truth"]["plate_material"]
+    a = material["k_z"] / (material["density"] * material["heat_capacity"])
+    spread = (material["k_x"] * material["k_y"]) ** 0.25 / material["k_z"] ** 0.5
+    thickness = doc["plate"]["thickness_mm"]
+    seq = load(data / f"{name}.mat")
+    feet, ratio = defect_truth(data, name, seq.image_shape)
+    if not feet:
+        return []
+    found = detect(seq, method)
+    labels, _ = ndimage.label(found.mask, structure=np.ones((3, 3)))
+    rows = []
+    for foot, dz, truth in zip(feet, ratio, doc["ground_truth"]["defects"], strict=True):
+        overlap = np.bincount(labels[foot], minlength=labels.max() + 1)
+        overlap[0] = 0
+        if overlap.max() < 0.2 * foot.sum():
+            continue
+        region = labels == int(np.argmax(overlap))
+        est = depth_of_region(found.cooling, region, found.mask, found.feature, a,
+                              thickness_mm=thickness, spread=spread)  # fmt: skip
+        values = dict(est.estimates_mm)
+        if est.depth_mm is not None:
+            values["combined"] = est.depth_mm
+        rows.append({"true": truth["simulated_depth_mm"], "dz": dz, "kind": truth["kind"],
+                     "values": values, "interval": (est.lo_mm, est.hi_mm)})  # fmt: skip
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("data", type=Path)
+    parser.add_argument("--split", default="test")
+    parser.add_argument("--method", default="pct")
+    args = parser.parse_args()
+    names = [r["name"] for r in select_rows(read_manifest(args.data), args.split, None, False,
+                                            args.data)]  # fmt: skip
+    rows = [row for name in names for row in estimates_of(args.data, name, args.method)]
+    print(f"{args.data.name}, split {args.split}: {len(rows)} defects found by {args.method}")
+    header = " | ".join(f"d/z {lo:g}-{hi:g}" for lo, hi in BINS)
+    print(f"| estimator | depth given | median, p90 |error| all | {header} |")
+    print("| --- | --- | --- |" + " --- |" * len(BINS))
+    for name in (*ESTIMATORS, "combined"):
+        err = np.array([r["values"][name] / r["true"] - 1 if name in r["values"] else np.nan
+                        for r in rows])  # fmt: skip
+        dz = np.array([r["dz"] for r in rows])
+        cells = []
+        for lo, hi in BINS:
+            e = np.abs(err[(dz >= lo) & (dz < hi) & np.isfinite(err)])
+            cells.append(f"{np.median(e):.2f}, {np.quantile(e, 0.9):.2f} ({len(e)})" if len(e)
+                         else "-")  # fmt: skip
+        ok = np.abs(err[np.isfinite(err)])
+        overall = f"{np.median(ok):.2f}, {np.quantile(ok, 0.9):.2f}" if len(ok) else "-"
+        print(f"| {name} | {len(ok)}/{len(rows)} | {overall} | " + " | ".join(cells) + " |")
+    inside = [r["interval"][0] <= r["true"] <= r["interval"][1] for r in rows
+              if r["interval"][0] is not None]  # fmt: skip
+    if inside:
+        print(f"\ntrue depth inside the reported interval: {np.mean(inside):.0%} of {len(inside)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,625 @@
+"""Depth of each detected defect, from its cooling against the sound plate around it.
+
+For a region, the defect's curve is the mean rise of its strongest pixels and the sound
+curve the median rise of a ring of plate 3-8 pixels outside every region. Three times are
+read from them, each growing as depth^2 / a (a: the through-thickness diffusivity, m^2/s):
+
+- ``tsr``: the peak of d^2 ln(T_defect / T_sound) / d (ln t)^2, both curves averaged over even
+  steps of ln t and smoothed (:data:`LOG_SAMPLES`, :data:`LOG_SMOOTHING`; a single log-log
+  polynomial misplaced Parker's peak by 5 %). Over a defect wider than deep the material
+  above it cools like a plate of thickness z, whose second log-derivative peaks at
+  t = z^2 / (pi a) (Parker's solution), so z = sqrt(C a t) with C = pi there;
+- ``contrast``: the peak of the absolute contrast T_defect - T_sound (of the same curves),
+  z = sqrt(C a t);
+- ``ppt``: the frequency f_b above its peak where the phase contrast of the two curves'
+  Fourier transforms falls to half that peak (:func:`blind_frequency`),
+  z = C sqrt(a / (pi f_b)).
+
+Each constant depends on how far lateral diffusion spreads the defect's signal before its
+depth shows: C(r) = c0 + c1 / r of the effective aspect ratio r = (d / z) sqrt(a_z / a_lat),
+read at the aspect ratio the estimate itself gives (the region's equivalent diameter d),
+fitted on simulated defects of known depth (``benchmarks/calibrate_depth.py``,
+:data:`CALIBRATION`). The reported depth is the median of the estimates; its interval is the
+calibration's 5-95 % range of that median over the true depth (:data:`COMBINED_QUANTILES`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from thermodefect.errors import ThermodefectError
+from thermodefect.sequence import Sequence
+
+if TYPE_CHECKING:
+    from thermodefect.detect.regions import Detection
+
+__all__ = [
+    "CALIBRATION",
+    "ESTIMATORS",
+    "DepthEstimate",
+    "blind_frequency",
+    "constant",
+    "contrast_peak_time",
+    "defect_curves",
+    "depth_from",
+    "depth_of_region",
+    "diffusivity_of",
+    "early_diameter",
+    "lateral_spread",
+    "size_windows",
+    "tsr_peak_time",
+    "with_depth",
+]
+
+#: Even steps of ln t on which the curves are averaged, and the Gaussian smoothing over them
+#: (4 of 300 steps: about 10 % in time over a record of three decades).
+LOG_SAMPLES = 300
+LOG_SMOOTHING = 4.0
+
+#: The first frame the log-time curves start at: before it the frames lie too far apart in
+#: ln t for a derivative (a defect that peaks earlier is too shallow for the frame rate).
+FIRST_FRAME = 4
+
+#: Share of the log-time span left out at each end when a peak is searched (the smoothing
+#: is one-sided there).
+EDGE_SHARE = 0.05
+
+#: Windows of frames (log-spaced) in which :func:`early_diameter` looks for the outline.
+SIZE_WINDOWS = 24
+
+#: The TSR time is the first peak of the second log-derivative reaching this share of the
+#: largest.
+FIRST_PEAK_SHARE = 0.3
+
+#: The phase contrast's peak must stand this many robust standard deviations above its noise.
+PHASE_SIGNIFICANCE = 5.0
+
+#: Estimator -> (c0, c1, q05, q95): its constant is C(r) = c0 + c1 / r of the defect's
+#: effective aspect ratio r = (diameter / depth) sqrt(a_z / a_lateral) (lateral diffusion
+#: spreads a small or anisotropic defect's signal sooner), and q05, q95 the 5 % and 95 %
+#: quantiles of estimated / true depth on the calibration cases with that C; from
+#: ``python benchmarks/calibrate_depth.py``.
+CALIBRATION: dict[str, tuple[float, float, float, float]] = {
+    "tsr": (2.875, 2.245, 0.93, 6.51),
+    "contrast": (0.515, 1.910, 0.87, 1.25),
+    "ppt": (0.954, 0.982, 0.83, 1.31),
+}
+
+#: 5 % and 95 % quantiles of the combined depth (the median of the estimates) over the true
+#: one on the calibration cases: the reported interval is depth / q95 .. depth / q05.
+COMBINED_QUANTILES = (0.87, 1.18)
+
+#: Effective aspect ratios outside this range are clipped before C(r) is read (the range the
+#: calibration covers).
+ASPECT_RANGE = (0.5, 10.0)
+
+#: Effective aspect ratio assumed while the depth is unknown, and when the pixel size is.
+ASPECT_GUESS = 3.0
+
+#: The estimators, in the order the table names them.
+ESTIMATORS = tuple(CALIBRATION)
+
+
+@dataclass(frozen=True)
+class DepthEstimate:
+    """The depth of one defect.
+
+    Parameters
+    ----------
+    depth_mm : float or None
+        Median of the estimators' depths, mm (None when none could be read).
+    lo_mm, hi_mm : float or None
+        Interval: the estimates' range widened by the calibration's residuals, mm.
+    estimates_mm : dict of str to float
+        Each estimator's depth, mm.
+    times_s : dict of str to float
+        Each estimator's characteristic time (s) or, for ``ppt``, the blind frequency (Hz).
+    """
+
+    depth_mm: float | None
+    lo_mm: float | None
+    hi_mm: float | None
+    estimates_mm: dict
+    times_s: dict
+
+    @property
+    def methods(self) -> str:
+        """The estimators that gave a depth, joined by '+'."""
+        return "+".join(k for k in ESTIMATORS if k in self.estimates_mm)
+
+
+def diffusivity_of(material: str | None = None, diffusivity: float | None = None) -> float | None:
+    """The through-thickness diffusivity to convert times to depths, m^2/s.
+
+    Parameters
+    ----------
+    material : str, optional
+        A name of the material library (:mod:`thermodefect.simulate.materials`).
+    diffusivity : float, optional
+        Given directly, m^2/s; wins over ``material``.
+
+    Returns
+    -------
+    float or None
+        None when neither is given.
+
+    Raises
+    ------
+    ThermodefectError
+        For a diffusivity that is not positive, or an unknown material.
+    """
+    if diffusivity is not None:
+        if not np.isfinite(diffusivity) or diffusivity <= 0:
+            raise ThermodefectError(f"diffusivity must be positive (m^2/s), got {diffusivity}")
+        return float(diffusivity)
+    if material is None:
+        return None
+    from thermodefect.simulate.materials import material as lookup
+
+    return float(lookup(material).diffusivity("z"))
+
+
+def size_windows(cooling: Sequence) -> np.ndarray:
+    """The :data:`SIZE_WINDOWS` log-spaced window means of the cooling that
+    :func:`early_diameter` reads.
+
+    Parameters
+    ----------
+    cooling : Sequence
+        Prepared cooling frames.
+
+    Returns
+    -------
+    (J, H, W) ndarray of float32
+    """
+    from thermodefect.methods import spread_frames
+
+    return np.stack(spread_frames(cooling.frames, SIZE_WINDOWS)).astype(np.float32)
+
+
+def early_diameter(
+    cooling: Sequence,
+    region: np.ndarray,
+    regions: np.ndarray,
+    feature: np.ndarray,
+    windows: np.ndarray | None = None,
+) -> float:
+    """Equivalent diameter (pixels) of a defect's outline at half its contrast, in the earliest
+    window of frames where that contrast reaches half its peak (and four times its noise):
+    before lateral diffusion spreads it, unlike the decision's outline late in the record.
+
+    The contrast is each of :data:`SIZE_WINDOWS` log-spaced window means minus the median of
+    a ring 3-6 pixels outside the region; its peak is read on the 3 x 3 pixels around the
+    region's strongest feature pixel; the outline is the connected part around that pixel
+    where the contrast (smoothed over one pixel) reaches half the contrast there, within 3
+    pixels of the region.
+
+    Parameters
+    ----------
+    cooling : Sequence
+        Prepared cooling frames.
+    region : (H, W) ndarray of bool
+        The defect.
+    regions : (H, W) ndarray of bool
+        Every detected defect.
+    feature : (H, W) ndarray
+        The image the region was found on.
+    windows : (J, H, W) ndarray, optional
+        :func:`size_windows` of the cooling, when the caller measures several regions.
+
+    Returns
+    -------
+    float
+        Pixels; the region's own equivalent diameter when no ring or no outline is found.
+    """
+    from scipy import ndimage
+
+    own = 2 * float(np.sqrt(region.sum() / np.pi))
+    ring = ndimage.binary_dilation(region, iterations=6) & ~ndimage.binary_dilation(
+        regions, iterations=3
+    )
+    plate = cooling.meta.extra.get("plate")
+    if plate is not None:
+        ring &= plate
+    if ring.sum() < 8:
+        return own
+    if windows is None:
+        windows = size_windows(cooling)
+    values = windows[:, ring]
+    background = np.median(values, axis=1)
+    noise = 1.4826 * np.median(np.abs(values - background[:, None]), axis=1)
+    y, x = np.unravel_index(np.argmax(np.where(region, feature, -np.inf)), region.shape)
+    box = windows[:, max(y - 1, 0) : y + 2, max(x - 1, 0) : x + 2]
+    contrast = box.reshape(len(windows), -1).mean(axis=1) - background
+    sign = 1.0 if contrast[np.argmax(np.abs(contrast))] >= 0 else -1.0
+    contrast = contrast * sign
+    top = int(np.argmax(contrast))
+    early = [j for j in range(top + 1) if contrast[j] >= max(contrast[top] / 2, 4 * noise[j] / 3)]
+    j = early[0] if early else top
+    image = ndimage.gaussian_filter((windows[j] - background[j]) * sign, 1.0)
+    half = (image >= image[y, x] / 2) & ndimage.binary_dilation(region, iterations=3)
+    parts, _ = ndimage.label(half, structure=np.ones((3, 3)))
+    if parts[y, x] == 0:
+        return own
+    return 2 * float(np.sqrt(ndimage.binary_fill_holes(parts == parts[y, x]).sum() / np.pi))
+
+
+def lateral_spread(material: str | None = None) -> float:
+    """sqrt(a_lateral / a_z) of a library material (a_lateral the geometric mean of x and y),
+    1 (isotropic) without one.
+
+    Parameters
+    ----------
+    material : str, optional
+        A name of the material library.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ThermodefectError
+        For an unknown material.
+    """
+    if material is None:
+        return 1.0
+    from thermodefect.simulate.materials import material as lookup
+
+    m = lookup(material)
+    return float((m.diffusivity("x") * m.diffusivity("y")) ** 0.25 / m.diffusivity("z") ** 0.5)
+
+
+def defect_curves(
+    cooling: Sequence, region: np.ndarray, regions: np.ndarray, feature: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The defect's and the sound plate's mean rise per frame.
+
+    Parameters
+    ----------
+    cooling : Sequence
+        Prepared cooling frames (:func:`thermodefect.detect.prepare`).
+    region : (H, W) ndarray of bool
+        The defect.
+    regions : (H, W) ndarray of bool
+        Every detected defect (kept out of the sound ring).
+    feature : (H, W) ndarray
+        The image the region was found on: its strongest third of pixels give the defect's
+        curve.
+
+    Returns
+    -------
+    defect, sound : (T,) ndarray
+    """
+    from scipy import ndimage
+
+    values = feature[region]
+    core = region & (feature >= np.quantile(values, 2 / 3))
+    ring = ndimage.binary_dilation(region, iterations=8) & ~ndimage.binary_dilation(
+        regions, iterations=3
+    )
+    plate = cooling.meta.extra.get("plate")
+    if plate is not None:
+        ring &= plate
+    if ring.sum() < 8:
+        ring = ~ndimage.binary_dilation(regions, iterations=3)
+    frames = cooling.frames
+    defect = frames[:, core].astype(np.float64).mean(axis=1)
+    return defect, np.median(frames[:, ring].astype(np.float64), axis=1)
+
+
+def _log_time(times: np.ndarray, curves, samples: int = LOG_SAMPLES):
+    """``curves`` as ln T on ``samples`` even steps of ln t from frame :data:`FIRST_FRAME` on:
+    the frames within each step averaged (late steps hold many frames), steps without a frame
+    interpolated (monotone cubic), then smoothed by a Gaussian of :data:`LOG_SMOOTHING`
+    steps. Returns the ln t grid and the curves."""
+    from scipy.interpolate import PchipInterpolator
+    from scipy.ndimage import gaussian_filter1d
+
+    log_t = np.log(times)
+    edges = np.linspace(log_t[min(FIRST_FRAME, len(log_t) - 2)], log_t[-1], samples + 1)
+    index = np.searchsorted(edges, log_t, side="right") - 1
+    inside = index >= 0
+    index, log_t = np.clip(index[inside], 0, samples - 1), log_t[inside]
+    count = np.bincount(index, minlength=samples)
+    has = count > 0
+    centres = (edges[:-1] + edges[1:]) / 2
+    mean_t = np.bincount(index, log_t, minlength=samples)[has] / count[has]
+    out = []
+    for curve in curves:
+        positive = np.maximum(curve, 1e-6 * max(float(np.abs(curve).max()), 1e-30))[inside]
+        mean = np.bincount(index, np.log(positive), minlength=samples)[has] / count[has]
+        between = PchipInterpolator(mean_t, mean, extrapolate=True)(centres)
+        out.append(gaussian_filter1d(between, LOG_SMOOTHING, mode="nearest"))
+    return centres, out
+
+
+def _inner_peak(values: np.ndarray) -> int | None:
+    """Index of the largest value away from both ends (:data:`EDGE_SHARE`), or None when the
+    largest lies at that margin."""
+    edge = max(1, int(EDGE_SHARE * len(values)))
+    k = int(np.argmax(values[edge:-edge])) + edge
+    return None if k in (edge, len(values) - edge - 1) else k
+
+
+def _first_peak(values: np.ndarray) -> int | None:
+    """Index of the earliest local maximum away from both ends that reaches
+    :data:`FIRST_PEAK_SHARE` of the largest positive value (a wide defect's later lateral
+    relaxation can give a taller, later one), or None."""
+    edge = max(1, int(EDGE_SHARE * len(values)))
+    inner = values[edge:-edge]
+    top = float(inner.max())
+    if top <= 0:
+        return None
+    peaks = np.nonzero((inner[1:-1] >= inner[:-2]) & (inner[1:-1] > inner[2:])
+                       & (inner[1:-1] >= FIRST_PEAK_SHARE * top))[0]  # fmt: skip
+    return None if len(peaks) == 0 else int(peaks[0]) + 1 + edge
+
+
+def tsr_peak_time(times: np.ndarray, defect: np.ndarray, sound: np.ndarray) -> float | None:
+    """Time of the peak of d^2 ln(defect / sound) / d (ln t)^2, s.
+
+    Parameters
+    ----------
+    times : (T,) ndarray
+        Seconds after the flash (positive, increasing).
+    defect, sound : (T,) ndarray
+        The two rises.
+
+    Returns
+    -------
+    float or None
+        The first peak reaching :data:`FIRST_PEAK_SHARE` of the largest; None when there is
+        none away from the edges of the record.
+    """
+    grid, (log_defect, log_sound) = _log_time(times, (defect, sound))
+    ratio = log_defect - log_sound
+    second = np.gradient(np.gradient(ratio, grid), grid)
+    k = _first_peak(second)
+    return None if k is None else float(np.exp(grid[k]))
+
+
+def contrast_peak_time(times: np.ndarray, defect: np.ndarray, sound: np.ndarray) -> float | None:
+    """Time of the largest absolute difference of the two smoothed curves, s.
+
+    Parameters
+    ----------
+    times : (T,) ndarray
+        Seconds after the flash.
+    defect, sound : (T,) ndarray
+        The two rises.
+
+    Returns
+    -------
+    float or None
+        None when the peak lies at the edge of the record.
+    """
+    grid, (log_defect, log_sound) = _log_time(times, (defect, sound))
+    k = _inner_peak(np.abs(np.exp(log_defect) - np.exp(log_sound)))
+    return None if k is None else float(np.exp(grid[k]))
+
+
+def blind_frequency(frame_rate: float, defect: np.ndarray, sound: np.ndarray) -> float | None:
+    """Frequency above its peak where the phase contrast of the two curves falls to half that
+    peak, Hz.
+
+    The phase contrast of a finite record never vanishes: the jump from the last frame back
+    to the first (the transform sees the record as periodic) leaves it a 1/f tail, which
+    buries the frequency where it would reach zero. Half its peak falls as 1 / z^2 as that
+    frequency does (Parker's plates of 0.5 and 1 mm: 4.0 times), and its constant is fitted
+    the same way.
+
+    Parameters
+    ----------
+    frame_rate : float
+        Frames per second (the frames evenly spaced).
+    defect, sound : (T,) ndarray
+        The two rises.
+
+    Returns
+    -------
+    float or None
+        None when the peak does not stand :data:`PHASE_SIGNIFICANCE` times above the noise
+        (the robust spread of the phase contrast over the upper half of the spectrum) in the
+        lowest quarter of the spectrum, or the contrast stays above half of it to the
+        highest frequency.
+    """
+    spectra = [np.fft.rfft(c) for c in (defect, sound)]
+    phase = np.abs(np.angle(spectra[0] * np.conj(spectra[1])))[1:]
+    freq = np.fft.rfftfreq(len(defect), 1.0 / frame_rate)[1:]
+    upper = phase[len(phase) // 2 :]
+    noise = 1.4826 * float(np.median(np.abs(upper - np.median(upper)))) if len(upper) else 0.0
+    k = int(np.argmax(phase))
+    peak = float(phase[k])
+    if peak <= PHASE_SIGNIFICANCE * noise or k >= len(phase) // 4:
+        return None
+    below = np.nonzero(phase[k:] < peak / 2)[0]
+    if len(below) == 0:
+        return None
+    j = k + int(below[0])
+    a, b = phase[j - 1], phase[j]
+    share = (a - peak / 2) / (a - b)
+    return float(freq[j - 1] + share * (freq[j] - freq[j - 1]))
+
+
+def constant(name: str, aspect: float) -> float:
+    """The calibrated constant of estimator ``name`` at effective aspect ratio ``aspect``.
+
+    Parameters
+    ----------
+    name : str
+        A name of :data:`ESTIMATORS`.
+    aspect : float
+        (diameter / depth) sqrt(a_z / a_lateral), clipped to :data:`ASPECT_RANGE`.
+
+    Returns
+    -------
+    float
+    """
+    c0, c1, _, _ = CALIBRATION[name]
+    return c0 + c1 / float(np.clip(aspect, *ASPECT_RANGE))
+
+
+def depth_from(name: str, value: float, diffusivity: float, aspect: float) -> float:
+    """Depth (m) of an estimator's time (s) or, for ``ppt``, frequency (Hz).
+
+    Parameters
+    ----------
+    name : str
+        A name of :data:`ESTIMATORS`.
+    value : float
+        What the estimator read.
+    diffusivity : float
+        Through-thickness diffusivity, m^2/s.
+    aspect : float
+        Effective aspect ratio (:func:`constant`).
+
+    Returns
+    -------
+    float
+    """
+    c = constant(name, aspect)
+    if name == "ppt":
+        return c * float(np.sqrt(diffusivity / (np.pi * value)))
+    return float(np.sqrt(c * diffusivity * value))
+
+
+def _depths(found: dict, diffusivity: float, diameter_m: float | None, spread: float) -> dict:
+    """Each estimator's depth (m), its constant read at the aspect ratio its own depth gives
+    (a fixed point: five rounds from :data:`ASPECT_GUESS`)."""
+    out = {}
+    for name, value in found.items():
+        depth = depth_from(name, value, diffusivity, ASPECT_GUESS)
+        if diameter_m is not None:
+            for _ in range(5):
+                depth = depth_from(name, value, diffusivity, diameter_m / depth / spread)
+        out[name] = depth
+    return out
+
+
+def depth_of_region(
+    cooling: Sequence,
+    region: np.ndarray,
+    regions: np.ndarray,
+    feature: np.ndarray,
+    diffusivity: float,
+    *,
+    thickness_mm: float | None = None,
+    spread: float = 1.0,
+    windows: np.ndarray | None = None,
+) -> DepthEstimate:
+    """Depth of one detected defect (see the module docstring).
+
+    Parameters
+    ----------
+    cooling : Sequence
+        Prepared cooling frames with their frame rate.
+    region : (H, W) ndarray of bool
+        The defect.
+    regions : (H, W) ndarray of bool
+        Every detected defect.
+    feature : (H, W) ndarray
+        The image the regions were found on.
+    diffusivity : float
+        Through-thickness diffusivity, m^2/s.
+    thickness_mm : float, optional
+        The plate's thickness: estimates beyond it are dropped.
+    spread : float
+        sqrt(a_lateral / a_z) of the plate (:func:`lateral_spread`).
+    windows : (J, H, W) ndarray, optional
+        :func:`size_windows` of the cooling (computed when not given).
+
+    Returns
+    -------
+    DepthEstimate
+
+    Raises
+    ------
+    ThermodefectError
+        Without a frame rate (times are needed).
+    """
+    if not cooling.meta.frame_rate:
+        raise ThermodefectError("depth needs the frame rate (--fps)", cooling.meta.source)
+    times = np.asarray(cooling.times, np.float64)
+    defect, sound = defect_curves(cooling, region, regions, feature)
+    found = {
+        "tsr": tsr_peak_time(times, defect, sound),
+        "contrast": contrast_peak_time(times, defect, sound),
+        "ppt": blind_frequency(float(cooling.meta.frame_rate), defect, sound),
+    }
+    found = {k: v for k, v in found.items() if v is not None}
+    pitch = cooling.meta.pixel_pitch_mm
+    diameter = None
+    if pitch is not None:
+        diameter = early_diameter(cooling, region, regions, feature, windows) * pitch * 1e-3
+    depths = {k: v * 1e3 for k, v in _depths(found, diffusivity, diameter, spread).items()}
+    if thickness_mm is not None:
+        depths = {k: v for k, v in depths.items() if v < thickness_mm}
+    if not depths:
+        return DepthEstimate(None, None, None, {}, found)
+    depth = float(np.median(list(depths.values())))
+    q05, q95 = COMBINED_QUANTILES if len(depths) > 1 else CALIBRATION[next(iter(depths))][2:]
+    return DepthEstimate(depth, depth / q95, depth / q05, depths, found)
+
+
+def with_depth(
+    found: Detection,
+    diffusivity: float,
+    *,
+    thickness_mm: float | None = None,
+    spread: float = 1.0,
+) -> Detection:
+    """``found`` with the depth of each region filled in (:func:`depth_of_region`).
+
+    Parameters
+    ----------
+    found : Detection
+        A detection whose cooling holds the frame rate.
+    diffusivity : float
+        Through-thickness diffusivity, m^2/s.
+    thickness_mm : float, optional
+        The plate's thickness, mm: no defect is deeper.
+    spread : float
+        sqrt(a_lateral / a_z) of the plate (:func:`lateral_spread`).
+
+    Returns
+    -------
+    Detection
+
+    Raises
+    ------
+    ThermodefectError
+        Without a frame rate, for a thickness that is not positive, or when every defect's
+        depth lies beyond the thickness (the thickness or the diffusivity is wrong).
+    """
+    from scipy import ndimage
+
+    if thickness_mm is not None and not thickness_mm > 0:
+        raise ThermodefectError(f"thickness must be positive (mm), got {thickness_mm}")
+    if not found.regions:
+        return found
+    labels, _ = ndimage.label(found.mask, structure=np.ones((3, 3)))
+    windows = size_windows(found.cooling)
+    regions, deeper = [], []
+    for r in found.regions:
+        region = labels == r.id
+        est = depth_of_region(found.cooling, region, found.mask, found.feature, diffusivity,
+                              spread=spread, windows=windows)  # fmt: skip
+        if thickness_mm is not None and est.depth_mm is not None and est.depth_mm >= thickness_mm:
+            deeper.append(est.depth_mm)
+            est = depth_of_region(found.cooling, region, found.mask, found.feature, diffusivity,
+                                  thickness_mm=thickness_mm, spread=spread,
+                                  windows=windows)  # fmt: skip
+        regions.append(replace(r, depth_mm=est.depth_mm, depth_lo_mm=est.lo_mm,
+                               depth_hi_mm=est.hi_mm,
+                               depth_method=est.methods or None))  # fmt: skip
+    if deeper and all(r.depth_mm is None for r in regions):
+        raise ThermodefectError(
+            f"every defect lies deeper than the plate's thickness of {thickness_mm:g} mm "
+            f"(the shallowest at {min(deeper):.3g} mm): check --thickness and the diffusivity",
+            found.cooling.meta.source,
+        )
+    return replace(found, regions=regions)

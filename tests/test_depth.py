@@ -1,0 +1,124 @@
+"""Depth of detected defects: each estimator against an analytic case, the simulator with a
+known depth, and the settings a user can get wrong."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from thermodefect.detect.depth import (
+    blind_frequency,
+    contrast_peak_time,
+    depth_of_region,
+    diffusivity_of,
+    tsr_peak_time,
+)
+from thermodefect.errors import ThermodefectError
+from thermodefect.sequence import Meta, Sequence
+from thermodefect.simulate import (
+    Boundary,
+    Camera,
+    Defect,
+    Flash,
+    Plate,
+    SimulationSpec,
+    surface_rise,
+)
+from thermodefect.simulate.analytic import parker_front
+from thermodefect.simulate.materials import LIBRARY
+
+A = 4e-7  # m^2/s
+
+
+def test_over_a_wide_defect_the_second_log_derivative_peaks_at_z2_over_pi_a():
+    """The material over a wide hole cools like a plate of its depth (Parker): the second
+    log-derivative of T_defect / T_sound peaks at z^2 / (pi a) (1 % measured)."""
+    z, thickness = 0.6e-3, 3e-3
+    times = np.geomspace(0.02, 40.0, 800)
+    defect, sound = parker_front(times, z, A), parker_front(times, thickness, A)
+    assert tsr_peak_time(times, defect, sound) == pytest.approx(z**2 / (np.pi * A), rel=0.03)
+
+
+def test_contrast_peaks_where_the_bump_is_and_an_edge_peak_gives_none():
+    times = np.geomspace(0.05, 50.0, 500)
+    sound = times**-0.5
+    bump = 0.2 * np.exp(-((np.log(times / 2.0)) ** 2) / 0.5)
+    # the contrast t^-1/2 bump peaks where -1/2 = 4 ln(t / 2): t = 2 exp(-1/8)
+    peak = contrast_peak_time(times, sound * (1 + bump), sound)
+    assert peak == pytest.approx(2.0 * np.exp(-1 / 8), rel=0.02)
+    growing = sound * (1 + 0.1 * times / times[-1])  # contrast largest at the last frame
+    assert contrast_peak_time(times, growing, sound) is None
+
+
+def test_blind_frequency_falls_as_the_defect_deepens_and_noise_alone_has_none():
+    rate, n = 50.0, 2000
+    times = (np.arange(n) + 1) / rate
+    sound = parker_front(times, 4e-3, A)
+    blinds = [blind_frequency(rate, parker_front(times, z, A), sound) for z in (0.5e-3, 1e-3)]
+    assert blinds[0] is not None and blinds[1] is not None
+    assert blinds[0] / blinds[1] == pytest.approx(4.0, rel=0.1)  # as 1 / z^2
+    noise = np.random.default_rng(0).normal(0, 1e-3, n)
+    assert blind_frequency(rate, sound + noise, sound) is None
+
+
+def test_a_simulated_hole_has_its_depth_within_the_interval():
+    """A hole of diameter 5 times its 0.9 mm depth in 3 mm CFRP, ideal camera."""
+    plate = Plate(3.0, "cfrp", defects=(Defect("hole", 0.9, center_mm=(12, 12), size_mm=4.5),))
+    a = plate.body_material().diffusivity("z")
+    duration = 1.5 * 9e-6 / a
+    camera = Camera(height=48, width=48, pixel_pitch_mm=0.5, n_frames=500, preflash_frames=0,
+                    frame_rate=499 / duration, ideal=True, subtract_first_frame=False)  # fmt: skip
+    rise, times, _ = surface_rise(
+        SimulationSpec("d", plate, Flash(duration_s=0.0), Boundary(0, 0, 0), camera)
+    )
+    keep = times > 0
+    seq = Sequence(np.ascontiguousarray(rise[keep]), times[keep],
+                   meta=Meta(frame_rate=camera.frame_rate))  # fmt: skip
+    truth = plate.ground_truth((48, 48), 0.5)
+    found = depth_of_region(seq, truth, truth, truth.astype(float), a, thickness_mm=3.0)
+    assert found.depth_mm == pytest.approx(0.9, rel=0.15)
+    assert found.lo_mm <= 0.9 <= found.hi_mm
+    assert set(found.estimates_mm) == {"tsr", "contrast", "ppt"}
+
+
+def test_diffusivity_comes_from_the_value_or_the_material_and_nonsense_is_refused():
+    assert diffusivity_of(diffusivity=1e-6) == 1e-6
+    assert diffusivity_of("aluminium") == pytest.approx(LIBRARY["aluminium"].diffusivity("z"))
+    assert diffusivity_of() is None
+    with pytest.raises(ThermodefectError, match="diffusivity must be positive"):
+        diffusivity_of(diffusivity=-1e-7)
+    with pytest.raises(ThermodefectError):
+        diffusivity_of("unobtainium")
+
+
+def test_detect_writes_depth_columns_given_the_material_and_refuses_bad_settings(tmp_path, capsys):
+    import csv
+    import json
+
+    from thermodefect.cli import main
+
+    data = tmp_path / "data"
+    assert main(["--quiet", "simulate", str(data), "--preset", "cfrp-fbh", "--n", "1"]) == 0
+    spec = json.loads((data / "cfrp_fbh_0.json").read_text())
+    material = spec["plate"]["material"]
+    files = sorted(str(p) for p in data.glob("*.mat"))
+    out = tmp_path / "found"
+    thickness = str(spec["plate"]["thickness_mm"])
+    assert main(["--quiet", "detect", *files, "--out", str(out), "--material", material,
+                 "--thickness", thickness]) == 0  # fmt: skip
+    rows = list(csv.DictReader((out / "cfrp_fbh_0_defects.csv").open()))
+    assert rows and all(k in rows[0] for k in ("depth_mm", "depth_lo_mm", "depth_hi_mm"))
+    depths = [float(row["depth_mm"]) for row in rows if row["depth_mm"]]
+    assert len(depths) >= len(rows) // 2
+    for row in rows:
+        if row["depth_mm"]:
+            assert float(row["depth_lo_mm"]) <= float(row["depth_mm"]) <= float(row["depth_hi_mm"])
+            assert 0 < float(row["depth_mm"]) < spec["plate"]["thickness_mm"]
+    bad = tmp_path / "bad"
+    with pytest.raises(SystemExit) as stop:
+        main(["detect", files[0], "--out", str(bad), "--diffusivity=-1e-7"])
+    assert stop.value.code == 2 and "positive" in capsys.readouterr().err and not bad.exists()
+    assert main(["detect", files[0], "--out", str(bad), "--material", material,
+                 "--thickness", "0.01"]) == 2  # fmt: skip
+    err = capsys.readouterr().err
+    assert "deeper than the plate's thickness of 0.01 mm" in err and "cfrp_fbh_0" in err
