@@ -6,7 +6,9 @@ with the plate material's through-thickness diffusivity and thickness from the s
 (what ``--material`` and ``--thickness`` give a user), and match each true defect to
 the region that covers most of it. Prints, per estimator and for the combined depth, the
 median and 90th percentile of |estimated / true depth - 1| binned by diameter/depth, the
-share of true depths inside the reported interval, and how many found defects got a depth.
+share of true depths inside the reported interval, and how many found defects got a depth;
+then how close the diffusivity the sound plate's back wall gives (``--thickness`` alone) comes
+to the material's.
 
     python benchmarks/depth_errors.py bench --split test
     python benchmarks/depth_errors.py check --split all
@@ -30,12 +32,14 @@ from thermodefect.simulate.dataset import read_manifest
 BINS = ((0.0, 2.0), (2.0, 4.0), (4.0, 8.0), (8.0, np.inf))
 
 
-def estimates_of(data: Path, name: str, method: str) -> list[dict]:
+def estimates_of(data: Path, name: str, method: str) -> tuple[list[dict], float | None]:
     """One row per true defect the detection found: true depth, d/z, kind, each estimator's
-    depth and the combined one (mm), and the reported interval."""
+    depth and the combined one (mm), and the reported interval; and the diffusivity the
+    sound plate's back wall gives over the true one (None where the record is too short)."""
     from scipy import ndimage
 
-    from thermodefect.detect.depth import depth_of_region
+    from thermodefect.detect.depth import back_wall_diffusivity, depth_of_region
+    from thermodefect.errors import ThermodefectError
 
     doc = json.loads((data / f"{name}.json").read_text())
     material = doc["ground_truth"]["plate_material"]
@@ -44,9 +48,11 @@ def estimates_of(data: Path, name: str, method: str) -> list[dict]:
     thickness = doc["plate"]["thickness_mm"]
     seq = load(data / f"{name}.mat")
     feet, ratio = defect_truth(data, name, seq.image_shape)
-    if not feet:
-        return []
     found = detect(seq, method)
+    try:
+        wall = back_wall_diffusivity(found.cooling, found.mask, thickness) / a
+    except ThermodefectError:
+        wall = None
     labels, _ = ndimage.label(found.mask, structure=np.ones((3, 3)))
     rows = []
     for foot, dz, truth in zip(feet, ratio, doc["ground_truth"]["defects"], strict=True):
@@ -62,7 +68,7 @@ def estimates_of(data: Path, name: str, method: str) -> list[dict]:
             values["combined"] = est.depth_mm
         rows.append({"true": truth["simulated_depth_mm"], "dz": dz, "kind": truth["kind"],
                      "values": values, "interval": (est.lo_mm, est.hi_mm)})  # fmt: skip
-    return rows
+    return rows, wall
 
 
 def main() -> None:
@@ -73,7 +79,11 @@ def main() -> None:
     args = parser.parse_args()
     names = [r["name"] for r in select_rows(read_manifest(args.data), args.split, None, False,
                                             args.data)]  # fmt: skip
-    rows = [row for name in names for row in estimates_of(args.data, name, args.method)]
+    rows, walls = [], []
+    for name in names:
+        found, wall = estimates_of(args.data, name, args.method)
+        rows += found
+        walls.append(wall)
     print(f"{args.data.name}, split {args.split}: {len(rows)} defects found by {args.method}")
     header = " | ".join(f"d/z {lo:g}-{hi:g}" for lo, hi in BINS)
     print(f"| estimator | depth given | median, p90 |error| all | {header} |")
@@ -94,6 +104,14 @@ def main() -> None:
               if r["interval"][0] is not None]  # fmt: skip
     if inside:
         print(f"\ntrue depth inside the reported interval: {np.mean(inside):.0%} of {len(inside)}")
+    read = np.array([w for w in walls if w is not None])
+    if len(read):
+        err = np.abs(read - 1)
+        print(
+            f"diffusivity from the back wall (--thickness alone): {len(read)}/{len(walls)} "
+            f"specimens, |a / true a - 1| median {np.median(err):.3f}, p90 "
+            f"{np.quantile(err, 0.9):.3f}, within 5 %: {np.mean(err <= 0.05):.0%}"
+        )
 
 
 if __name__ == "__main__":

@@ -95,6 +95,8 @@ def test_detect_writes_depth_columns_given_the_material_and_refuses_bad_settings
     import csv
     import json
 
+    from PIL import Image
+
     from thermodefect.cli import main
 
     data = tmp_path / "data"
@@ -108,6 +110,12 @@ def test_detect_writes_depth_columns_given_the_material_and_refuses_bad_settings
                  "--thickness", thickness]) == 0  # fmt: skip
     rows = list(csv.DictReader((out / "cfrp_fbh_0_defects.csv").open()))
     assert rows and all(k in rows[0] for k in ("depth_mm", "depth_lo_mm", "depth_hi_mm"))
+    depth_map = np.load(out / "cfrp_fbh_0_depth.npy")
+    mask = np.asarray(Image.open(out / "cfrp_fbh_0_mask.png")) > 0
+    assert depth_map.shape == mask.shape and not np.isfinite(depth_map[~mask]).any()
+    mapped = depth_map[np.isfinite(depth_map)]
+    assert mapped.size and mapped.min() > 0 and mapped.max() < spec["plate"]["thickness_mm"]
+    assert Image.open(out / "cfrp_fbh_0_depth.png").size[0] > 300
     depths = [float(row["depth_mm"]) for row in rows if row["depth_mm"]]
     assert len(depths) >= len(rows) // 2
     for row in rows:
@@ -122,3 +130,22 @@ def test_detect_writes_depth_columns_given_the_material_and_refuses_bad_settings
                  "--thickness", "0.01"]) == 2  # fmt: skip
     err = capsys.readouterr().err
     assert "deeper than the plate's thickness of 0.01 mm" in err and "cfrp_fbh_0" in err
+
+
+def test_the_back_wall_gives_the_diffusivity_and_a_short_record_is_refused():
+    """Parker's plate with 1 % noise per pixel: a = L^2 / (pi t) at the second log-derivative's
+    peak, within 3 % (2 % measured); a record of 0.2 L^2 / a ends before the back wall."""
+    from thermodefect.detect.depth import back_wall_diffusivity
+
+    def plate(rate, n):
+        t = (np.arange(n) + 1) / rate
+        curve = parker_front(t, 2e-3, A)
+        frames = np.repeat(np.repeat(curve[:, None, None], 16, 1), 16, 2).astype(np.float32)
+        noise = np.random.default_rng(0).normal(0, 0.01 * curve[-1], frames.shape)
+        return Sequence(np.ascontiguousarray(frames + noise.astype(np.float32)), t,
+                        meta=Meta(frame_rate=rate, source="p.npy"))  # fmt: skip
+
+    none = np.zeros((16, 16), bool)
+    assert back_wall_diffusivity(plate(20.0, 400), none, 2.0) == pytest.approx(A, rel=0.03)
+    with pytest.raises(ThermodefectError, match="back wall of a 2 mm plate does not show"):
+        back_wall_diffusivity(plate(20.0, 40), none, 2.0)

@@ -66,7 +66,10 @@ def add_parsers(sub) -> None:
     )  # fmt: skip
     from thermodefect.simulate.materials import LIBRARY
 
-    d = p.add_argument_group("depth of each defect (given the through-thickness diffusivity)")
+    d = p.add_argument_group(
+        "depth of each defect (given the through-thickness diffusivity, or the thickness alone: "
+        "the diffusivity from the sound plate's back wall)"
+    )
     a = d.add_mutually_exclusive_group()
     a.add_argument("--material", choices=list(LIBRARY), help="the plate's material")
     a.add_argument("--diffusivity", type=positive, help="through-thickness diffusivity, m^2/s")
@@ -97,7 +100,12 @@ def cmd_detect(args) -> int:
             return detect(seq, method, z_min=args.z_min, min_area=area,
                           decision=args.decision)  # fmt: skip
 
-    from thermodefect.detect.depth import diffusivity_of, lateral_spread, with_depth
+    from thermodefect.detect.depth import (
+        back_wall_diffusivity,
+        diffusivity_of,
+        lateral_spread,
+        with_depth,
+    )
     from thermodefect.io.files import output_names
 
     diffusivity = diffusivity_of(args.material, args.diffusivity)
@@ -109,9 +117,12 @@ def cmd_detect(args) -> int:
         try:
             seq = load(path, args)
             found = run(seq)
-            if diffusivity is not None:
-                found = with_depth(found, diffusivity, thickness_mm=args.thickness,
-                                   spread=spread)  # fmt: skip
+            a = diffusivity
+            if a is None and args.thickness is not None:
+                a = back_wall_diffusivity(found.cooling, found.mask, args.thickness)
+                say(args, f"{path}: diffusivity {a:.3g} m^2/s from the back wall")
+            if a is not None:
+                found = with_depth(found, a, thickness_mm=args.thickness, spread=spread)
         except ThermodefectError as exc:
             problems.append(exc.naming(path))
             continue

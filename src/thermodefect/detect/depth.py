@@ -19,8 +19,9 @@ Each constant depends on how far lateral diffusion spreads the defect's signal b
 depth shows: C(r) = c0 + c1 / r of the effective aspect ratio r = (d / z) sqrt(a_z / a_lat),
 read at the aspect ratio the estimate itself gives (the region's equivalent diameter d),
 fitted on simulated defects of known depth (``benchmarks/calibrate_depth.py``,
-:data:`CALIBRATION`). The reported depth is the median of the estimates; its interval is the
-calibration's 5-95 % range of that median over the true depth (:data:`COMBINED_QUANTILES`).
+:data:`CALIBRATION`). The reported depth is the median of the estimates, given when at least
+two could be read; its interval is the calibration's 5-95 % range of that median over the
+true depth (:data:`COMBINED_QUANTILES`).
 """
 
 from __future__ import annotations
@@ -40,11 +41,13 @@ __all__ = [
     "CALIBRATION",
     "ESTIMATORS",
     "DepthEstimate",
+    "back_wall_diffusivity",
     "blind_frequency",
     "constant",
     "contrast_peak_time",
     "defect_curves",
     "depth_from",
+    "depth_map",
     "depth_of_region",
     "diffusivity_of",
     "early_diameter",
@@ -58,6 +61,10 @@ __all__ = [
 #: (4 of 300 steps: about 10 % in time over a record of three decades).
 LOG_SAMPLES = 300
 LOG_SMOOTHING = 4.0
+
+#: Steps of ln t of the cubic fitted around each step for a second log-derivative (about a
+#: doubling of time on a record of three decades).
+DERIVATIVE_WINDOW = 41
 
 #: The first frame the log-time curves start at: before it the frames lie too far apart in
 #: ln t for a derivative (a defect that peaks earlier is too shallow for the frame rate).
@@ -110,7 +117,9 @@ class DepthEstimate:
     Parameters
     ----------
     depth_mm : float or None
-        Median of the estimators' depths, mm (None when none could be read).
+        Median of the estimators' depths, mm (None unless at least two could be read: a
+        lone estimate is most often TSR reading a later peak on a defect too shallow for the
+        record).
     lo_mm, hi_mm : float or None
         Interval: the estimates' range widened by the calibration's residuals, mm.
     estimates_mm : dict of str to float
@@ -127,7 +136,9 @@ class DepthEstimate:
 
     @property
     def methods(self) -> str:
-        """The estimators that gave a depth, joined by '+'."""
+        """The estimators behind ``depth_mm``, joined by '+' ('' without a depth)."""
+        if self.depth_mm is None:
+            return ""
         return "+".join(k for k in ESTIMATORS if k in self.estimates_mm)
 
 
@@ -247,6 +258,56 @@ def early_diameter(
     return 2 * float(np.sqrt(ndimage.binary_fill_holes(parts == parts[y, x]).sum() / np.pi))
 
 
+def back_wall_diffusivity(cooling: Sequence, regions: np.ndarray, thickness_mm: float) -> float:
+    """Through-thickness diffusivity from the sound plate's back wall, m^2/s.
+
+    The sound plate's rise (mean over the plate outside every region, 3 pixels away) is an
+    adiabatic plate's front face to first order, whose second log-derivative peaks at
+    t = L^2 / (pi a) (Parker's solution; the same curve treatment as :func:`tsr_peak_time`):
+    a = L^2 / (pi t).
+
+    Parameters
+    ----------
+    cooling : Sequence
+        Prepared cooling frames with their frame rate.
+    regions : (H, W) ndarray of bool
+        Detected defects, left out of the sound plate.
+    thickness_mm : float
+        The plate's thickness L, mm.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ThermodefectError
+        Without a frame rate, for a thickness that is not positive, or when the back wall
+        does not show within the record (too short, or the plate loses heat too fast).
+    """
+    from scipy import ndimage
+
+    if not cooling.meta.frame_rate:
+        raise ThermodefectError("depth needs the frame rate (--fps)", cooling.meta.source)
+    if not thickness_mm > 0:
+        raise ThermodefectError(f"thickness must be positive (mm), got {thickness_mm}")
+    sound = ~ndimage.binary_dilation(regions, iterations=3)
+    plate = cooling.meta.extra.get("plate")
+    if plate is not None:
+        sound &= plate
+    times = np.asarray(cooling.times, np.float64)
+    curve = cooling.frames[:, sound].astype(np.float64).mean(axis=1)
+    grid, (log_sound,) = _log_time(times, (curve,))
+    k = _first_peak(_second_derivative(grid, log_sound))
+    if k is None:
+        raise ThermodefectError(
+            f"the back wall of a {thickness_mm:g} mm plate does not show within the record "
+            f"({times[-1]:.3g} s): give --diffusivity or --material",
+            cooling.meta.source,
+        )
+    return float((thickness_mm * 1e-3) ** 2 / (np.pi * np.exp(grid[k])))
+
+
 def lateral_spread(material: str | None = None) -> float:
     """sqrt(a_lateral / a_z) of a library material (a_lateral the geometric mean of x and y),
     1 (isotropic) without one.
@@ -312,13 +373,16 @@ def defect_curves(
 
 
 def _log_time(times: np.ndarray, curves, samples: int = LOG_SAMPLES):
-    """``curves`` as ln T on ``samples`` even steps of ln t from frame :data:`FIRST_FRAME` on:
-    the frames within each step averaged (late steps hold many frames), steps without a frame
-    interpolated (monotone cubic), then smoothed by a Gaussian of :data:`LOG_SMOOTHING`
-    steps. Returns the ln t grid and the curves."""
+    """``curves`` (a sequence of (T,) arrays, or one (T, N) block) as ln T on ``samples`` even
+    steps of ln t from frame :data:`FIRST_FRAME` on: the frames within each step averaged
+    (late steps hold many frames), steps without a frame interpolated (monotone cubic), then
+    smoothed by a Gaussian of :data:`LOG_SMOOTHING` steps. Returns the ln t grid and the
+    curves (a list, or one (samples, N) block)."""
     from scipy.interpolate import PchipInterpolator
     from scipy.ndimage import gaussian_filter1d
 
+    block = isinstance(curves, np.ndarray) and curves.ndim == 2
+    values = np.asarray(curves if block else np.stack(curves, axis=1), np.float64)
     log_t = np.log(times)
     edges = np.linspace(log_t[min(FIRST_FRAME, len(log_t) - 2)], log_t[-1], samples + 1)
     index = np.searchsorted(edges, log_t, side="right") - 1
@@ -327,14 +391,15 @@ def _log_time(times: np.ndarray, curves, samples: int = LOG_SAMPLES):
     count = np.bincount(index, minlength=samples)
     has = count > 0
     centres = (edges[:-1] + edges[1:]) / 2
-    mean_t = np.bincount(index, log_t, minlength=samples)[has] / count[has]
-    out = []
-    for curve in curves:
-        positive = np.maximum(curve, 1e-6 * max(float(np.abs(curve).max()), 1e-30))[inside]
-        mean = np.bincount(index, np.log(positive), minlength=samples)[has] / count[has]
-        between = PchipInterpolator(mean_t, mean, extrapolate=True)(centres)
-        out.append(gaussian_filter1d(between, LOG_SMOOTHING, mode="nearest"))
-    return centres, out
+    # each step's mean as one product: (steps with frames, T) averaging matrix
+    average = np.zeros((samples, len(index)))
+    average[index, np.arange(len(index))] = 1.0
+    average = average[has] / count[has, None]
+    floor = 1e-6 * np.maximum(np.abs(values).max(axis=0), 1e-30)
+    means = average @ np.log(np.maximum(values[inside], floor))
+    between = PchipInterpolator(average @ log_t, means, axis=0, extrapolate=True)(centres)
+    smooth = gaussian_filter1d(between, LOG_SMOOTHING, axis=0, mode="nearest")
+    return centres, (smooth if block else list(smooth.T))
 
 
 def _inner_peak(values: np.ndarray) -> int | None:
@@ -343,6 +408,17 @@ def _inner_peak(values: np.ndarray) -> int | None:
     edge = max(1, int(EDGE_SHARE * len(values)))
     k = int(np.argmax(values[edge:-edge])) + edge
     return None if k in (edge, len(values) - edge - 1) else k
+
+
+def _second_derivative(grid: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """d^2 values / d grid^2 by a Savitzky-Golay fit (cubic, :data:`DERIVATIVE_WINDOW` steps):
+    on the sound plate's single back-wall peak, finite differences of the smoothed curve read
+    0.1 % noise as peaks (over a defect the wider fit merges its peak with the back wall's,
+    so :func:`tsr_peak_time` keeps the differences)."""
+    from scipy.signal import savgol_filter
+
+    window = min(DERIVATIVE_WINDOW, len(values) - (1 - len(values) % 2))
+    return savgol_filter(values, window, 3, deriv=2, delta=float(grid[1] - grid[0]))
 
 
 def _first_peak(values: np.ndarray) -> int | None:
@@ -377,8 +453,7 @@ def tsr_peak_time(times: np.ndarray, defect: np.ndarray, sound: np.ndarray) -> f
     """
     grid, (log_defect, log_sound) = _log_time(times, (defect, sound))
     ratio = log_defect - log_sound
-    second = np.gradient(np.gradient(ratio, grid), grid)
-    k = _first_peak(second)
+    k = _first_peak(np.gradient(np.gradient(ratio, grid), grid))
     return None if k is None else float(np.exp(grid[k]))
 
 
@@ -558,11 +633,67 @@ def depth_of_region(
     depths = {k: v * 1e3 for k, v in _depths(found, diffusivity, diameter, spread).items()}
     if thickness_mm is not None:
         depths = {k: v for k, v in depths.items() if v < thickness_mm}
-    if not depths:
-        return DepthEstimate(None, None, None, {}, found)
+    if len(depths) < 2:  # one estimator alone is TSR's late peak, or a guess
+        return DepthEstimate(None, None, None, depths, found)
     depth = float(np.median(list(depths.values())))
-    q05, q95 = COMBINED_QUANTILES if len(depths) > 1 else CALIBRATION[next(iter(depths))][2:]
+    q05, q95 = COMBINED_QUANTILES
     return DepthEstimate(depth, depth / q95, depth / q05, depths, found)
+
+
+def depth_map(
+    cooling: Sequence,
+    labels: np.ndarray,
+    found: dict,
+    feature: np.ndarray,
+    diffusivity: float,
+    spread: float = 1.0,
+    thickness_mm: float | None = None,
+) -> np.ndarray:
+    """Depth of every pixel of the regions that got a depth, mm (NaN elsewhere).
+
+    Each pixel's time of peak contrast against its region's sound ring (the ``contrast``
+    estimator per pixel), turned into a depth with the constant read at the region's own
+    aspect ratio; pixels whose contrast peaks at the edge of the record, or that would lie
+    beyond the plate's thickness, stay NaN.
+
+    Parameters
+    ----------
+    cooling : Sequence
+        Prepared cooling frames.
+    labels : (H, W) ndarray of int
+        Regions 1..n.
+    found : dict of int to (float, float or None)
+        Region label -> (its depth in mm, its early diameter in mm or None).
+    feature : (H, W) ndarray
+        The image the regions were found on.
+    diffusivity : float
+        Through-thickness diffusivity, m^2/s.
+    spread : float
+        sqrt(a_lateral / a_z) (:func:`lateral_spread`).
+    thickness_mm : float, optional
+        The plate's thickness, mm.
+
+    Returns
+    -------
+    (H, W) ndarray of float32
+    """
+    out = np.full(labels.shape, np.nan, np.float32)
+    times = np.asarray(cooling.times, np.float64)
+    regions = labels > 0
+    for label, (depth_mm, diameter_mm) in found.items():
+        region = labels == label
+        _, sound = defect_curves(cooling, region, regions, feature)
+        pixels = cooling.frames[:, region].astype(np.float64)
+        grid, block = _log_time(times, np.column_stack([pixels, sound]))
+        contrast = np.abs(np.exp(block[:, :-1]) - np.exp(block[:, -1:]))
+        edge = max(1, int(EDGE_SHARE * len(grid)))
+        k = np.argmax(contrast[edge:-edge], axis=0) + edge
+        t = np.where((k > edge) & (k < len(grid) - edge - 1), np.exp(grid[k]), np.nan)
+        aspect = ASPECT_GUESS if diameter_mm is None else diameter_mm / depth_mm / spread
+        out[region] = np.sqrt(constant("contrast", aspect) * diffusivity * t) * 1e3
+    if thickness_mm is not None:
+        out[out >= thickness_mm] = np.nan
+    return out
 
 
 def with_depth(
@@ -572,7 +703,8 @@ def with_depth(
     thickness_mm: float | None = None,
     spread: float = 1.0,
 ) -> Detection:
-    """``found`` with the depth of each region filled in (:func:`depth_of_region`).
+    """``found`` with the depth of each region filled in (:func:`depth_of_region`) and its
+    depth map (:func:`depth_map`).
 
     Parameters
     ----------
@@ -603,7 +735,8 @@ def with_depth(
         return found
     labels, _ = ndimage.label(found.mask, structure=np.ones((3, 3)))
     windows = size_windows(found.cooling)
-    regions, deeper = [], []
+    pitch = found.cooling.meta.pixel_pitch_mm
+    regions, deeper, mapped = [], [], {}
     for r in found.regions:
         region = labels == r.id
         est = depth_of_region(found.cooling, region, found.mask, found.feature, diffusivity,
@@ -613,6 +746,9 @@ def with_depth(
             est = depth_of_region(found.cooling, region, found.mask, found.feature, diffusivity,
                                   thickness_mm=thickness_mm, spread=spread,
                                   windows=windows)  # fmt: skip
+        if est.depth_mm is not None:
+            size = early_diameter(found.cooling, region, found.mask, found.feature, windows)
+            mapped[r.id] = (est.depth_mm, None if pitch is None else size * pitch)
         regions.append(replace(r, depth_mm=est.depth_mm, depth_lo_mm=est.lo_mm,
                                depth_hi_mm=est.hi_mm,
                                depth_method=est.methods or None))  # fmt: skip
@@ -622,4 +758,6 @@ def with_depth(
             f"(the shallowest at {min(deeper):.3g} mm): check --thickness and the diffusivity",
             found.cooling.meta.source,
         )
-    return replace(found, regions=regions)
+    depth = depth_map(found.cooling, labels, mapped, found.feature, diffusivity, spread,
+                      thickness_mm)  # fmt: skip
+    return replace(found, regions=regions, depth=depth)

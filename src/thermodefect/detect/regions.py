@@ -303,6 +303,9 @@ class Detection:
     out_of_distribution : str, optional
         Why the sequence lies outside what the detectors know
         (:func:`thermodefect.detect.ood.out_of_distribution`); None when it does not.
+    depth : (H, W) ndarray of float32, optional
+        Depth of each defect pixel in mm, NaN elsewhere
+        (:func:`thermodefect.detect.depth.with_depth`); None when not estimated.
     """
 
     method: str
@@ -312,3 +315,4 @@ class Detection:
     cooling: Sequence
     feature_max: float = 2 * Z_MIN  # feature value drawn white in {name}_prob.png
     out_of_distribution: str | None = None
+    depth: np.ndarray | None = None  # (H, W) mm per defect pixel, NaN elsewhere

@@ -10,6 +10,7 @@ from thermodefect.detect.regions import Detection, file_frame, sequence_index
 
 __all__ = [
     "shown_frame",
+    "write_depth",
     "write_detection",
 ]
 
@@ -38,7 +39,7 @@ def write_detection(result: Detection, out: Path, name: str) -> list[Path]:
 
     ``{name}_mask.png`` (255 = defect), ``{name}_prob.png`` (the feature, 0-255 for z 0..2
     z_min, or the probability 0..1), ``{name}_overlay.png`` and ``{name}_defects.csv`` /
-    ``.json``.
+    ``.json``; with a depth map also :func:`write_depth`'s files.
 
     Parameters
     ----------
@@ -52,7 +53,7 @@ def write_detection(result: Detection, out: Path, name: str) -> list[Path]:
     Returns
     -------
     list of Path
-        The mask, probability, overlay and CSV files.
+        The mask, probability, overlay and CSV files (and the depth files).
     """
     from thermodefect.detect.regions import write_table
     from thermodefect.io.images import write_png
@@ -69,4 +70,46 @@ def write_detection(result: Detection, out: Path, name: str) -> list[Path]:
             truth=result.cooling.mask)  # fmt: skip
     write_table(result.regions, out / f"{name}_defects.csv", out / f"{name}_defects.json",
                 out_of_distribution=result.out_of_distribution)  # fmt: skip
-    return [out / f"{name}_{s}" for s in ("mask.png", "prob.png", "overlay.png", "defects.csv")]
+    written = [out / f"{name}_{s}" for s in ("mask.png", "prob.png", "overlay.png", "defects.csv")]
+    if result.depth is not None:
+        written += write_depth(result, frame, out, name)
+    return written
+
+
+def write_depth(result: Detection, frame: int, out: Path, name: str) -> list[Path]:
+    """``{name}_depth.npy`` (mm per pixel, NaN off the defects) and ``{name}_depth.png`` (the
+    depths in colour over a frame, with a colour bar in mm).
+
+    Parameters
+    ----------
+    result : Detection
+        A detection with its depth map.
+    frame : int
+        The frame of ``result.cooling`` shown under the depths.
+    out : Path
+        Output folder.
+    name : str
+        File stem.
+
+    Returns
+    -------
+    list of Path
+    """
+    from thermodefect.io.files import atomic_path
+    from thermodefect.io.images import figure, save_figure
+
+    depth = np.asarray(result.depth, np.float32)
+    npy = out / f"{name}_depth.npy"
+    with atomic_path(npy) as tmp, open(tmp, "wb") as fh:
+        np.save(fh, depth)
+    h, w = depth.shape
+    fig, ax = figure((max(4.0, 6.0 * w / max(h, w)) + 1.2, max(3.0, 6.0 * h / max(h, w))))
+    ax.imshow(result.cooling.frames[frame], cmap="gray")
+    shown = np.ma.masked_invalid(depth)
+    if shown.count():
+        image = ax.imshow(shown, cmap="viridis_r")
+        fig.colorbar(image, ax=ax, label="depth below the front face (mm)")
+    ax.set_title(f"{name}: depth of each defect pixel ({result.method})", fontsize=9)
+    ax.axis("off")
+    png = save_figure(fig, out / f"{name}_depth.png", dpi=100)
+    return [npy, png]
