@@ -122,6 +122,11 @@ def test_detect_writes_depth_columns_given_the_material_and_refuses_bad_settings
         if row["depth_mm"]:
             assert float(row["depth_lo_mm"]) <= float(row["depth_mm"]) <= float(row["depth_hi_mm"])
             assert 0 < float(row["depth_mm"]) < spec["plate"]["thickness_mm"]
+    bench = tmp_path / "bench"
+    assert main(["--quiet", "benchmark", str(data), "--split", "all", "--methods", "pct",
+                 "--out", str(bench)]) == 0  # fmt: skip
+    row = next(csv.DictReader((bench / "results.csv").open()))
+    assert np.isfinite(float(row["depth error"]))  # its accuracy: benchmarks/depth_errors.py
     bad = tmp_path / "bad"
     with pytest.raises(SystemExit) as stop:
         main(["detect", files[0], "--out", str(bad), "--diffusivity=-1e-7"])

@@ -23,7 +23,7 @@ __all__ = [
 
 HEADER = (
     "method", "IoU", "F1", "precision", "recall", "AP", "CNR", "hits", "hits d/z >= 2",
-    "false calls / specimen", "false calls / sound plate", "diameter error",
+    "false calls / specimen", "false calls / sound plate", "diameter error", "depth error",
     "a50 (d/z)", "a90 (d/z)", "a90/95 (d/z)", "s / specimen",
 )  # fmt: skip
 
@@ -39,7 +39,9 @@ EXPLANATION = (
     "feature image (robust z) or a model's probability map. Hits: defects "
     "found (a predicted region covering 20% of a defect or centred on it). False calls: "
     "predicted regions touching no defect, per specimen and per sound plate. Diameter "
-    "error: median over hits of |found / true equivalent diameter - 1|. POD: logit fit "
+    "error: median over hits of |found / true equivalent diameter - 1|. Depth error: median "
+    "over hits that got a depth of |estimated / true depth - 1| (detect --material and "
+    "--thickness of the specimen, docs/depth.md). POD: logit fit "
     "of hit against diameter/depth (d/z), a90/95 from the likelihood ratio."
 )
 
@@ -131,6 +133,7 @@ def _record(method: str, s: dict, fit) -> dict:
         if sound.any()
         else None,
         "diameter error": float(np.median(np.abs(s["size"]))) if s["size"] else None,
+        "depth error": float(np.median(np.abs(s["depth"]))) if s.get("depth") else None,
         "a50 (d/z)": sizes["a50"],
         "a90 (d/z)": sizes["a90"],
         "a90/95 (d/z)": sizes["a90_95"],

@@ -11,6 +11,7 @@ from thermodefect.errors import ThermodefectError
 
 __all__ = [
     "defect_truth",
+    "depth_truth",
 ]
 
 
@@ -59,3 +60,36 @@ def defect_truth(
     diam = np.array([t["equivalent_diameter_mm"] for t in truth])
     depth = np.array([t["simulated_depth_mm"] for t in truth])
     return feet, diam / np.maximum(depth, 1e-9)
+
+
+def depth_truth(data_dir: Path, name: str) -> tuple[np.ndarray, dict] | None:
+    """Each defect's simulated depth and what a user would give ``detect`` for depths.
+
+    Parameters
+    ----------
+    data_dir : Path
+        The dataset.
+    name : str
+        The specimen (its JSON already read by :func:`defect_truth`).
+
+    Returns
+    -------
+    depths : (n,) ndarray of float64
+        mm, in the order of :func:`defect_truth`'s footprints.
+    settings : dict
+        ``diffusivity`` (m^2/s, through the thickness), ``spread`` (sqrt(a_lateral / a_z))
+        and ``thickness_mm``.
+    None
+        When the JSON does not record the plate's material.
+    """
+    doc = json.loads((Path(data_dir) / f"{name}.json").read_text())
+    material = doc["ground_truth"].get("plate_material")
+    if material is None:
+        return None
+    rho_c = material["density"] * material["heat_capacity"]
+    settings = {
+        "diffusivity": material["k_z"] / rho_c,
+        "spread": (material["k_x"] * material["k_y"]) ** 0.25 / material["k_z"] ** 0.5,
+        "thickness_mm": doc["plate"]["thickness_mm"],
+    }
+    return np.array([t["simulated_depth_mm"] for t in doc["ground_truth"]["defects"]]), settings
