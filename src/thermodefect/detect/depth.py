@@ -173,6 +173,18 @@ def diffusivity_of(material: str | None = None, diffusivity: float | None = None
     return float(lookup(material).diffusivity("z"))
 
 
+def _sound_ring(cooling: Sequence, region: np.ndarray, regions: np.ndarray, width: int):
+    """The plate's pixels within ``width`` pixels of ``region`` and 3 or more from every
+    region."""
+    from scipy import ndimage
+
+    ring = ndimage.binary_dilation(region, iterations=width) & ~ndimage.binary_dilation(
+        regions, iterations=3
+    )
+    plate = cooling.meta.extra.get("plate")
+    return ring & plate if plate is not None else ring
+
+
 def size_windows(cooling: Sequence) -> np.ndarray:
     """The :data:`SIZE_WINDOWS` log-spaced window means of the cooling that
     :func:`early_diameter` reads.
@@ -229,12 +241,7 @@ def early_diameter(
     from scipy import ndimage
 
     own = 2 * float(np.sqrt(region.sum() / np.pi))
-    ring = ndimage.binary_dilation(region, iterations=6) & ~ndimage.binary_dilation(
-        regions, iterations=3
-    )
-    plate = cooling.meta.extra.get("plate")
-    if plate is not None:
-        ring &= plate
+    ring = _sound_ring(cooling, region, regions, 6)
     if ring.sum() < 8:
         return own
     if windows is None:
@@ -359,12 +366,7 @@ def defect_curves(
 
     values = feature[region]
     core = region & (feature >= np.quantile(values, 2 / 3))
-    ring = ndimage.binary_dilation(region, iterations=8) & ~ndimage.binary_dilation(
-        regions, iterations=3
-    )
-    plate = cooling.meta.extra.get("plate")
-    if plate is not None:
-        ring &= plate
+    ring = _sound_ring(cooling, region, regions, 8)
     if ring.sum() < 8:
         ring = ~ndimage.binary_dilation(regions, iterations=3)
     frames = cooling.frames
