@@ -122,6 +122,16 @@ def test_detect_writes_depth_columns_given_the_material_and_refuses_bad_settings
         if row["depth_mm"]:
             assert float(row["depth_lo_mm"]) <= float(row["depth_mm"]) <= float(row["depth_hi_mm"])
             assert 0 < float(row["depth_mm"]) < spec["plate"]["thickness_mm"]
+    alone = tmp_path / "alone"
+    assert main(["--quiet", "depth", files[0], "--out", str(alone), "--material", material,
+                 "--thickness", thickness]) == 0  # fmt: skip
+    assert sorted(p.name for p in alone.iterdir()) == [
+        f"cfrp_fbh_0_{s}" for s in ("defects.csv", "defects.json", "depth.npy", "depth.png")
+    ]
+    np.testing.assert_array_equal(np.load(alone / "cfrp_fbh_0_depth.npy"), depth_map)
+    assert main(["depth", files[0], "--out", str(tmp_path / "none")]) == 2
+    assert "depth needs the plate's --material" in capsys.readouterr().err
+    assert not (tmp_path / "none").exists()
     bench = tmp_path / "bench"
     assert main(["--quiet", "benchmark", str(data), "--split", "all", "--methods", "pct",
                  "--out", str(bench)]) == 0  # fmt: skip

@@ -64,6 +64,28 @@ def add_parsers(sub) -> None:
         help=choices_help("methods: feature image to mask, every rule gated by --z-min",
                           DECISIONS),
     )  # fmt: skip
+    _add_depth_options(p)
+    add_load_options(p)
+    p.set_defaults(run=cmd_detect, depth_only=False)
+
+    q = sub.add_parser(
+        "depth",
+        help="the depth of each defect a classical method finds: depth map and defect table",
+    )
+    q.add_argument("files", type=Path, nargs="+", help="sequence files")
+    q.add_argument(
+        "--method", choices=list(METHODS),
+        help=choices_help(f"the classical method that finds them (default: {DEFAULT_METHOD})",
+                          METHODS),
+    )  # fmt: skip
+    q.add_argument("--out", type=Path, required=True, help="output folder")
+    _add_depth_options(q)
+    add_load_options(q)
+    q.set_defaults(run=cmd_detect, depth_only=True, model=None, z_min=Z_MIN, min_area=None,
+                   decision="significance")  # fmt: skip
+
+
+def _add_depth_options(p) -> None:
     from thermodefect.simulate.materials import LIBRARY
 
     d = p.add_argument_group(
@@ -74,13 +96,16 @@ def add_parsers(sub) -> None:
     a.add_argument("--material", choices=list(LIBRARY), help="the plate's material")
     a.add_argument("--diffusivity", type=positive, help="through-thickness diffusivity, m^2/s")
     d.add_argument("--thickness", type=positive, help="plate thickness, mm (no deeper defect)")
-    add_load_options(p)
-    p.set_defaults(run=cmd_detect)
 
 
 def cmd_detect(args) -> int:
-    from thermodefect.report import write_detection
+    """``detect``, and ``depth`` (``args.depth_only``: a depth setting required, only the depth
+    map and the defect table written)."""
+    from thermodefect.report.detection import shown_frame, write_depth, write_detection
 
+    if args.depth_only and args.material is args.diffusivity is args.thickness is None:
+        return report(["depth needs the plate's --material, its --diffusivity or its "
+                       "--thickness"])  # fmt: skip
     output_folder(args.out, reads=args.files)
     if args.model is not None:
         from thermodefect.detect.model import detect_with_model, load_model
@@ -106,6 +131,7 @@ def cmd_detect(args) -> int:
         lateral_spread,
         with_depth,
     )
+    from thermodefect.detect.regions import write_table
     from thermodefect.io.files import output_names
 
     diffusivity = diffusivity_of(args.material, args.diffusivity)
@@ -126,12 +152,20 @@ def cmd_detect(args) -> int:
         except ThermodefectError as exc:
             problems.append(exc.naming(path))
             continue
-        write_detection(found, args.out, names[path])
+        if args.depth_only:
+            write_depth(found, shown_frame(found), args.out, names[path])
+            write_table(found.regions, args.out / f"{names[path]}_defects.csv",
+                        args.out / f"{names[path]}_defects.json",
+                        out_of_distribution=found.out_of_distribution)  # fmt: skip
+        else:
+            write_detection(found, args.out, names[path])
         say(args, f"{path}: {plural(len(found.regions), 'defect')} ({found.method}) -> "
                   f"{args.out}/{names[path]}_*")  # fmt: skip
         if found.out_of_distribution is not None:
             warnings.append(f"{path}: out of distribution: {found.out_of_distribution}")
     if len(problems) < len(args.files):
-        say(args, f"masks (white = defect), feature or probability images, overlays and defect "
-                  f"tables in {args.out}/")  # fmt: skip
+        made = ("depth maps (.npy in mm, .png) and defect tables" if args.depth_only else
+                "masks (white = defect), feature or probability images, overlays and defect "
+                "tables")  # fmt: skip
+        say(args, f"{made} in {args.out}/")
     return report(problems, warnings)
