@@ -121,11 +121,17 @@ class DepthEstimate:
         lone estimate is most often TSR reading a later peak on a defect too shallow for the
         record).
     lo_mm, hi_mm : float or None
-        Interval: the estimates' range widened by the calibration's residuals, mm.
+        Interval: ``depth_mm`` over the calibration's 95 % and 5 % quantiles
+        (:data:`COMBINED_QUANTILES`), mm.
     estimates_mm : dict of str to float
-        Each estimator's depth, mm.
+        Each estimator's depth within the plate, mm.
     times_s : dict of str to float
         Each estimator's characteristic time (s) or, for ``ppt``, the blind frequency (Hz).
+    diameter_mm : float or None
+        The early half-contrast diameter the constants were read at (:func:`early_diameter`),
+        mm; None without a pixel size.
+    beyond_mm : tuple of float
+        Estimates dropped for lying beyond the plate's thickness, mm.
     """
 
     depth_mm: float | None
@@ -133,6 +139,8 @@ class DepthEstimate:
     hi_mm: float | None
     estimates_mm: dict
     times_s: dict
+    diameter_mm: float | None = None
+    beyond_mm: tuple = ()
 
     @property
     def methods(self) -> str:
@@ -631,15 +639,17 @@ def depth_of_region(
     pitch = cooling.meta.pixel_pitch_mm
     diameter = None
     if pitch is not None:
-        diameter = early_diameter(cooling, region, regions, feature, windows) * pitch * 1e-3
-    depths = {k: v * 1e3 for k, v in _depths(found, diffusivity, diameter, spread).items()}
-    if thickness_mm is not None:
-        depths = {k: v for k, v in depths.items() if v < thickness_mm}
+        diameter = early_diameter(cooling, region, regions, feature, windows) * pitch
+    metres = None if diameter is None else diameter * 1e-3
+    depths = {k: v * 1e3 for k, v in _depths(found, diffusivity, metres, spread).items()}
+    limit = np.inf if thickness_mm is None else thickness_mm
+    beyond = tuple(v for v in depths.values() if v >= limit)
+    depths = {k: v for k, v in depths.items() if v < limit}
     if len(depths) < 2:  # one estimator alone is TSR's late peak, or a guess
-        return DepthEstimate(None, None, None, depths, found)
+        return DepthEstimate(None, None, None, depths, found, diameter, beyond)
     depth = float(np.median(list(depths.values())))
     q05, q95 = COMBINED_QUANTILES
-    return DepthEstimate(depth, depth / q95, depth / q05, depths, found)
+    return DepthEstimate(depth, depth / q95, depth / q05, depths, found, diameter, beyond)
 
 
 def depth_map(
@@ -737,27 +747,23 @@ def with_depth(
         return found
     labels, _ = ndimage.label(found.mask, structure=np.ones((3, 3)))
     windows = size_windows(found.cooling)
-    pitch = found.cooling.meta.pixel_pitch_mm
-    regions, deeper, mapped = [], [], {}
+    regions, mapped = [], {}
+    deeper: list[float] = []
     for r in found.regions:
-        region = labels == r.id
-        est = depth_of_region(found.cooling, region, found.mask, found.feature, diffusivity,
-                              spread=spread, windows=windows)  # fmt: skip
-        if thickness_mm is not None and est.depth_mm is not None and est.depth_mm >= thickness_mm:
-            deeper.append(est.depth_mm)
-            est = depth_of_region(found.cooling, region, found.mask, found.feature, diffusivity,
-                                  thickness_mm=thickness_mm, spread=spread,
-                                  windows=windows)  # fmt: skip
+        est = depth_of_region(found.cooling, labels == r.id, found.mask, found.feature,
+                              diffusivity, thickness_mm=thickness_mm, spread=spread,
+                              windows=windows)  # fmt: skip
+        deeper += est.beyond_mm
         if est.depth_mm is not None:
-            size = early_diameter(found.cooling, region, found.mask, found.feature, windows)
-            mapped[r.id] = (est.depth_mm, None if pitch is None else size * pitch)
+            mapped[r.id] = (est.depth_mm, est.diameter_mm)
         regions.append(replace(r, depth_mm=est.depth_mm, depth_lo_mm=est.lo_mm,
                                depth_hi_mm=est.hi_mm,
                                depth_method=est.methods or None))  # fmt: skip
     if deeper and all(r.depth_mm is None for r in regions):
         raise ThermodefectError(
             f"every defect lies deeper than the plate's thickness of {thickness_mm:g} mm "
-            f"(the shallowest at {min(deeper):.3g} mm): check --thickness and the diffusivity",
+            f"(the shallowest estimate at {min(deeper):.3g} mm): check --thickness and the "
+            "diffusivity",
             found.cooling.meta.source,
         )
     depth = depth_map(found.cooling, labels, mapped, found.feature, diffusivity, spread,
