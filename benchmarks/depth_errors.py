@@ -12,6 +12,8 @@ to the material's.
 
     python benchmarks/depth_errors.py bench --split test
     python benchmarks/depth_errors.py check --split all
+    python benchmarks/depth_errors.py check bench wide --split test \\
+        --plot depth-estimated-vs-true.png        # several sets, and a figure of them
 """
 
 from __future__ import annotations
@@ -71,20 +73,15 @@ def estimates_of(data: Path, name: str, method: str) -> tuple[list[dict], float 
     return rows, wall
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("data", type=Path)
-    parser.add_argument("--split", default="test")
-    parser.add_argument("--method", default="pct")
-    args = parser.parse_args()
-    names = [r["name"] for r in select_rows(read_manifest(args.data), args.split, None, False,
-                                            args.data)]  # fmt: skip
+def report(data: Path, split: str, method: str) -> list[dict]:
+    """Print the tables of one dataset (see the module docstring); its rows."""
+    names = [r["name"] for r in select_rows(read_manifest(data), split, None, False, data)]
     rows, walls = [], []
     for name in names:
-        found, wall = estimates_of(args.data, name, args.method)
+        found, wall = estimates_of(data, name, method)
         rows += found
         walls.append(wall)
-    print(f"{args.data.name}, split {args.split}: {len(rows)} defects found by {args.method}")
+    print(f"{data.name}, split {split}: {len(rows)} defects found by {method}")
     header = " | ".join(f"d/z {lo:g}-{hi:g}" for lo, hi in BINS)
     print(f"| estimator | depth given | median, p90 |error| all | {header} |")
     print("| --- | --- | --- |" + " --- |" * len(BINS))
@@ -112,6 +109,46 @@ def main() -> None:
             f"specimens, |a / true a - 1| median {np.median(err):.3f}, p90 "
             f"{np.quantile(err, 0.9):.3f}, within 5 %: {np.mean(err <= 0.05):.0%}"
         )
+    print()
+    return rows
+
+
+def plot(panels: dict, path: Path) -> None:
+    """Estimated against true depth, one panel per dataset, one colour per estimator."""
+    from thermodefect.io.images import figure, save_figure
+
+    fig, axes = figure((4.2 * len(panels), 4.4), cols=len(panels))
+    colours = {"tsr": "tab:blue", "contrast": "tab:orange", "ppt": "tab:green",
+               "combined": "black"}  # fmt: skip
+    for ax, (name, rows) in zip(np.atleast_1d(axes), panels.items(), strict=True):
+        top = max([r["true"] for r in rows] + [1.0]) * 1.3
+        ax.plot([0, top], [0, top], color="0.6", lw=0.8)
+        for key, colour in colours.items():
+            pairs = [(r["true"], r["values"][key]) for r in rows if key in r["values"]]
+            if pairs:
+                x, y = zip(*pairs, strict=True)
+                ax.scatter(x, y, s=16 if key == "combined" else 7, color=colour, label=key,
+                           zorder=3 if key == "combined" else 2)  # fmt: skip
+        ax.set(xlim=(0, top), ylim=(0, 2 * top), xlabel="true depth (mm)",
+               ylabel="estimated depth (mm)",
+               title=f"{name}: {len(rows)} defects found")  # fmt: skip
+        ax.legend(fontsize=7)
+    save_figure(fig, path, dpi=100)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("data", type=Path, nargs="+", help="datasets (check: always all)")
+    parser.add_argument("--split", default="test")
+    parser.add_argument("--method", default="pct")
+    parser.add_argument("--plot", type=Path, help="PNG of estimated against true depth")
+    args = parser.parse_args()
+    panels = {}
+    for data in args.data:
+        split = "all" if data.name == "check" else args.split
+        panels[data.name] = report(data, split, args.method)
+    if args.plot:
+        plot(panels, args.plot)
 
 
 if __name__ == "__main__":
