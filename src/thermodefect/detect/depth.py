@@ -208,7 +208,7 @@ def size_windows(cooling: Sequence) -> np.ndarray:
     """
     from thermodefect.methods import spread_frames
 
-    return np.stack(spread_frames(cooling.frames, SIZE_WINDOWS)).astype(np.float32)
+    return np.asarray(np.stack(spread_frames(cooling.frames, SIZE_WINDOWS)), np.float32)
 
 
 def early_diameter(
@@ -273,6 +273,16 @@ def early_diameter(
     return 2 * float(np.sqrt(ndimage.binary_fill_holes(parts == parts[y, x]).sum() / np.pi))
 
 
+def _check(cooling: Sequence, thickness_mm: float | None = None) -> float:
+    """The cooling's frame rate, Hz; refuses one without it, or a thickness that is not
+    positive."""
+    if not cooling.meta.frame_rate:
+        raise ThermodefectError("depth needs the frame rate (--frame-rate)", cooling.meta.source)
+    if thickness_mm is not None and not thickness_mm > 0:
+        raise ThermodefectError(f"thickness must be positive (mm), got {thickness_mm}")
+    return float(cooling.meta.frame_rate)
+
+
 def back_wall_diffusivity(cooling: Sequence, regions: np.ndarray, thickness_mm: float) -> float:
     """Through-thickness diffusivity from the sound plate's back wall, m^2/s.
 
@@ -302,16 +312,15 @@ def back_wall_diffusivity(cooling: Sequence, regions: np.ndarray, thickness_mm: 
     """
     from scipy import ndimage
 
-    if not cooling.meta.frame_rate:
-        raise ThermodefectError("depth needs the frame rate (--fps)", cooling.meta.source)
-    if not thickness_mm > 0:
-        raise ThermodefectError(f"thickness must be positive (mm), got {thickness_mm}")
+    _check(cooling, thickness_mm)
     sound = ~ndimage.binary_dilation(regions, iterations=3)
     plate = cooling.meta.extra.get("plate")
     if plate is not None:
         sound &= plate
     times = np.asarray(cooling.times, np.float64)
-    curve = cooling.frames[:, sound].astype(np.float64).mean(axis=1)
+    # the sound mean as one product with the frames: no copy of the sound pixels
+    weights = sound.ravel().astype(np.float32) / max(int(sound.sum()), 1)
+    curve = (cooling.frames.reshape(cooling.n_frames, -1) @ weights).astype(np.float64)
     grid, (log_sound,) = _log_time(times, (curve,))
     k = _first_peak(_second_derivative(grid, log_sound))
     if k is None:
@@ -626,14 +635,13 @@ def depth_of_region(
     ThermodefectError
         Without a frame rate (times are needed).
     """
-    if not cooling.meta.frame_rate:
-        raise ThermodefectError("depth needs the frame rate (--fps)", cooling.meta.source)
+    rate = _check(cooling)
     times = np.asarray(cooling.times, np.float64)
     defect, sound = defect_curves(cooling, region, regions, feature)
     found = {
         "tsr": tsr_peak_time(times, defect, sound),
         "contrast": contrast_peak_time(times, defect, sound),
-        "ppt": blind_frequency(float(cooling.meta.frame_rate), defect, sound),
+        "ppt": blind_frequency(rate, defect, sound),
     }
     found = {k: v for k, v in found.items() if v is not None}
     pitch = cooling.meta.pixel_pitch_mm
@@ -741,8 +749,7 @@ def with_depth(
     """
     from scipy import ndimage
 
-    if thickness_mm is not None and not thickness_mm > 0:
-        raise ThermodefectError(f"thickness must be positive (mm), got {thickness_mm}")
+    _check(found.cooling, thickness_mm)
     if not found.regions:
         return found
     labels, _ = ndimage.label(found.mask, structure=np.ones((3, 3)))
