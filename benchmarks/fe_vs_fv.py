@@ -16,6 +16,8 @@ refined (finite volumes at 0.125 mm pixels as the reference), and the time of on
 px, 1000-frame finite-element specimen.
 
     python benchmarks/fe_vs_fv.py            # the tables docs/simulator.md quotes
+    python benchmarks/fe_vs_fv.py --settings # and the aluminium hole's centre as each solver's
+                                             # layers, pixels and steps are refined (2 min)
     python benchmarks/fe_vs_fv.py --fine     # and the air insert's and aluminium hole's gaps
                                              # with finite-element nodes every 1, 1/2 and 1/4
                                              # pixel (about 15 minutes)
@@ -134,6 +136,34 @@ def refinement() -> dict:
     }
 
 
+def settings_study() -> dict:
+    """Largest gap at the aluminium hole's centre over the record, relative to the sound rise,
+    against the finite volumes as :func:`spec_for` sets them, when one setting changes:
+    {(solver, setting): share}."""
+    plate = CASES["hole aluminium 3 mm at 1 mm"]
+    runs = {
+        ("fv", "96 layers"): ("fv", {"nz": 96}, 0.5),
+        ("fv", "0.25 mm pixels"): ("fv", {}, 0.25),
+        ("fv", "relative step 0.0025"): ("fv", {"relative_step": 0.0025}, 0.5),
+        ("fe", "as in the table"): ("fe", {}, 0.5),
+        ("fe", "48 planes"): ("fe", {"nz": 48}, 0.5),
+        ("fe", "relative step 0.0025"): ("fe", {"relative_step": 0.0025}, 0.5),
+    }
+    centres = {}
+    for key, (method, change, pitch) in [(("fv", "base"), ("fv", {}, 0.5)), *runs.items()]:
+        base = spec_for(plate, method)
+        n = round(16 / pitch)
+        camera = replace(base.camera, height=n, width=n, pixel_pitch_mm=pitch)
+        rise, times, _ = surface_rise(replace(base, camera=camera,
+                                              solver=replace(base.solver, **change)))  # fmt: skip
+        centre = rise[:, n // 2 - 1 : n // 2 + 1, n // 2 - 1 : n // 2 + 1].mean(axis=(1, 2))
+        centres[key] = (centre, rise[:, 1, 1], times)
+    ref, sound, times = centres["fv", "base"]
+    late = times > 0.02 * times[-1]
+    return {key: float(np.max(np.abs(c - ref)[late] / sound[late]))
+            for key, (c, _, _) in centres.items() if key != ("fv", "base")}  # fmt: skip
+
+
 def speed() -> tuple[float, int, int]:
     """Seconds, nodes and elements of a 100 x 100 px at 0.2 mm, 1000-frame (260 Hz) FE run:
     UD-CFRP 3 mm with a 30 um resin insert and a flat-bottom hole."""
@@ -165,6 +195,10 @@ def main() -> None:
     print("\nCFRP hole, gap at the centre against finite volumes at 0.125 mm pixels:")
     for (method, spacing), gap in refinement().items():
         print(f"  {method} {spacing:5.3f} mm {100 * gap:5.2f}%")
+    if "--settings" in sys.argv[1:]:
+        print("\naluminium hole, gap at the centre against the finite volumes of the table:")
+        for (method, setting), gap in settings_study().items():
+            print(f"  {method} {setting:22s} {100 * gap:5.2f}%")
     if "--fine" in sys.argv[1:]:
         print(
             "\nlargest gap over the defect's interior, finite-element nodes every 1, 1/2, 1/4 px:"
