@@ -8,7 +8,6 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from scipy.ndimage import binary_dilation, binary_erosion
 
 from thermodefect.errors import ThermodefectError
 from thermodefect.simulate import (
@@ -69,33 +68,42 @@ def test_a_layer_across_the_plate_follows_the_quadrupole_solution_in_both_solver
         assert np.abs(rise[1:].mean(axis=(1, 2)) / expected - 1).max() < 0.005
 
 
+SLOT = {"center_mm": (6.0, 10.0), "size_mm": (5.0, 40.0), "shape": "rectangle"}
+
+
 @pytest.mark.parametrize(
-    ("defect", "tolerance"),
+    ("defect", "mesh_px"),
     [
-        (None, 0.01),
-        (Defect("hole", 0.5, center_mm=(4.0, 4.0), size_mm=4.0, shape="square"), 0.05),
-        (Defect("insert", 0.5, center_mm=(4.0, 4.0), size_mm=4.0, shape="square"), 0.06),
+        (None, 1.0),
+        (Defect("hole", 0.625, **SLOT), 1.0),
+        (Defect("insert", 0.5, material="air", thickness_mm=0.1, **SLOT), 0.5),
     ],
+    ids=["sound", "hole", "air insert"],
 )
-def test_finite_elements_agree_with_finite_volumes(defect, tolerance):
-    """Sound plate within 1 %; over a hole and an air delamination (which both stop the heat
-    and send it sideways) the two differ by up to 5 % at this lateral spacing, converging
-    slowly as the finite elements' lateral mesh is refined (see docs/simulator.md; across the
-    whole plate both follow the layered analytic solution within 0.2 %): the test holds the
-    measured gap, not the 2 % the issue asks."""
+def test_finite_elements_agree_with_finite_volumes_within_two_percent(defect, mesh_px):
+    """A slot 5 mm wide across a 12 x 1 mm view of 2 mm CFRP at 0.25 mm pixels (a cross
+    section: the plate varies along x only, so both solvers can afford a lateral spacing
+    fine enough to converge): the rise of the sound area and of the slot's interior agree
+    within 2 % of the sound rise over the record. Measured 0.33 % (sound), 1.4 % (hole) and,
+    with finite-element nodes every half pixel, 1.6 % (air; 2.0 % at every pixel), the largest
+    gaps at 0.15-0.17 of the record (docs/simulator.md)."""
     plate = Plate(2.0, "cfrp", defects=(defect,) if defect else ())
     rises = {}
-    for solver in (FE, FV):
-        rises[solver.method], times, _ = surface_rise(_spec(plate, solver, duration_s=0.002))
+    for solver in (replace(FE, mesh_px=mesh_px), FV):
+        spec = _spec(plate, solver, duration_s=0.002)
+        camera = replace(spec.camera, height=4, width=48, pixel_pitch_mm=0.25)
+        rises[solver.method], times, _ = surface_rise(replace(spec, camera=camera))
     late = times > 0.02 * times[-1]
-    truth = plate.ground_truth((16, 16), 0.5)
-    sound = ~binary_dilation(truth, iterations=2)
-    ref = rises["fv"][late][:, sound].mean(axis=1)
-    for region in (sound, binary_erosion(truth, iterations=2)):
-        if region.any():
-            fe = rises["fe"][late][:, region].mean(axis=1)
-            fv = rises["fv"][late][:, region].mean(axis=1)
-            assert np.max(np.abs(fe - fv) / ref) < tolerance
+    x = (np.arange(48) + 0.5) * 0.25
+    sound = (x < 2.5) | (x > 9.5)
+    ref = rises["fv"][late][:, :, sound].mean(axis=(1, 2))
+    regions = [sound] + ([(x > 4.5) & (x < 7.5)] if defect else [])
+    for region in regions:
+        fe = rises["fe"][late][:, :, region].mean(axis=(1, 2))
+        fv = rises["fv"][late][:, :, region].mean(axis=(1, 2))
+        assert np.max(np.abs(fe - fv) / ref) < 0.02
+    if defect:
+        assert (fe - ref).max() > 0.05 * ref.max()  # the slot shows: the test is not vacuous
 
 
 def test_holes_and_inserts_are_hot_spots_and_anisotropy_stretches_them():

@@ -416,9 +416,11 @@ def step_plan(
     """Time steps reaching every output time, as (length s, ends at an output).
 
     Each output interval is split into 2^j equal steps, j the smallest for which a step is
-    within ``relative_step`` of the elapsed time at its start (within a quarter of the flash
-    while it lasts, and no shorter than ``finest``); the first interval is split into
-    halves towards 0 first. Step lengths are thus few distinct values.
+    within ``relative_step`` of the elapsed time at its start once the flash is over, and
+    within ``finest`` while it lasts; the first interval is split into halves towards 0 first.
+    Step lengths are thus few distinct values. Steps of a quarter of the flash, during it and
+    as a floor after it, once cost the front face of a 3 mm aluminium plate 0.4 % against
+    Parker's series whatever ``relative_step`` was.
 
     Parameters
     ----------
@@ -429,7 +431,8 @@ def step_plan(
     relative_step : float
         Largest step over the elapsed time.
     finest : float, optional
-        Shortest step, s; default a quarter of the flash, or the first interval / 256.
+        Step while the flash lasts (from 0 on for an instantaneous flash), s; default
+        ``relative_step`` of the flash, or the first interval / 256.
 
     Returns
     -------
@@ -443,7 +446,7 @@ def step_plan(
     times = np.asarray(times, np.float64)
     if times.ndim != 1 or times.size == 0 or times[0] <= 0 or np.any(np.diff(times) <= 0):
         raise ThermodefectError("output times must be positive and increasing")
-    finest = finest or (flash_s / 4 if flash_s > 0 else times[0] / 256)
+    finest = finest or (relative_step * flash_s if flash_s > 0 else times[0] / 256)
     plan: list[tuple[float, bool]] = []
     start = 0.0
     for end in times:
@@ -455,7 +458,7 @@ def step_plan(
             pieces = list(zip([0.0, *edges[::-1][:-1]], edges[::-1], strict=True))
         for a, b in pieces:
             length = b - a
-            limit = max(relative_step * a, finest) if a >= flash_s else finest
+            limit = relative_step * a if a >= flash_s and a > 0 else finest
             count = 2 ** max(0, int(np.ceil(np.log2(length / limit - 1e-9))))
             plan.extend((length / count, False) for _ in range(count))
         plan[-1] = (plan[-1][0], True)

@@ -51,7 +51,9 @@ class SolverSettings:
     relative_step : float
         Largest step as a fraction of the elapsed time. 0.02 keeps a 3 mm aluminium plate
         with 0.8-1 mm deep defects at 0.2 mm pixels within 1 % of a converged solution
-        (``benchmarks/solver_convergence.py``); composites tolerate far larger steps.
+        (``benchmarks/solver_convergence.py``) with holes and PTFE inserts, 1.6 % over a
+        0.1 mm air layer (``benchmarks/fe_vs_fv.py --section``); composites tolerate far
+        larger steps.
     method : {'fv', 'fe'}
         Finite volumes on the pixel grid (:mod:`~thermodefect.simulate.solver`) or finite
         elements on a tetrahedral mesh (:mod:`~thermodefect.simulate.fe`).
