@@ -8,7 +8,7 @@ the region that covers most of it. Prints, per estimator and for the combined de
 median and 90th percentile of |estimated / true depth - 1| binned by diameter/depth, the
 share of true depths inside the reported interval, and how many found defects got a depth;
 then how close the diffusivity the sound plate's back wall gives (``--thickness`` alone) comes
-to the material's.
+to the material's, and the thickness map (:mod:`thermodefect.detect.thickness`) to the plate's.
 
     python benchmarks/depth_errors.py bench --split test
     python benchmarks/depth_errors.py check --split all
@@ -34,13 +34,16 @@ from thermodefect.simulate.dataset import read_manifest
 BINS = ((0.0, 2.0), (2.0, 4.0), (4.0, 8.0), (8.0, np.inf))
 
 
-def estimates_of(data: Path, name: str, method: str) -> tuple[list[dict], float | None]:
+def estimates_of(data: Path, name: str, method: str) -> tuple[list[dict], float | None, tuple]:
     """One row per true defect the detection found: true depth, d/z, kind, each estimator's
-    depth and the combined one (mm), and the reported interval; and the diffusivity the
-    sound plate's back wall gives over the true one (None where the record is too short)."""
+    depth and the combined one (mm), and the reported interval; the diffusivity the sound
+    plate's back wall gives over the true one (None where the record is too short); and the
+    thickness map's median over the true thickness with the share of its pixels read (NaN,
+    0 where none is)."""
     from scipy import ndimage
 
     from thermodefect.detect.depth import back_wall_diffusivity, depth_of_region
+    from thermodefect.detect.thickness import sound_thickness
     from thermodefect.errors import ThermodefectError
 
     doc = json.loads((data / f"{name}.json").read_text())
@@ -55,6 +58,10 @@ def estimates_of(data: Path, name: str, method: str) -> tuple[list[dict], float 
         wall = back_wall_diffusivity(found.cooling, found.mask, thickness) / a
     except ThermodefectError:
         wall = None
+    plate = sound_thickness(seq, found, a)
+    read = np.isfinite(plate)
+    thick = (float(np.median(plate[read])) / thickness if read.any() else np.nan,
+             float(read.mean()))  # fmt: skip
     labels, _ = ndimage.label(found.mask, structure=np.ones((3, 3)))
     rows = []
     for foot, dz, truth in zip(feet, ratio, doc["ground_truth"]["defects"], strict=True):
@@ -70,17 +77,18 @@ def estimates_of(data: Path, name: str, method: str) -> tuple[list[dict], float 
             values["combined"] = est.depth_mm
         rows.append({"true": truth["simulated_depth_mm"], "dz": dz, "kind": truth["kind"],
                      "values": values, "interval": (est.lo_mm, est.hi_mm)})  # fmt: skip
-    return rows, wall
+    return rows, wall, thick
 
 
 def report(data: Path, split: str, method: str) -> list[dict]:
     """Print the tables of one dataset (see the module docstring); its rows."""
     names = [r["name"] for r in select_rows(read_manifest(data), split, None, False, data)]
-    rows, walls = [], []
+    rows, walls, thicknesses = [], [], []
     for name in names:
-        found, wall = estimates_of(data, name, method)
+        found, wall, thick = estimates_of(data, name, method)
         rows += found
         walls.append(wall)
+        thicknesses.append(thick)
     print(f"{data.name}, split {split}: {len(rows)} defects found by {method}")
     header = " | ".join(f"d/z {lo:g}-{hi:g}" for lo, hi in BINS)
     print(f"| estimator | depth given | median, p90 |error| all | {header} |")
@@ -108,6 +116,16 @@ def report(data: Path, split: str, method: str) -> list[dict]:
             f"diffusivity from the back wall (--thickness alone): {len(read)}/{len(walls)} "
             f"specimens, |a / true a - 1| median {np.median(err):.3f}, p90 "
             f"{np.quantile(err, 0.9):.3f}, within 5 %: {np.mean(err <= 0.05):.0%}"
+        )
+    ratio = np.array([t for t, _ in thicknesses])
+    read = np.isfinite(ratio)
+    if read.any():
+        err = np.abs(ratio[read] - 1)
+        share = np.mean([s for _, s in thicknesses])
+        print(
+            f"thickness map (--material): read on {read.sum()}/{len(ratio)} specimens "
+            f"({share:.0%} of the pixels), |median / true L - 1| median {np.median(err):.3f}, "
+            f"p90 {np.quantile(err, 0.9):.3f}, within 5 %: {np.mean(err <= 0.05):.0%}"
         )
     print()
     return rows

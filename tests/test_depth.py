@@ -109,10 +109,15 @@ def test_detect_writes_depth_columns_given_the_material_and_refuses_bad_settings
     assert main(["--quiet", "detect", *files, "--out", str(out), "--material", material,
                  "--thickness", thickness]) == 0  # fmt: skip
     rows = list(csv.DictReader((out / "cfrp_fbh_0_defects.csv").open()))
-    assert rows and all(k in rows[0] for k in ("depth_mm", "depth_lo_mm", "depth_hi_mm"))
+    assert rows and all(k in rows[0] for k in ("depth_mm", "depth_lo_mm", "depth_hi_mm",
+                                               "early_diameter_mm"))  # fmt: skip
+    assert all(0 < float(r["early_diameter_mm"]) < 2 * float(r["diameter_mm"]) for r in rows)
     depth_map = np.load(out / "cfrp_fbh_0_depth.npy")
     mask = np.asarray(Image.open(out / "cfrp_fbh_0_mask.png")) > 0
     assert depth_map.shape == mask.shape and not np.isfinite(depth_map[~mask]).any()
+    plate = np.load(out / "cfrp_fbh_0_thickness.npy")
+    assert not np.isfinite(plate[mask]).any()
+    assert np.nanmedian(plate) == pytest.approx(spec["plate"]["thickness_mm"], rel=0.15)
     mapped = depth_map[np.isfinite(depth_map)]
     assert mapped.size and mapped.min() > 0 and mapped.max() < spec["plate"]["thickness_mm"]
     assert Image.open(out / "cfrp_fbh_0_depth.png").size[0] > 300
@@ -126,8 +131,10 @@ def test_detect_writes_depth_columns_given_the_material_and_refuses_bad_settings
     assert main(["--quiet", "depth", files[0], "--out", str(alone), "--material", material,
                  "--thickness", thickness]) == 0  # fmt: skip
     assert sorted(p.name for p in alone.iterdir()) == [
-        f"cfrp_fbh_0_{s}" for s in ("defects.csv", "defects.json", "depth.npy", "depth.png")
-    ]
+        f"cfrp_fbh_0_{s}"
+        for s in ("defects.csv", "defects.json", "depth.npy", "depth.png", "thickness.npy",
+                  "thickness.png")
+    ]  # fmt: skip
     np.testing.assert_array_equal(np.load(alone / "cfrp_fbh_0_depth.npy"), depth_map)
     assert main(["depth", files[0], "--out", str(tmp_path / "none")]) == 2
     assert "depth needs the plate's --material" in capsys.readouterr().err
@@ -137,6 +144,9 @@ def test_detect_writes_depth_columns_given_the_material_and_refuses_bad_settings
                  "--out", str(bench)]) == 0  # fmt: skip
     row = next(csv.DictReader((bench / "results.csv").open()))
     assert np.isfinite(float(row["depth error"]))  # its accuracy: benchmarks/depth_errors.py
+    table = (bench / "results.md").read_text().split("## Depth and size")[1]
+    assert "### pct:" in table and "| combined |" in table and "| early diameter |" in table
+    assert Image.open(bench / "depth.png").size[0] > 300
     bad = tmp_path / "bad"
     with pytest.raises(SystemExit) as stop:
         main(["detect", files[0], "--out", str(bad), "--diffusivity=-1e-7"])
@@ -164,3 +174,65 @@ def test_the_back_wall_gives_the_diffusivity_and_a_short_record_is_refused():
     assert back_wall_diffusivity(plate(20.0, 400), none, 2.0) == pytest.approx(A, rel=0.03)
     with pytest.raises(ThermodefectError, match="back wall of a 2 mm plate does not show"):
         back_wall_diffusivity(plate(20.0, 40), none, 2.0)
+
+
+def test_the_benchmark_depth_table_bins_each_estimate_by_diameter_over_depth():
+    """Hand-computed: two defects at d/z 1 and 5; errors, medians, coverage and the table."""
+    from thermodefect.benchmark.depth import DepthHit, coverage, depth_markdown, errors
+
+    shallow = DepthHit(1.0, 5.0, {"tsr": 1.2, "contrast": 0.9, "combined": 1.05},
+                       (0.9, 1.2), 4.0, 1.5)  # fmt: skip
+    deep = DepthHit(2.0, 2.0, {"ppt": 3.0}, None, None, None)
+    assert (shallow.ratio, deep.ratio) == (5.0, 1.0)
+    assert shallow.error("tsr") == pytest.approx(0.2)
+    assert shallow.error("early diameter") == pytest.approx(-0.2)
+    assert shallow.error("outline diameter") == pytest.approx(0.5)
+    assert deep.error("combined") is None and deep.error("outline diameter") is None
+    np.testing.assert_allclose(errors([shallow, deep], "ppt"), [0.5])
+    np.testing.assert_allclose(errors([shallow, deep], "tsr", 4.0, 8.0), [0.2])
+    assert errors([shallow, deep], "tsr", 0.0, 2.0).size == 0
+    assert coverage([shallow, deep]) == (1, 1)
+    text = depth_markdown({"pct": {"depth_hits": [shallow, deep]}, "tsr": {"depth_hits": []}})
+    assert "### pct: 2 defects found" in text and "### tsr" not in text
+    rows = {line.split(" | ")[0].strip("| "): line for line in text.splitlines() if "|" in line}
+    assert rows["tsr"].startswith("| tsr | 1/2 | 0.20, 0.20 (1) | - | - | 0.20, 0.20 (1) | - |")
+    assert rows["combined"].startswith("| combined | 1/2 | 0.05, 0.05 (1) |")
+    assert "inside the reported interval: 1/1 (100%)" in text
+    assert depth_markdown({"pct": {"depth_hits": []}}) == ""
+
+
+def test_first_peaks_finds_the_earliest_tall_enough_maximum_per_column():
+    from thermodefect.detect.thickness import first_peaks
+
+    rise = np.zeros((40, 3))
+    rise[10, 0], rise[25, 0] = 0.5, 1.0  # a shoulder at half the peak, then the peak
+    rise[30, 1] = 1.0
+    rise[:, 2] = -1.0  # nothing positive
+    np.testing.assert_array_equal(first_peaks(rise), [10, 30, -1])
+    np.testing.assert_array_equal(first_peaks(rise, share=1.0), [25, 30, -1])
+
+
+def test_thickness_map_reads_a_plate_thinned_over_its_left_third():
+    """3 mm CFRP whose left third is 1.5 mm thick (a flat-bottom hole wider than the view's
+    height), ideal camera over 2 L^2/a: the map's median reads each thickness within 5 %
+    away from the step (measured 1.46 and 2.96 mm); nothing is read over the regions left
+    out."""
+    from thermodefect.detect import prepare
+    from thermodefect.detect.thickness import thickness_map
+    from thermodefect.simulate import from_dict, run
+
+    a = LIBRARY["cfrp"].diffusivity("z")
+    spec = from_dict({
+        "name": "thinned", "plate": {"thickness_mm": 3.0, "material": "cfrp"},
+        "defects": [{"kind": "hole", "center_mm": [5.0, 10.0], "size_mm": [10.0, 40.0],
+                     "shape": "rectangle", "depth_mm": 1.5}],
+        "camera": {"height": 24, "width": 60, "pixel_pitch_mm": 0.5, "n_frames": 200,
+                   "frame_rate": 199 / (2.0 * 9e-6 / a), "ideal": True},
+    })  # fmt: skip
+    seq, _ = run(spec)
+    regions = np.zeros(seq.image_shape, bool)
+    regions[:, 55:] = True
+    plate = thickness_map(prepare(seq, heating=False), regions, a)
+    assert np.nanmedian(plate[:, :14]) == pytest.approx(1.5, rel=0.05)
+    assert np.nanmedian(plate[:, 30:50]) == pytest.approx(3.0, rel=0.05)
+    assert not np.isfinite(plate[:, 52:]).any()

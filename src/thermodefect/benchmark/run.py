@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 #: Per-detector score lists collected by :func:`run_benchmark`.
 SCORE_KEYS = (
-    "iou", "f1", "precision", "recall", "ap", "cnr", "hits", "ratio", "size", "depth", "false",
+    "iou", "f1", "precision", "recall", "ap", "cnr", "hits", "ratio", "size", "depth_hits", "false",
     "sound", "seconds",
 )  # fmt: skip
 
@@ -84,8 +84,9 @@ class BenchmarkResult:
         Detector label -> score name (:data:`SCORE_KEYS`) -> one value per specimen (``iou``,
         ``f1``, ``precision``, ``recall``, ``false``, ``sound`` = no defect, ``seconds``), per
         defect (``hits``, ``ratio`` = diameter / depth, ``cnr``), per defect hit (``size`` =
-        found / true equivalent diameter - 1, ``depth`` = estimated / true depth - 1 where the
-        region hitting it got a depth) or per specimen with defects (``ap``).
+        found / true equivalent diameter - 1, ``depth_hits`` = its
+        :class:`~thermodefect.benchmark.depth.DepthHit` where the specimen records its
+        material) or per specimen with defects (``ap``).
     networks : list of NetworkInfo
         One entry per network scored.
     """
@@ -147,31 +148,6 @@ def _detectors(
 def _network(detect_with_model, ckpt, device: str, seq, _prepared) -> Detection:
     """A network's detector: the classical preparation is not used."""
     return detect_with_model(seq, ckpt, device=device)
-
-
-def _depth_errors(found: Detection, feet, hits, depths, settings: dict) -> list[float]:
-    """Estimated / true depth - 1 of each defect hit whose region got a depth
-    (:func:`thermodefect.detect.depth.with_depth` with the specimen's own material and
-    thickness, as ``detect --material --thickness`` gives them)."""
-    from scipy import ndimage
-
-    from thermodefect.detect.depth import with_depth
-
-    try:
-        found = with_depth(found, settings["diffusivity"], spread=settings["spread"],
-                           thickness_mm=settings["thickness_mm"])  # fmt: skip
-    except ThermodefectError:
-        return []
-    labels, _ = ndimage.label(found.mask, structure=np.ones((3, 3)))
-    by_id = {r.id: r for r in found.regions}
-    errors = []
-    for foot, hit, truth in zip(feet, hits, depths, strict=True):
-        overlap = np.bincount(labels[np.asarray(foot, bool)], minlength=len(by_id) + 1)[1:]
-        if hit and overlap.any():
-            estimate = by_id[int(np.argmax(overlap)) + 1].depth_mm
-            if estimate is not None:
-                errors.append(estimate / truth - 1)
-    return errors
 
 
 def _specimen(data_dir: Path, name: str) -> tuple[Sequence, np.ndarray]:
@@ -326,6 +302,7 @@ def run_benchmark(
     """
     from tqdm import tqdm
 
+    from thermodefect.benchmark.depth import depth_hits
     from thermodefect.benchmark.truth import defect_truth, depth_truth
     from thermodefect.detect import prepare
     from thermodefect.evaluate import average_precision, match_footprints, pixel_scores
@@ -365,8 +342,9 @@ def run_benchmark(
             s["ratio"] += ratio.tolist()
             if match.diameter_ratio is not None:
                 s["size"] += (match.diameter_ratio[match.hits] - 1).tolist()
-            if depths is not None and match.hits.any():
-                s["depth"] += _depth_errors(found, feet, match.hits, *depths)
+            if depths is not None:
+                s["depth_hits"] += depth_hits(found, feet, match, depths[0], ratio * depths[0],
+                                              depths[1])  # fmt: skip
             s["false"].append(match.false_calls)
             s["sound"].append(not feet)
             s["seconds"].append(seconds)

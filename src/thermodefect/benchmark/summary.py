@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from thermodefect.benchmark.depth import depth_markdown, errors
 from thermodefect.benchmark.run import BenchmarkResult, NetworkInfo
 from thermodefect.errors import ThermodefectError
 
@@ -111,6 +112,10 @@ def pod_sizes(fit, sizes) -> dict[str, float | None]:
     return {k: v if v is not None and lo <= v <= hi else None for k, v in values.items()}
 
 
+def _median(values: np.ndarray) -> float | None:
+    return float(np.median(values)) if len(values) else None
+
+
 def _record(method: str, s: dict, fit) -> dict:
     def mean(key):
         return float(np.mean(s[key])) if s[key] else None
@@ -133,7 +138,7 @@ def _record(method: str, s: dict, fit) -> dict:
         if sound.any()
         else None,
         "diameter error": float(np.median(np.abs(s["size"]))) if s["size"] else None,
-        "depth error": float(np.median(np.abs(s["depth"]))) if s.get("depth") else None,
+        "depth error": _median(errors(s.get("depth_hits", []), "combined")),
         "a50 (d/z)": sizes["a50"],
         "a90 (d/z)": sizes["a90"],
         "a90/95 (d/z)": sizes["a90_95"],
@@ -255,6 +260,7 @@ def markdown(result: BenchmarkResult, fits: dict | None = None) -> str:
         f"{table}\n\n{EXPLANATION}\n"
         + ("\n" + "\n".join(listed) + "\n" if listed else "")
         + (f"\n## Networks\n\n{NETWORK_HEADER}\n" + "\n".join(networks) + "\n" if networks else "")
+        + (f"\n{depth}" if (depth := depth_markdown(result.stats)) else "")
     )
 
 

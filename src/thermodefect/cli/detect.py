@@ -3,6 +3,7 @@ that holds best on data it was not made from), the built-in network or a trained
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from thermodefect.cli._common import (
@@ -132,6 +133,7 @@ def cmd_detect(args) -> int:
         with_depth,
     )
     from thermodefect.detect.regions import write_table
+    from thermodefect.detect.thickness import sound_thickness
     from thermodefect.io.files import output_names
 
     diffusivity = diffusivity_of(args.material, args.diffusivity)
@@ -149,6 +151,7 @@ def cmd_detect(args) -> int:
                 say(args, f"{path}: diffusivity {a:.3g} m^2/s from the back wall")
             if a is not None:
                 found = with_depth(found, a, thickness_mm=args.thickness, spread=spread)
+                found = replace(found, thickness=sound_thickness(seq, found, a))
         except ThermodefectError as exc:
             problems.append(exc.naming(path))
             continue
@@ -164,7 +167,8 @@ def cmd_detect(args) -> int:
         if found.out_of_distribution is not None:
             warnings.append(f"{path}: out of distribution: {found.out_of_distribution}")
     if len(problems) < len(args.files):
-        made = ("depth maps (.npy in mm, .png) and defect tables" if args.depth_only else
+        made = ("depth and thickness maps (.npy in mm, .png) and defect tables"
+                if args.depth_only else
                 "masks (white = defect), feature or probability images, overlays and defect "
                 "tables")  # fmt: skip
         say(args, f"{made} in {args.out}/")

@@ -44,7 +44,7 @@ MIN_AREA = 9
 LEVEL_SENSITIVE = ("tsr", "dac")
 
 
-def prepare(seq: Sequence) -> Sequence:
+def prepare(seq: Sequence, *, heating: bool = True) -> Sequence:
     """Bad pixels replaced, background around the plate filled, uneven heating corrected,
     cooling after the flash kept.
 
@@ -68,6 +68,8 @@ def prepare(seq: Sequence) -> Sequence:
     ----------
     seq : Sequence
         A raw sequence (rise after the flash, as the seed's files hold).
+    heating : bool
+        False leaves uneven heating uncorrected (for :mod:`thermodefect.detect.thickness`).
 
     Returns
     -------
@@ -94,7 +96,7 @@ def prepare(seq: Sequence) -> Sequence:
             f"only {view.n_frames} frames follow the flash; at least 8 are needed",
             seq.meta.source,
         )
-    return prepare_cooling(view, bad, baseline)
+    return prepare_cooling(view, bad, baseline, heating=heating)
 
 
 def detect(

@@ -765,7 +765,8 @@ def with_depth(
             mapped[r.id] = (est.depth_mm, est.diameter_mm)
         regions.append(replace(r, depth_mm=est.depth_mm, depth_lo_mm=est.lo_mm,
                                depth_hi_mm=est.hi_mm,
-                               depth_method=est.methods or None))  # fmt: skip
+                               depth_method=est.methods or None,
+                               early_diameter_mm=est.diameter_mm))  # fmt: skip
     if deeper and all(r.depth_mm is None for r in regions):
         raise ThermodefectError(
             f"every defect lies deeper than the plate's thickness of {thickness_mm:g} mm "

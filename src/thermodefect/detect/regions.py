@@ -26,7 +26,8 @@ __all__ = [
 
 TABLE_FIELDS = (
     "id", "row", "col", "top", "left", "bottom", "right", "area_px", "area_mm2",
-    "diameter_mm", "mean_contrast", "peak_contrast", "peak_frame", "peak_time_s", "confidence",
+    "diameter_mm", "early_diameter_mm", "mean_contrast", "peak_contrast", "peak_frame",
+    "peak_time_s", "confidence",
     "depth_mm", "depth_lo_mm", "depth_hi_mm", "depth_method",
 )  # fmt: skip
 
@@ -64,6 +65,10 @@ class Region:
         (:func:`thermodefect.detect.depth.with_depth`); None where not estimated.
     depth_method : str or None
         The depth estimators that agreed, joined by '+'.
+    early_diameter_mm : float or None
+        Equivalent diameter of the early half-contrast outline, before lateral diffusion
+        widens the defect's image (:func:`thermodefect.detect.depth.early_diameter`), mm;
+        None where the depth step did not run.
     """
 
     id: int
@@ -85,6 +90,7 @@ class Region:
     depth_lo_mm: float | None = None
     depth_hi_mm: float | None = None
     depth_method: str | None = None
+    early_diameter_mm: float | None = None
 
 
 def file_frame(seq: Sequence, index: int) -> int:
@@ -306,6 +312,9 @@ class Detection:
     depth : (H, W) ndarray of float32, optional
         Depth of each defect pixel in mm, NaN elsewhere
         (:func:`thermodefect.detect.depth.with_depth`); None when not estimated.
+    thickness : (H, W) ndarray of float32, optional
+        The plate's thickness under each sound pixel in mm, NaN elsewhere
+        (:func:`thermodefect.detect.thickness.sound_thickness`); None when not estimated.
     """
 
     method: str
@@ -316,3 +325,4 @@ class Detection:
     feature_max: float = 2 * Z_MIN  # feature value drawn white in {name}_prob.png
     out_of_distribution: str | None = None
     depth: np.ndarray | None = None  # (H, W) mm per defect pixel, NaN elsewhere
+    thickness: np.ndarray | None = None  # (H, W) mm per sound pixel, NaN elsewhere

@@ -14,7 +14,11 @@ __all__ = [
 
 
 def prepare_cooling(
-    view: Sequence, bad: np.ndarray | None = None, baseline: np.ndarray | None = None
+    view: Sequence,
+    bad: np.ndarray | None = None,
+    baseline: np.ndarray | None = None,
+    *,
+    heating: bool = True,
 ) -> Sequence:
     """Frames already cut after the flash prepared for the classical methods (what
     :func:`thermodefect.detect.prepare` does after cutting them).
@@ -28,6 +32,9 @@ def prepare_cooling(
         ``view``.
     baseline : (H, W) ndarray, optional
         The pre-flash level subtracted from every frame.
+    heating : bool
+        Correct uneven heating where the flash was uneven; False keeps each pixel's cooling
+        as it came (an uneven flash scales it, which leaves its log-derivatives alone).
 
     Returns
     -------
@@ -60,6 +67,8 @@ def prepare_cooling(
         bad &= plate & ~ndimage.binary_dilation(~plate, structure=np.ones((3, 3)))
     fill_pixels(frames, bad, inplace=True)
     cooling = view.derive(f"replace_bad_pixels({int(bad.sum())})", frames=frames)
+    if not heating:
+        return cooling
     rows, cols = interior(plate)  # edge losses are not uneven heating
     inner = (
         cooling

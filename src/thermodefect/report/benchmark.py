@@ -1,4 +1,4 @@
-"""The benchmark's files: results.md, results.csv and the POD plot."""
+"""The benchmark's files: results.md, results.csv, the POD plot and the depth plot."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from thermodefect.benchmark.depth import plot_depths
 from thermodefect.benchmark.run import BenchmarkResult
 from thermodefect.benchmark.summary import csv_text, markdown, pod_fits, pod_sizes
 from thermodefect.io.files import atomic_path
@@ -18,7 +19,8 @@ __all__ = [
 
 
 def write_benchmark(result: BenchmarkResult, out: Path) -> str:
-    """Write ``out/results.md``, ``out/results.csv`` and ``out/pod.png``.
+    """Write ``out/results.md``, ``out/results.csv``, ``out/pod.png`` and, where defects got a
+    depth, ``out/depth.png`` (estimated against true depth).
 
     Parameters
     ----------
@@ -41,6 +43,7 @@ def write_benchmark(result: BenchmarkResult, out: Path) -> str:
     with atomic_path(out / "results.csv") as tmp:
         tmp.write_text(csv_text(result, fits))
     plot_pod({m: (fit, result.stats[m]) for m, (fit, _) in fits.items()}, out / "pod.png")
+    plot_depths(result.stats, out / "depth.png")
     return text
 
 

@@ -78,14 +78,15 @@ def write_detection(result: Detection, out: Path, name: str) -> list[Path]:
 
 def write_depth(result: Detection, frame: int, out: Path, name: str) -> list[Path]:
     """``{name}_depth.npy`` (mm per pixel, NaN off the defects) and ``{name}_depth.png`` (the
-    depths in colour over a frame, with a colour bar in mm).
+    depths in colour over a frame, with a colour bar in mm); with a thickness map also
+    ``{name}_thickness.npy`` and ``.png`` (the plate's thickness under its sound area).
 
     Parameters
     ----------
     result : Detection
         A detection with its depth map.
     frame : int
-        The frame of ``result.cooling`` shown under the depths.
+        The frame of ``result.cooling`` shown under the maps.
     out : Path
         Output folder.
     name : str
@@ -95,21 +96,38 @@ def write_depth(result: Detection, frame: int, out: Path, name: str) -> list[Pat
     -------
     list of Path
     """
+    under = result.cooling.frames[frame]
+    written = _write_map(result.depth, under, out / f"{name}_depth",
+                         "depth below the front face (mm)",
+                         f"{name}: depth of each defect pixel ({result.method})")  # fmt: skip
+    if result.thickness is not None:
+        read = np.isfinite(result.thickness)
+        title = (f"{name}: plate thickness under the sound area (median "
+                 f"{np.median(result.thickness[read]):.3g} mm)" if read.any() else
+                 f"{name}: the back wall does not show within the record")  # fmt: skip
+        written += _write_map(result.thickness, under, out / f"{name}_thickness",
+                              "plate thickness (mm)", title, cmap="cividis")  # fmt: skip
+    return written
+
+
+def _write_map(values, under, stem: Path, label: str, title: str, cmap="viridis_r") -> list[Path]:
+    """``stem.npy`` (float32, NaN where not read) and ``stem.png`` (the values in colour over
+    ``under``, a frame, with a colour bar of ``label``)."""
     from thermodefect.io.files import atomic_path
     from thermodefect.io.images import figure, save_figure
 
-    depth = np.asarray(result.depth, np.float32)
-    npy = out / f"{name}_depth.npy"
+    values = np.asarray(values, np.float32)
+    npy = stem.parent / f"{stem.name}.npy"  # not with_suffix: a stem may hold dots
     with atomic_path(npy) as tmp, open(tmp, "wb") as fh:
-        np.save(fh, depth)
-    h, w = depth.shape
+        np.save(fh, values)
+    h, w = values.shape
     fig, ax = figure((max(4.0, 6.0 * w / max(h, w)) + 1.2, max(3.0, 6.0 * h / max(h, w))))
-    ax.imshow(result.cooling.frames[frame], cmap="gray")
-    shown = np.ma.masked_invalid(depth)
+    ax.imshow(under, cmap="gray")
+    shown = np.ma.masked_invalid(values)
     if shown.count():
-        image = ax.imshow(shown, cmap="viridis_r")
-        fig.colorbar(image, ax=ax, label="depth below the front face (mm)")
-    ax.set_title(f"{name}: depth of each defect pixel ({result.method})", fontsize=9)
+        image = ax.imshow(shown, cmap=cmap)
+        fig.colorbar(image, ax=ax, label=label)
+    ax.set_title(title, fontsize=9)
     ax.axis("off")
-    png = save_figure(fig, out / f"{name}_depth.png", dpi=100)
+    png = save_figure(fig, stem.parent / f"{stem.name}.png", dpi=100)
     return [npy, png]
