@@ -133,8 +133,16 @@ def run(spec: SimulationSpec, *, device: str = "cpu", progress=None) -> tuple[Se
         Every defect: kind, shape, centre and size in mm and pixels, equivalent diameter,
         requested and simulated depth (snapped to the layer grid), material; the mask's
         defect fraction.
+
+    Raises
+    ------
+    ThermodefectError
+        When the solver's temperatures are not finite (nothing is recorded).
     """
     rise, post, model = surface_rise(spec, device=device, progress=progress)
+    if not np.isfinite(rise).all():
+        raise ThermodefectError(f"specimen {spec.name!r}: the solver's temperatures are not "
+                                "finite (NaN or inf); nothing recorded")  # fmt: skip
     cam = spec.camera
     frames = cam.record(
         rise,

@@ -8,17 +8,19 @@ the standard benchmark (``mixed``, 60 specimens) simulates in a few minutes on 2
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from importlib.resources import files
 from typing import Any
 
 import numpy as np
 
+from thermodefect.errors import ThermodefectError
 from thermodefect.registry import Registry
 from thermodefect.simulate.camera import Camera
 from thermodefect.simulate.materials import material
 from thermodefect.simulate.solver import Boundary, Flash
 from thermodefect.simulate.spec import SimulationSpec, SolverSettings
-from thermodefect.simulate.specimen import Defect, Plate
+from thermodefect.simulate.specimen import Defect, Plate, check_coexistence
 from thermodefect.simulate.wide import FAMILIES, WIDE_PRESETS, specimen_index, wide
 
 __all__ = [
@@ -238,6 +240,21 @@ MIXED_MATERIALS = {
 }
 
 
+def _coexisting(drawn: list[Defect], plate: Plate, shape, pitch_mm: float) -> tuple[Defect, ...]:
+    """The drawn defects in order, each dropped that cannot exist beside those kept before it
+    (a layer in a hole's removed material, two layers in one volume:
+    :func:`~thermodefect.simulate.specimen.check_coexistence`); the random draws are
+    unchanged, so only specimens that held such a pair change."""
+    kept: list[Defect] = []
+    for d in drawn:
+        try:
+            check_coexistence(replace(plate, defects=(*kept, d)), shape, pitch_mm)
+        except ThermodefectError:
+            continue
+        kept.append(d)
+    return tuple(kept)
+
+
 def mixed(rng, name: str) -> SimulationSpec:
     """Materials, heating, noise and defect kinds at random; one plate in six is sound.
 
@@ -279,11 +296,16 @@ def mixed(rng, name: str) -> SimulationSpec:
                     thickness_mm=float(np.round(rng.uniform(0.05, 0.3), 3)),
                 )
             )
-        defects = tuple(
-            d
-            if d.shape == "ellipse" or np.ndim(d.size_mm) == 0
-            else Defect(**{**d.__dict__, "size_mm": d.axes_mm[0]})
-            for d in items
+        defects = _coexisting(
+            [
+                d
+                if d.shape == "ellipse" or np.ndim(d.size_mm) == 0
+                else Defect(**{**d.__dict__, "size_mm": d.axes_mm[0]})
+                for d in items
+            ],
+            Plate(thickness, mat),
+            shape,
+            pitch,
         )
     return SimulationSpec(
         name=name,
