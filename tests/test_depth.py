@@ -236,3 +236,24 @@ def test_thickness_map_reads_a_plate_thinned_over_its_left_third():
     assert np.nanmedian(plate[:, :14]) == pytest.approx(1.5, rel=0.05)
     assert np.nanmedian(plate[:, 30:50]) == pytest.approx(3.0, rel=0.05)
     assert not np.isfinite(plate[:, 52:]).any()
+
+
+def test_a_network_detection_reads_its_depths_from_every_frame_and_keeps_its_own():
+    """A network's detection holds the 16 frames it read; the depth step prepares the whole
+    cooling instead and hands back the detection with its own frames."""
+    from dataclasses import replace
+
+    from thermodefect.detect import prepare
+    from thermodefect.detect.depth import depth_cooling, with_depth
+    from thermodefect.detect.model import detect_with_model, load_model
+
+    from .conftest import simulated_plate
+
+    seq = simulated_plate([(20, 30, 12, 0.5)], n_frames=80)
+    found = detect_with_model(seq, load_model(None), fallback=None, confirm=None)
+    full = depth_cooling(seq, found)
+    assert found.cooling.n_frames == 16 and full.n_frames == prepare(seq).n_frames
+    deep = with_depth(found, LIBRARY["cfrp"].diffusivity("z"), cooling=full)
+    assert deep.cooling is found.cooling and deep.depth is not None
+    classical = prepare(seq)
+    assert depth_cooling(seq, replace(found, cooling=classical)) is classical

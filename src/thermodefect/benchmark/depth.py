@@ -73,7 +73,9 @@ class DepthHit:
         return None if value is None else value / self.true_mm - 1
 
 
-def depth_hits(found, feet, match, depths, diameters, settings: dict) -> list[DepthHit]:
+def depth_hits(
+    found, feet, match, depths, diameters, settings: dict, cooling=None
+) -> list[DepthHit]:
     """Estimate the depth of every region that hits a defect (each defect read from the
     region covering most of it), as ``detect --material --thickness`` would.
 
@@ -90,6 +92,9 @@ def depth_hits(found, feet, match, depths, diameters, settings: dict) -> list[De
     settings : dict
         ``diffusivity`` (m^2/s), ``spread`` and ``thickness_mm``
         (:func:`thermodefect.benchmark.truth.depth_truth`).
+    cooling : Sequence, optional
+        The frames to read depths from (:func:`thermodefect.detect.depth.depth_cooling`);
+        default ``found.cooling``.
 
     Returns
     -------
@@ -99,16 +104,17 @@ def depth_hits(found, feet, match, depths, diameters, settings: dict) -> list[De
 
     from thermodefect.detect.depth import depth_of_region, size_windows
 
-    if found.cooling.meta.frame_rate is None or not match.hits.any():
+    cooling = found.cooling if cooling is None else cooling
+    if cooling.meta.frame_rate is None or not match.hits.any():
         return []
     labels, n = ndimage.label(found.mask, structure=np.ones((3, 3)))
-    windows = size_windows(found.cooling)
+    windows = size_windows(cooling)
     out = []
     for i, foot in enumerate(feet):
         overlap = np.bincount(labels[np.asarray(foot, bool)], minlength=n + 1)[1:]
         if not match.hits[i] or not overlap.any():
             continue
-        est = depth_of_region(found.cooling, labels == int(np.argmax(overlap)) + 1, found.mask,
+        est = depth_of_region(cooling, labels == int(np.argmax(overlap)) + 1, found.mask,
                               found.feature, settings["diffusivity"],
                               thickness_mm=settings["thickness_mm"], spread=settings["spread"],
                               windows=windows)  # fmt: skip

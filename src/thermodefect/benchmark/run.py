@@ -305,6 +305,7 @@ def run_benchmark(
     from thermodefect.benchmark.depth import depth_hits
     from thermodefect.benchmark.truth import defect_truth, depth_truth
     from thermodefect.detect import prepare
+    from thermodefect.detect.depth import depth_cooling
     from thermodefect.evaluate import average_precision, match_footprints, pixel_scores
     from thermodefect.simulate.dataset import read_manifest
 
@@ -342,9 +343,11 @@ def run_benchmark(
             s["ratio"] += ratio.tolist()
             if match.diameter_ratio is not None:
                 s["size"] += (match.diameter_ratio[match.hits] - 1).tolist()
-            if depths is not None:
+            if depths is not None and match.hits.any():
+                if cooling is None:  # networks alone: every frame, prepared once a specimen
+                    cooling = depth_cooling(seq, found)
                 s["depth_hits"] += depth_hits(found, feet, match, depths[0], ratio * depths[0],
-                                              depths[1])  # fmt: skip
+                                              depths[1], cooling)  # fmt: skip
             s["false"].append(match.false_calls)
             s["sound"].append(not feet)
             s["seconds"].append(seconds)

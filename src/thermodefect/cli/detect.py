@@ -128,6 +128,7 @@ def cmd_detect(args) -> int:
 
     from thermodefect.detect.depth import (
         back_wall_diffusivity,
+        depth_cooling,
         diffusivity_of,
         lateral_spread,
         with_depth,
@@ -146,11 +147,14 @@ def cmd_detect(args) -> int:
             seq = load(path, args)
             found = run(seq)
             a = diffusivity
+            if a is not None or args.thickness is not None:
+                cooling = depth_cooling(seq, found)
             if a is None and args.thickness is not None:
-                a = back_wall_diffusivity(found.cooling, found.mask, args.thickness)
+                a = back_wall_diffusivity(cooling, found.mask, args.thickness)
                 say(args, f"{path}: diffusivity {a:.3g} m^2/s from the back wall")
             if a is not None:
-                found = with_depth(found, a, thickness_mm=args.thickness, spread=spread)
+                found = with_depth(found, a, thickness_mm=args.thickness, spread=spread,
+                                   cooling=cooling)  # fmt: skip
                 found = replace(found, thickness=sound_thickness(seq, found, a))
         except ThermodefectError as exc:
             problems.append(exc.naming(path))

@@ -46,6 +46,7 @@ __all__ = [
     "constant",
     "contrast_peak_time",
     "defect_curves",
+    "depth_cooling",
     "depth_from",
     "depth_map",
     "depth_of_region",
@@ -716,12 +717,36 @@ def depth_map(
     return out
 
 
+def depth_cooling(seq: Sequence, found: Detection) -> Sequence:
+    """The cooling the depth step reads for ``found``: its own when it holds every frame
+    after the flash (the classical path's), else ``seq`` prepared again (a network's
+    detection keeps only the frames it read, 16 by default, too few for the times).
+
+    Parameters
+    ----------
+    seq : Sequence
+        The sequence ``found`` came from.
+    found : Detection
+        Its detection.
+
+    Returns
+    -------
+    Sequence
+    """
+    from thermodefect.detect.classical import prepare
+
+    if "frame_numbers" in found.cooling.meta.extra:  # a selection of frames
+        return prepare(seq)
+    return found.cooling
+
+
 def with_depth(
     found: Detection,
     diffusivity: float,
     *,
     thickness_mm: float | None = None,
     spread: float = 1.0,
+    cooling: Sequence | None = None,
 ) -> Detection:
     """``found`` with the depth of each region filled in (:func:`depth_of_region`) and its
     depth map (:func:`depth_map`).
@@ -736,6 +761,9 @@ def with_depth(
         The plate's thickness, mm: no defect is deeper.
     spread : float
         sqrt(a_lateral / a_z) of the plate (:func:`lateral_spread`).
+    cooling : Sequence, optional
+        The frames to read the depths from (:func:`depth_cooling`); default
+        ``found.cooling``, which the result keeps either way.
 
     Returns
     -------
@@ -749,9 +777,11 @@ def with_depth(
     """
     from scipy import ndimage
 
+    shown = found.cooling
+    found = found if cooling is None else replace(found, cooling=cooling)
     _check(found.cooling, thickness_mm)
     if not found.regions:
-        return found
+        return replace(found, cooling=shown)
     labels, _ = ndimage.label(found.mask, structure=np.ones((3, 3)))
     windows = size_windows(found.cooling)
     regions, mapped = [], {}
@@ -776,4 +806,4 @@ def with_depth(
         )
     depth = depth_map(found.cooling, labels, mapped, found.feature, diffusivity, spread,
                       thickness_mm)  # fmt: skip
-    return replace(found, regions=regions, depth=depth)
+    return replace(found, regions=regions, depth=depth, cooling=shown)
