@@ -257,3 +257,22 @@ def test_a_network_detection_reads_its_depths_from_every_frame_and_keeps_its_own
     assert deep.cooling is found.cooling and deep.depth is not None
     classical = prepare(seq)
     assert depth_cooling(seq, replace(found, cooling=classical)) is classical
+
+
+def test_depth_refuses_absolute_temperatures_with_no_preflash_frame(tmp_path, capsys):
+    """Kelvin with no frame before the flash: the offset would bend every log-derivative, so
+    the file is refused in one line and nothing of it is written."""
+    from thermodefect.cli import main
+    from thermodefect.simulate import Boundary, Camera, Flash, Plate, SimulationSpec, run
+
+    camera = Camera(height=16, width=16, n_frames=40, frame_rate=4.0, preflash_frames=0,
+                    ideal=True, subtract_first_frame=False)  # fmt: skip
+    seq, _ = run(SimulationSpec("kelvin", Plate(2.0, "cfrp"), Flash(), Boundary(), camera))
+    assert seq.frames.min() > 290  # absolute kelvin
+    np.save(tmp_path / "kelvin.npy", seq.frames)
+    out = tmp_path / "out"
+    code = main(["detect", str(tmp_path / "kelvin.npy"), "--frame-rate", "4", "--material",
+                 "cfrp", "--out", str(out)])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and "kelvin.npy" in err and "depth needs the temperature rise" in err
+    assert not list(out.glob("kelvin*"))

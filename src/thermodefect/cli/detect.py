@@ -128,6 +128,7 @@ def cmd_detect(args) -> int:
 
     from thermodefect.detect.depth import (
         back_wall_diffusivity,
+        check_rise,
         depth_cooling,
         diffusivity_of,
         lateral_spread,
@@ -140,14 +141,17 @@ def cmd_detect(args) -> int:
     diffusivity = diffusivity_of(args.material, args.diffusivity)
     spread = lateral_spread(args.material)
 
+    wants_depth = diffusivity is not None or args.thickness is not None
     names = output_names(args.files)
     problems, warnings = [], []
     for path in args.files:
         try:
             seq = load(path, args)
+            if wants_depth:
+                check_rise(seq)
             found = run(seq)
             a = diffusivity
-            if a is not None or args.thickness is not None:
+            if wants_depth:
                 cooling = depth_cooling(seq, found)
             if a is None and args.thickness is not None:
                 a = back_wall_diffusivity(cooling, found.mask, args.thickness)

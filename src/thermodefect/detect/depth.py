@@ -43,6 +43,7 @@ __all__ = [
     "DepthEstimate",
     "back_wall_diffusivity",
     "blind_frequency",
+    "check_rise",
     "constant",
     "contrast_peak_time",
     "defect_curves",
@@ -715,6 +716,29 @@ def depth_map(
     if thickness_mm is not None:
         out[out >= thickness_mm] = np.nan
     return out
+
+
+def check_rise(seq: Sequence) -> None:
+    """Refuse a record whose values keep an unknown offset: absolute temperatures or counts
+    with no pre-flash frame to subtract (:func:`thermodefect.preprocess.absolute_without_preflash`).
+    Every time the depth step reads is a feature of ln(rise); an offset bends them all (on a
+    simulated 3 mm CFRP plate recorded in kelvin: the thickness read 2.66 mm instead of 3.0,
+    a 0.6 mm deep hole 1.54 mm).
+
+    Raises
+    ------
+    ThermodefectError
+        Naming the file.
+    """
+    from thermodefect.preprocess import absolute_without_preflash
+
+    if absolute_without_preflash(seq):
+        raise ThermodefectError(
+            "depth needs the temperature rise: the values lie far from zero (absolute "
+            "temperature or counts?) and no pre-flash frame shows the ambient level; record "
+            "a few frames before the flash, or subtract the ambient first",
+            seq.meta.source,
+        )
 
 
 def depth_cooling(seq: Sequence, found: Detection) -> Sequence:
