@@ -112,6 +112,10 @@ def test_detect_writes_depth_columns_given_the_material_and_refuses_bad_settings
     assert rows and all(k in rows[0] for k in ("depth_mm", "depth_lo_mm", "depth_hi_mm",
                                                "early_diameter_mm"))  # fmt: skip
     assert all(0 < float(r["early_diameter_mm"]) < 2 * float(r["diameter_mm"]) for r in rows)
+    for r in rows:  # the halo correction: outline and early diameters' geometric mean
+        outline, early = float(r["diameter_mm"]), float(r["early_diameter_mm"])
+        assert float(r["corrected_diameter_mm"]) == pytest.approx(np.sqrt(outline * early),
+                                                                  rel=1e-4)  # fmt: skip
     depth_map = np.load(out / "cfrp_fbh_0_depth.npy")
     mask = np.asarray(Image.open(out / "cfrp_fbh_0_mask.png")) > 0
     assert depth_map.shape == mask.shape and not np.isfinite(depth_map[~mask]).any()
@@ -187,6 +191,7 @@ def test_the_benchmark_depth_table_bins_each_estimate_by_diameter_over_depth():
     assert shallow.error("tsr") == pytest.approx(0.2)
     assert shallow.error("early diameter") == pytest.approx(-0.2)
     assert shallow.error("outline diameter") == pytest.approx(0.5)
+    assert shallow.error("corrected diameter") == pytest.approx(np.sqrt(7.5 * 4.0) / 5 - 1)
     assert deep.error("combined") is None and deep.error("outline diameter") is None
     np.testing.assert_allclose(errors([shallow, deep], "ppt"), [0.5])
     np.testing.assert_allclose(errors([shallow, deep], "tsr", 4.0, 8.0), [0.2])

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from thermodefect.detect.depth import ESTIMATORS
+from thermodefect.detect.depth import ESTIMATORS, corrected_diameter
 
 __all__ = [
     "BINS",
@@ -25,9 +25,10 @@ __all__ = [
 #: Diameter/depth bins of the table.
 BINS = ((0.0, 2.0), (2.0, 4.0), (4.0, 8.0), (8.0, np.inf))
 
-#: Rows of the table: each estimator, their combination (the reported depth), and the two
-#: diameters (the early half-contrast one the depth uses, and the detection's outline).
-ROWS = (*ESTIMATORS, "combined", "early diameter", "outline diameter")
+#: Rows of the table: each estimator, their combination (the reported depth), and the three
+#: diameters (the early half-contrast one the depth uses, the detection's outline, and the
+#: outline corrected for the halo with the early one).
+ROWS = (*ESTIMATORS, "combined", "early diameter", "outline diameter", "corrected diameter")
 
 
 @dataclass(frozen=True)
@@ -66,8 +67,15 @@ class DepthHit:
         """Estimated / true - 1 for a row of :data:`ROWS` (``None`` where it has no value)."""
         if row == "outline diameter":
             return None if self.outline_ratio is None else self.outline_ratio - 1
-        if row == "early diameter":
+        if row in ("early diameter", "corrected diameter"):
             d = self.early_diameter_mm
+            if d is not None and row == "corrected diameter":
+                outline = (
+                    None
+                    if self.outline_ratio is None
+                    else self.outline_ratio * self.true_diameter_mm
+                )
+                d = corrected_diameter(outline, d)
             return None if d is None else d / self.true_diameter_mm - 1
         value = self.estimates_mm.get(row)
         return None if value is None else value / self.true_mm - 1
@@ -186,7 +194,7 @@ def depth_markdown(stats: dict) -> str:
     head = (
         "## Depth and size\n\n"
         "|estimated / true - 1| of each depth estimator, their combination (the reported "
-        "depth: the median where two or more agree) and the two diameters, over the defects "
+        "depth: the median where two or more agree) and the three diameters, over the defects "
         "each detector found, with the specimen's own material and thickness (`detect "
         "--material --thickness`): median, 90th percentile (number of defects), all and per "
         "diameter/depth bin. See docs/depth.md.\n"

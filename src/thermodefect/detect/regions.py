@@ -26,7 +26,8 @@ __all__ = [
 
 TABLE_FIELDS = (
     "id", "row", "col", "top", "left", "bottom", "right", "area_px", "area_mm2",
-    "diameter_mm", "early_diameter_mm", "mean_contrast", "peak_contrast", "peak_frame",
+    "diameter_mm", "early_diameter_mm", "corrected_diameter_mm", "mean_contrast",
+    "peak_contrast", "peak_frame",
     "peak_time_s", "confidence",
     "depth_mm", "depth_lo_mm", "depth_hi_mm", "depth_method",
 )  # fmt: skip
@@ -69,6 +70,10 @@ class Region:
         Equivalent diameter of the early half-contrast outline, before lateral diffusion
         widens the defect's image (:func:`thermodefect.detect.depth.early_diameter`), mm;
         None where the depth step did not run.
+    corrected_diameter_mm : float or None
+        ``diameter_mm`` corrected for the diffusion halo with the early diameter
+        (:func:`thermodefect.detect.depth.corrected_diameter`), mm; None where the depth
+        step did not run.
     """
 
     id: int
@@ -91,6 +96,7 @@ class Region:
     depth_hi_mm: float | None = None
     depth_method: str | None = None
     early_diameter_mm: float | None = None
+    corrected_diameter_mm: float | None = None
 
 
 def file_frame(seq: Sequence, index: int) -> int:
