@@ -138,7 +138,7 @@ def depth_hits(
 
 
 def errors(hits: list[DepthHit], row: str, low: float = 0.0, high: float = np.inf) -> np.ndarray:
-    """|estimated / true - 1| of ``row`` over the hits with low <= d/z < high that have it."""
+    """``|estimated / true - 1|`` of ``row`` over the hits with low <= d/z < high that have it."""
     values = [h.error(row) for h in hits if low <= h.ratio < high]
     return np.abs(np.array([v for v in values if v is not None], np.float64))
 

@@ -101,7 +101,7 @@ CALIBRATION: dict[str, tuple[float, float, float, float]] = {
 
 #: Weight of the early diameter in the halo-corrected one, outline^(1 - w) early^w: fitted on
 #: the defects PCT finds in the train splits of the standard and randomised sets (median
-#: |d / true - 1| at d/z >= 2: 0.094 for the outline, 0.076 for the early diameter, 0.059
+#: ``|d / true - 1|`` at d/z >= 2: 0.094 for the outline, 0.076 for the early diameter, 0.059
 #: at w = 0.5; ``benchmarks/fit_halo.py``).
 HALO_WEIGHT = 0.5
 
@@ -754,6 +754,11 @@ def check_rise(seq: Sequence) -> None:
     Every time the depth step reads is a feature of ln(rise); an offset bends them all (on a
     simulated 3 mm CFRP plate recorded in kelvin: the thickness read 2.66 mm instead of 3.0,
     a 0.6 mm deep hole 1.54 mm).
+
+    Parameters
+    ----------
+    seq : Sequence
+        A raw sequence.
 
     Raises
     ------
