@@ -67,18 +67,16 @@ class DepthHit:
         """Estimated / true - 1 for a row of :data:`ROWS` (``None`` where it has no value)."""
         if row == "outline diameter":
             return None if self.outline_ratio is None else self.outline_ratio - 1
-        if row in ("early diameter", "corrected diameter"):
+        if row == "early diameter":
             d = self.early_diameter_mm
-            if d is not None and row == "corrected diameter":
-                outline = (
-                    None
-                    if self.outline_ratio is None
-                    else self.outline_ratio * self.true_diameter_mm
-                )
-                d = corrected_diameter(outline, d)
-            return None if d is None else d / self.true_diameter_mm - 1
-        value = self.estimates_mm.get(row)
-        return None if value is None else value / self.true_mm - 1
+        elif row == "corrected diameter":
+            ratio = self.outline_ratio
+            outline = None if ratio is None else ratio * self.true_diameter_mm
+            d = corrected_diameter(outline, self.early_diameter_mm)
+        else:
+            value = self.estimates_mm.get(row)
+            return None if value is None else value / self.true_mm - 1
+        return None if d is None else d / self.true_diameter_mm - 1
 
 
 def depth_hits(
