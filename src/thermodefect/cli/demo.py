@@ -90,7 +90,7 @@ def demo(out: Path, *, quiet: bool = False, n: int = DEMO_PLATES) -> None:
             f"  {out / 'pca_imgs'}/   PCT images {{name}}_{{0..3}}.png and explained_variance.csv\n"
             f"  {out / 'frames'}/     frames and temperature curves of the first plate\n"
             f"  {out / 'overview.png'}  a frame, PCT images and the label of every plate\n"
-            f"  {out / 'benchmark'}/  results.md/.csv (the table above), pod.png, examples/ "
-            "(masks, overlays, defect tables of the first two plates for every method and the "
-            "built-in network)"
+            f"  {out / 'benchmark'}/  results.md/.csv (the table above, and the depth of each "
+            "defect found against the truth), pod.png, depth.png, examples/ (masks, overlays, "
+            "defect tables of the first two plates for every method and the built-in network)"
         )
