@@ -113,6 +113,8 @@ class Defect:
             points = np.asarray(self.points_mm if self.points_mm is not None else [], float)
             if points.ndim != 2 or points.shape[0] < 3 or points.shape[1] != 2:
                 raise ThermodefectError("a polygon defect needs points_mm: three or more (x, y)")
+            # as tuples, whatever came in (a spec file's lists): equal defects compare equal
+            object.__setattr__(self, "points_mm", tuple((float(x), float(y)) for x, y in points))
         if self.kind == "porosity" and not 0 < self.porosity <= 0.6:
             raise ThermodefectError(f"defect porosity must be in (0, 0.6], got {self.porosity}")
 
