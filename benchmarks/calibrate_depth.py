@@ -24,13 +24,11 @@ from scipy import ndimage
 from scipy.stats import siegelslopes
 
 from thermodefect.detect.depth import (
+    ANALYTIC,
     ASPECT_RANGE,
-    ESTIMATORS,
-    blind_frequency,
-    contrast_peak_time,
     defect_curves,
     lateral_spread,
-    tsr_peak_time,
+    read_times,
 )
 from thermodefect.sequence import Meta, Sequence
 from thermodefect.simulate import (
@@ -80,14 +78,12 @@ def simulate_case(material: str, kind: str, share: float, ratio: float):
 
 
 def raw_quantities(seq: Sequence, truth: np.ndarray) -> dict:
-    """Each estimator's time (s) or blind frequency (Hz) on the true footprint."""
+    """Each estimator's time (s) or blind frequency (Hz) on the true footprint (None where
+    it reads none, or reads a TSR time after the matching contrast's peak)."""
     feature = ndimage.distance_transform_edt(truth)
     defect, sound = defect_curves(seq, truth, truth, feature)
-    return {
-        "tsr": tsr_peak_time(seq.times, defect, sound),
-        "contrast": contrast_peak_time(seq.times, defect, sound),
-        "ppt": blind_frequency(seq.meta.frame_rate, defect, sound),
-    }
+    found = read_times(np.asarray(seq.times, np.float64), defect, sound, seq.meta.frame_rate)
+    return {name: found.get(name) for name in ANALYTIC}
 
 
 def constant_of(name: str, value: float, a: float, depth: float) -> float:
@@ -140,7 +136,7 @@ def main() -> None:
           + " | ".join(f"d/z {r:g}" for r in RATIOS) + " |")  # fmt: skip
     print("| --- | --- | --- | --- | --- | --- | --- |" + " --- |" * len(RATIOS))
     combined = []
-    for name in ESTIMATORS:
+    for name in ANALYTIC:
         c0, c1, est = fit(name, rows)
         combined.append(est)
         ok = np.isfinite(est)
@@ -160,7 +156,7 @@ def main() -> None:
     print("\nper case: C that gives the true depth")
     for r in rows:
         cells = [f"{constant_of(n, r['q'][n], r['a'], r['depth']):5.2f}" if r["q"][n] else "  -  "
-                 for n in ESTIMATORS]  # fmt: skip
+                 for n in ANALYTIC]  # fmt: skip
         print(
             f"  {r['material']:9s} {r['kind']:4s} {r['share']:4.2f} d/z {r['ratio']:3.0f} "
             f"(r {r['aspect']:4.1f})  " + " ".join(cells)

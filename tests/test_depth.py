@@ -11,6 +11,9 @@ from thermodefect.detect.depth import (
     contrast_peak_time,
     depth_of_region,
     diffusivity_of,
+    lateral_spread,
+    normalised_peak_time,
+    slope_peak_time,
     tsr_peak_time,
 )
 from thermodefect.errors import ThermodefectError
@@ -50,6 +53,20 @@ def test_contrast_peaks_where_the_bump_is_and_an_edge_peak_gives_none():
     assert contrast_peak_time(times, growing, sound) is None
 
 
+def test_the_first_log_derivative_and_the_normalised_contrast_peak_where_the_bump_says():
+    """ln(T_defect / T_sound) = ln(1 + 0.2 exp(-ln(t / 2)^2 / 0.5)), whatever the sound curve:
+    it rises fastest at ln(t / 2) = -0.528 (g's inflection at -1/2, moved by the log of
+    1 + g), and peaks at t = 2. Over a wide defect (Parker's plate against a thicker one) the ratio
+    climbs to a plateau: no peak, no time (the calibration reads both on finite defects,
+    where lateral diffusion makes the peaks)."""
+    times = np.geomspace(0.01, 60.0, 1500)
+    sound = parker_front(times, 4e-3, A)
+    bump = 1 + 0.2 * np.exp(-((np.log(times / 2.0)) ** 2) / 0.5)
+    assert slope_peak_time(times, sound * bump, sound) == pytest.approx(1.180, rel=0.03)
+    assert normalised_peak_time(times, sound * bump, sound) == pytest.approx(2.0, rel=0.02)
+    assert normalised_peak_time(times, parker_front(times, 1e-3, A), sound) is None
+
+
 def test_blind_frequency_falls_as_the_defect_deepens_and_noise_alone_has_none():
     rate, n = 50.0, 2000
     times = (np.arange(n) + 1) / rate
@@ -61,24 +78,65 @@ def test_blind_frequency_falls_as_the_defect_deepens_and_noise_alone_has_none():
     assert blind_frequency(rate, sound + noise, sound) is None
 
 
-def test_a_simulated_hole_has_its_depth_within_the_interval():
-    """A hole of diameter 5 times its 0.9 mm depth in 3 mm CFRP, ideal camera."""
+def _hole_depth(n_frames: int, frame_rate: float | None = None):
+    """The depth step on a hole of diameter 5 times its 0.9 mm depth in 3 mm CFRP, ideal
+    camera; by default 500 frames over 1.5 z^2 / a."""
     plate = Plate(3.0, "cfrp", defects=(Defect("hole", 0.9, center_mm=(12, 12), size_mm=4.5),))
     a = plate.body_material().diffusivity("z")
-    duration = 1.5 * 9e-6 / a
-    camera = Camera(height=48, width=48, pixel_pitch_mm=0.5, n_frames=500, preflash_frames=0,
-                    frame_rate=499 / duration, ideal=True, subtract_first_frame=False)  # fmt: skip
+    rate = frame_rate or (n_frames - 1) / (1.5 * 9e-6 / a)
+    camera = Camera(height=48, width=48, pixel_pitch_mm=0.5, n_frames=n_frames,
+                    preflash_frames=0, frame_rate=rate, ideal=True,
+                    subtract_first_frame=False)  # fmt: skip
     rise, times, _ = surface_rise(
         SimulationSpec("d", plate, Flash(duration_s=0.0), Boundary(0, 0, 0), camera)
     )
     keep = times > 0
     seq = Sequence(np.ascontiguousarray(rise[keep]), times[keep],
-                   meta=Meta(frame_rate=camera.frame_rate))  # fmt: skip
+                   meta=Meta(frame_rate=rate, pixel_pitch_mm=0.5))  # fmt: skip
     truth = plate.ground_truth((48, 48), 0.5)
-    found = depth_of_region(seq, truth, truth, truth.astype(float), a, thickness_mm=3.0)
+    return depth_of_region(
+        seq, truth, truth, truth.astype(float), a, thickness_mm=3.0, spread=lateral_spread("cfrp")
+    )
+
+
+def test_a_simulated_hole_has_its_depth_within_the_interval():
+    found = _hole_depth(500)
     assert found.depth_mm == pytest.approx(0.9, rel=0.15)
     assert found.lo_mm <= 0.9 <= found.hi_mm
-    assert set(found.estimates_mm) == {"tsr", "contrast", "ppt"}
+    assert {"tsr", "tsr1", "contrast", "normalised", "ppt", "learned"} <= set(found.estimates_mm)
+    assert found.shallower_mm is None
+
+
+def test_a_hole_too_shallow_for_a_slow_record_gets_a_bound_not_a_wrong_depth():
+    """At 2 Hz the hole's contrast (peak near 1.3 s) is past its peak when the log-time curves
+    start (the fifth frame, 2.5 s): every time read later belongs to another event, which
+    read 1.5-3 times the depth before the bound replaced it."""
+    found = _hole_depth(100, frame_rate=2.0)
+    assert found.depth_mm is None and found.estimates_mm == {}
+    assert found.methods == "shallow"
+    assert 0.9 < found.shallower_mm < 2.0
+
+
+def _bump_record(rate: float) -> Sequence:
+    """20 x 20 pixels of t^-1/2 cooling from 1 / rate s on; over a 6 x 6 square, ln(defect /
+    sound) = 0.2 exp(-ln(t / 2)^2 / 2), whose second log-derivative peaks at 2 e^-sqrt(3) =
+    0.35 s (the defect showing) and again at 2 e^sqrt(3) = 11.3 s (its decline flattening),
+    while the contrast peaks near 1.8 s."""
+    times = (np.arange(int(40 * rate)) + 1) / rate
+    sound = times**-0.5
+    frames = np.repeat(sound[:, None, None], 20, axis=1).repeat(20, axis=2)
+    frames[:, 7:13, 7:13] *= np.exp(0.2 * np.exp(-(np.log(times / 2) ** 2) / 2))[:, None, None]
+    return Sequence(frames.astype(np.float32), times, meta=Meta(frame_rate=rate))
+
+
+def test_tsr_is_dropped_when_it_reads_the_later_peak_of_a_record_that_starts_too_late():
+    region = np.zeros((20, 20), bool)
+    region[7:13, 7:13] = True
+    fast = depth_of_region(_bump_record(100.0), region, region, region.astype(float), A)
+    assert fast.times_s["tsr"] == pytest.approx(2 * np.exp(-np.sqrt(3)), rel=0.1)
+    assert fast.times_s["tsr"] < fast.times_s["contrast"]
+    slow = depth_of_region(_bump_record(10.0), region, region, region.astype(float), A)
+    assert "tsr" not in slow.times_s and "contrast" in slow.times_s  # read 11 s, after it
 
 
 def test_diffusivity_comes_from_the_value_or_the_material_and_nonsense_is_refused():
@@ -125,12 +183,16 @@ def test_detect_writes_depth_columns_given_the_material_and_refuses_bad_settings
     mapped = depth_map[np.isfinite(depth_map)]
     assert mapped.size and mapped.min() > 0 and mapped.max() < spec["plate"]["thickness_mm"]
     assert Image.open(out / "cfrp_fbh_0_depth.png").size[0] > 300
+    # the shallowest row of holes (0.5 mm) peaks before this 3.4 Hz record resolves: bounds
+    shallow = [row for row in rows if row["depth_method"] == "shallow"]
     depths = [float(row["depth_mm"]) for row in rows if row["depth_mm"]]
-    assert len(depths) >= len(rows) // 2
+    assert len(depths) + len(shallow) >= len(rows) // 2 and depths and shallow
     for row in rows:
         if row["depth_mm"]:
             assert float(row["depth_lo_mm"]) <= float(row["depth_mm"]) <= float(row["depth_hi_mm"])
             assert 0 < float(row["depth_mm"]) < spec["plate"]["thickness_mm"]
+    for row in shallow:
+        assert not row["depth_mm"] and 0.5 < float(row["depth_hi_mm"]) < 2.0
     alone = tmp_path / "alone"
     assert main(["--quiet", "depth", files[0], "--out", str(alone), "--material", material,
                  "--thickness", thickness]) == 0  # fmt: skip

@@ -15,6 +15,7 @@ __all__ = [
     "BINS",
     "ROWS",
     "DepthHit",
+    "bounded",
     "coverage",
     "depth_hits",
     "depth_markdown",
@@ -49,6 +50,9 @@ class DepthHit:
         The early half-contrast diameter, mm.
     outline_ratio : float or None
         The region's equivalent diameter over the true one.
+    shallower_mm : float or None
+        The bound reported instead of a depth for a defect shallower than the record
+        resolves, mm.
     """
 
     true_mm: float
@@ -57,6 +61,7 @@ class DepthHit:
     interval_mm: tuple[float, float] | None
     early_diameter_mm: float | None
     outline_ratio: float | None
+    shallower_mm: float | None = None
 
     @property
     def ratio(self) -> float:
@@ -131,7 +136,7 @@ def depth_hits(
             interval = (est.lo_mm, est.hi_mm)
         ratio = None if match.diameter_ratio is None else float(match.diameter_ratio[i])
         out.append(DepthHit(float(depths[i]), float(diameters[i]), values, interval,
-                            est.diameter_mm, ratio))  # fmt: skip
+                            est.diameter_mm, ratio, est.shallower_mm))  # fmt: skip
     return out
 
 
@@ -145,6 +150,13 @@ def coverage(hits: list[DepthHit]) -> tuple[int, int]:
     """How many true depths lie inside the reported interval, of the hits that got one."""
     inside = [h.interval_mm[0] <= h.true_mm <= h.interval_mm[1] for h in hits if h.interval_mm]
     return int(np.sum(inside)), len(inside)
+
+
+def bounded(hits: list[DepthHit]) -> tuple[int, int]:
+    """How many true depths lie below the bound, of the hits reported as shallower than the
+    record resolves."""
+    below = [h.true_mm <= h.shallower_mm for h in hits if h.shallower_mm is not None]
+    return int(np.sum(below)), len(below)
 
 
 def _cell(e: np.ndarray) -> str:
@@ -186,13 +198,18 @@ def depth_markdown(stats: dict) -> str:
         if n:
             lines += ["", f"True depth inside the reported interval: {inside}/{n} "
                           f"({inside / n:.0%})."]  # fmt: skip
+        below, m = bounded(hits)
+        if m:
+            lines += ["", f"Shallower than the record resolves (a bound, no depth): {m} "
+                          f"defects, the true depth below the bound for {below}."]  # fmt: skip
         parts.append("\n".join(lines))
     if not parts:
         return ""
     head = (
         "## Depth and size\n\n"
         "|estimated / true - 1| of each depth estimator, their combination (the reported "
-        "depth: the median where two or more agree) and the three diameters, over the defects "
+        "depth: the median of the analytic ones where two or more were read; the learned one "
+        "is not in it) and the three diameters, over the defects "
         "each detector found, with the specimen's own material and thickness (`detect "
         "--material --thickness`): median, 90th percentile (number of defects), all and per "
         "diameter/depth bin. See docs/depth.md.\n"

@@ -63,9 +63,10 @@ class Region:
         (:func:`thermodefect.detect.confidence.confidence_of`); None where not computed.
     depth_mm, depth_lo_mm, depth_hi_mm : float or None
         Depth below the front face and its interval, mm
-        (:func:`thermodefect.detect.depth.with_depth`); None where not estimated.
+        (:func:`thermodefect.detect.depth.with_depth`); None where not estimated. A defect
+        shallower than the record resolves has no depth and ``depth_hi_mm`` its bound.
     depth_method : str or None
-        The depth estimators that agreed, joined by '+'.
+        The depth estimators that agreed, joined by '+', or ``shallow`` for a bound.
     early_diameter_mm : float or None
         Equivalent diameter of the early half-contrast outline, before lateral diffusion
         widens the defect's image (:func:`thermodefect.detect.depth.early_diameter`), mm;
