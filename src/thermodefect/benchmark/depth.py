@@ -219,7 +219,8 @@ def depth_markdown(stats: dict) -> str:
 
 def plot_depths(stats: dict, path: Path) -> Path | None:
     """Estimated against true depth, one panel per detector with hits, one colour per
-    estimator; ``None`` (nothing written) when no detector has a hit."""
+    estimator, and the bounds of defects shallower than the record as downward triangles;
+    ``None`` (nothing written) when no detector has a hit."""
     from thermodefect.io.images import figure, save_figure
 
     panels = {label: s["depth_hits"] for label, s in stats.items() if s.get("depth_hits")}
@@ -228,7 +229,8 @@ def plot_depths(stats: dict, path: Path) -> Path | None:
     cols = min(len(panels), 4)
     rows = -(-len(panels) // cols)
     fig, axes = figure((4.2 * cols, 4.2 * rows), rows=rows, cols=cols, squeeze=False)
-    colours = {"tsr": "tab:blue", "contrast": "tab:orange", "ppt": "tab:green",
+    colours = {"tsr": "tab:blue", "tsr1": "tab:cyan", "contrast": "tab:orange",
+               "normalised": "tab:brown", "ppt": "tab:green", "learned": "tab:purple",
                "combined": "black"}  # fmt: skip
     for ax in axes.ravel()[len(panels) :]:
         ax.set_visible(False)
@@ -241,6 +243,11 @@ def plot_depths(stats: dict, path: Path) -> Path | None:
                 x, y = zip(*pairs, strict=True)
                 ax.scatter(x, y, s=16 if key == "combined" else 7, color=colour, label=key,
                            zorder=3 if key == "combined" else 2)  # fmt: skip
+        bounds = [(h.true_mm, h.shallower_mm) for h in hits if h.shallower_mm is not None]
+        if bounds:
+            x, y = zip(*bounds, strict=True)
+            ax.scatter(x, y, s=22, marker="v", facecolors="none", edgecolors="red",
+                       label="shallower than (bound)", zorder=3)  # fmt: skip
         ax.set(xlim=(0, top), ylim=(0, 2 * top), xlabel="true depth (mm)",
                ylabel="estimated depth (mm)",
                title=f"{label}: {len(hits)} defects found")  # fmt: skip

@@ -513,6 +513,14 @@ def tsr_peak_time(times: np.ndarray, defect: np.ndarray, sound: np.ndarray) -> f
     return None if k is None else float(np.exp(grid[k]))
 
 
+def _inner_peak_time(times, defect, sound, curve) -> float | None:
+    """The time (s) of the inner peak (:func:`_inner_peak`) of ``curve(grid, ln defect, ln
+    sound)`` on the log-time steps, None at the edge of the record."""
+    grid, (log_defect, log_sound) = _log_time(times, (defect, sound))
+    k = _inner_peak(curve(grid, log_defect, log_sound))
+    return None if k is None else float(np.exp(grid[k]))
+
+
 def slope_peak_time(times: np.ndarray, defect: np.ndarray, sound: np.ndarray) -> float | None:
     """Time of the peak of d ln(T_defect / T_sound) / d ln t, s: TSR's first log-derivative,
     where the defect's relative contrast grows fastest.
@@ -529,11 +537,13 @@ def slope_peak_time(times: np.ndarray, defect: np.ndarray, sound: np.ndarray) ->
     float or None
         None when the peak lies at the edge of the record.
     """
-    grid, (log_defect, log_sound) = _log_time(times, (defect, sound))
-    ratio = log_defect - log_sound
-    sign = 1.0 if ratio[int(np.argmax(np.abs(ratio)))] >= 0 else -1.0
-    k = _inner_peak(sign * np.gradient(ratio, grid))
-    return None if k is None else float(np.exp(grid[k]))
+
+    def slope(grid, log_defect, log_sound):
+        ratio = log_defect - log_sound
+        sign = 1.0 if ratio[int(np.argmax(np.abs(ratio)))] >= 0 else -1.0
+        return sign * np.gradient(ratio, grid)
+
+    return _inner_peak_time(times, defect, sound, slope)
 
 
 def normalised_peak_time(times: np.ndarray, defect: np.ndarray, sound: np.ndarray) -> float | None:
@@ -552,9 +562,7 @@ def normalised_peak_time(times: np.ndarray, defect: np.ndarray, sound: np.ndarra
     float or None
         None when the peak lies at the edge of the record.
     """
-    grid, (log_defect, log_sound) = _log_time(times, (defect, sound))
-    k = _inner_peak(np.abs(log_defect - log_sound))
-    return None if k is None else float(np.exp(grid[k]))
+    return _inner_peak_time(times, defect, sound, lambda _, d, s: np.abs(d - s))
 
 
 def contrast_peak_time(times: np.ndarray, defect: np.ndarray, sound: np.ndarray) -> float | None:
@@ -572,9 +580,7 @@ def contrast_peak_time(times: np.ndarray, defect: np.ndarray, sound: np.ndarray)
     float or None
         None when the peak lies at the edge of the record.
     """
-    grid, (log_defect, log_sound) = _log_time(times, (defect, sound))
-    k = _inner_peak(np.abs(np.exp(log_defect) - np.exp(log_sound)))
-    return None if k is None else float(np.exp(grid[k]))
+    return _inner_peak_time(times, defect, sound, lambda _, d, s: np.abs(np.exp(d) - np.exp(s)))
 
 
 def resolved_from(times: np.ndarray, defect: np.ndarray, sound: np.ndarray) -> float | None:
