@@ -12,8 +12,8 @@ depth error of every rule is printed for each ``--val`` and ``--test`` set, all 
 d/z >= 2, with the 5-95 % range of estimated / true depth (the interval of the reported
 depth is set from the validation sets'):
 
-    python benchmarks/train_depth_regressor.py --train wide:train bench:train \\
-        --val wide:val bench:val --test wide:test bench:test bench2021:all check:all \\
+    python benchmarks/train_depth_regressor.py --train wide:train:truth \\
+        --val wide:val:truth bench:val:truth --test wide:val wide:test bench:test check:all \\
         demo_out/data:all --cache runs/depth-cases \\
         --out src/thermodefect/data/models/depth_regressor.npz
 """
