@@ -269,7 +269,7 @@ def test_the_benchmark_depth_table_bins_each_estimate_by_diameter_over_depth():
 
 
 def test_first_peaks_finds_the_earliest_tall_enough_maximum_per_column():
-    from thermodefect.detect.thickness import first_peaks
+    from thermodefect.detect.log_time import first_peaks
 
     rise = np.zeros((40, 3))
     rise[10, 0], rise[25, 0] = 0.5, 1.0  # a shoulder at half the peak, then the peak

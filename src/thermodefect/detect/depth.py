@@ -5,7 +5,7 @@ curve the median rise of a ring of plate 3-8 pixels outside every region. Three 
 read from them, each growing as depth^2 / a (a: the through-thickness diffusivity, m^2/s):
 
 - ``tsr``: the peak of d^2 ln(T_defect / T_sound) / d (ln t)^2, both curves averaged over even
-  steps of ln t and smoothed (:data:`LOG_SAMPLES`, :data:`LOG_SMOOTHING`; a single log-log
+  steps of ln t and smoothed (:mod:`thermodefect.detect.log_time`; a single log-log
   polynomial misplaced Parker's peak by 5 %). Over a defect wider than deep the material
   above it cools like a plate of thickness z, whose second log-derivative peaks at
   t = z^2 / (pi a) (Parker's solution), so z = sqrt(C a t) with C = pi there;
@@ -34,6 +34,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from thermodefect.detect.log_time import (
+    EDGE_SHARE,
+    first_peak,
+    inner_peak,
+    log_time_curves,
+    second_derivative,
+)
 from thermodefect.errors import ThermodefectError
 from thermodefect.sequence import Sequence
 
@@ -49,6 +56,7 @@ __all__ = [
     "back_wall_diffusivity",
     "blind_frequency",
     "check_rise",
+    "checked_rate",
     "combine",
     "constant",
     "contrast_peak_time",
@@ -71,29 +79,8 @@ __all__ = [
     "with_depth",
 ]
 
-#: Even steps of ln t on which the curves are averaged, and the Gaussian smoothing over them
-#: (4 of 300 steps: about 10 % in time over a record of three decades).
-LOG_SAMPLES = 300
-LOG_SMOOTHING = 4.0
-
-#: Steps of ln t of the cubic fitted around each step for a second log-derivative (about a
-#: doubling of time on a record of three decades).
-DERIVATIVE_WINDOW = 41
-
-#: The first frame the log-time curves start at: before it the frames lie too far apart in
-#: ln t for a derivative (a defect that peaks earlier is too shallow for the frame rate).
-FIRST_FRAME = 4
-
-#: Share of the log-time span left out at each end when a peak is searched (the smoothing
-#: is one-sided there).
-EDGE_SHARE = 0.05
-
 #: Windows of frames (log-spaced) in which :func:`early_diameter` looks for the outline.
 SIZE_WINDOWS = 24
-
-#: The TSR time is the first peak of the second log-derivative reaching this share of the
-#: largest.
-FIRST_PEAK_SHARE = 0.3
 
 #: The phase contrast's peak must stand this many robust standard deviations above its noise.
 PHASE_SIGNIFICANCE = 5.0
@@ -310,9 +297,27 @@ def early_diameter(
     return 2 * float(np.sqrt(ndimage.binary_fill_holes(parts == parts[y, x]).sum() / np.pi))
 
 
-def _check(cooling: Sequence, thickness_mm: float | None = None) -> float:
-    """The cooling's frame rate, Hz; refuses one without it, or a thickness that is not
-    positive."""
+def checked_rate(cooling: Sequence, thickness_mm: float | None = None) -> float:
+    """The cooling's frame rate, refusing a cooling without one or a thickness that is not
+    positive.
+
+    Parameters
+    ----------
+    cooling : Sequence
+        Prepared cooling frames.
+    thickness_mm : float, optional
+        The plate's thickness, mm.
+
+    Returns
+    -------
+    float
+        Frames per second.
+
+    Raises
+    ------
+    ThermodefectError
+        Naming the file.
+    """
     if not cooling.meta.frame_rate:
         raise ThermodefectError("depth needs the frame rate (--frame-rate)", cooling.meta.source)
     if thickness_mm is not None and not thickness_mm > 0:
@@ -349,7 +354,7 @@ def back_wall_diffusivity(cooling: Sequence, regions: np.ndarray, thickness_mm: 
     """
     from scipy import ndimage
 
-    _check(cooling, thickness_mm)
+    checked_rate(cooling, thickness_mm)
     sound = ~ndimage.binary_dilation(regions, iterations=3)
     plate = cooling.meta.extra.get("plate")
     if plate is not None:
@@ -358,8 +363,8 @@ def back_wall_diffusivity(cooling: Sequence, regions: np.ndarray, thickness_mm: 
     # the sound mean as one product with the frames: no copy of the sound pixels
     weights = sound.ravel().astype(np.float32) / max(int(sound.sum()), 1)
     curve = (cooling.frames.reshape(cooling.n_frames, -1) @ weights).astype(np.float64)
-    grid, (log_sound,) = _log_time(times, (curve,))
-    k = _first_peak(_second_derivative(grid, log_sound))
+    grid, (log_sound,) = log_time_curves(times, (curve,))
+    k = first_peak(second_derivative(grid, log_sound))
     if k is None:
         raise ThermodefectError(
             f"the back wall of a {thickness_mm:g} mm plate does not show within the record "
@@ -428,69 +433,6 @@ def defect_curves(
     return defect, np.median(frames[:, ring].astype(np.float64), axis=1)
 
 
-def _log_time(times: np.ndarray, curves, samples: int = LOG_SAMPLES):
-    """``curves`` (a sequence of (T,) arrays, or one (T, N) block) as ln T on ``samples`` even
-    steps of ln t from frame :data:`FIRST_FRAME` on: the frames within each step averaged
-    (late steps hold many frames), steps without a frame interpolated (monotone cubic), then
-    smoothed by a Gaussian of :data:`LOG_SMOOTHING` steps. Returns the ln t grid and the
-    curves (a list, or one (samples, N) block)."""
-    from scipy.interpolate import PchipInterpolator
-    from scipy.ndimage import gaussian_filter1d
-
-    block = isinstance(curves, np.ndarray) and curves.ndim == 2
-    values = np.asarray(curves if block else np.stack(curves, axis=1), np.float64)
-    log_t = np.log(times)
-    edges = np.linspace(log_t[min(FIRST_FRAME, len(log_t) - 2)], log_t[-1], samples + 1)
-    index = np.searchsorted(edges, log_t, side="right") - 1
-    inside = index >= 0
-    index, log_t = np.clip(index[inside], 0, samples - 1), log_t[inside]
-    count = np.bincount(index, minlength=samples)
-    has = count > 0
-    centres = (edges[:-1] + edges[1:]) / 2
-    # each step's mean as one product: (steps with frames, T) averaging matrix
-    average = np.zeros((samples, len(index)))
-    average[index, np.arange(len(index))] = 1.0
-    average = average[has] / count[has, None]
-    floor = 1e-6 * np.maximum(np.abs(values).max(axis=0), 1e-30)
-    means = average @ np.log(np.maximum(values[inside], floor))
-    between = PchipInterpolator(average @ log_t, means, axis=0, extrapolate=True)(centres)
-    smooth = gaussian_filter1d(between, LOG_SMOOTHING, axis=0, mode="nearest")
-    return centres, (smooth if block else list(smooth.T))
-
-
-def _inner_peak(values: np.ndarray) -> int | None:
-    """Index of the largest value away from both ends (:data:`EDGE_SHARE`), or None when the
-    largest lies at that margin."""
-    edge = max(1, int(EDGE_SHARE * len(values)))
-    k = int(np.argmax(values[edge:-edge])) + edge
-    return None if k in (edge, len(values) - edge - 1) else k
-
-
-def _second_derivative(grid: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """d^2 values / d grid^2 by a Savitzky-Golay fit (cubic, :data:`DERIVATIVE_WINDOW` steps):
-    on the sound plate's single back-wall peak, finite differences of the smoothed curve read
-    0.1 % noise as peaks (over a defect the wider fit merges its peak with the back wall's,
-    so :func:`tsr_peak_time` keeps the differences)."""
-    from scipy.signal import savgol_filter
-
-    window = min(DERIVATIVE_WINDOW, len(values) - (1 - len(values) % 2))
-    return savgol_filter(values, window, 3, deriv=2, delta=float(grid[1] - grid[0]))
-
-
-def _first_peak(values: np.ndarray) -> int | None:
-    """Index of the earliest local maximum away from both ends that reaches
-    :data:`FIRST_PEAK_SHARE` of the largest positive value (a wide defect's later lateral
-    relaxation can give a taller, later one), or None."""
-    edge = max(1, int(EDGE_SHARE * len(values)))
-    inner = values[edge:-edge]
-    top = float(inner.max())
-    if top <= 0:
-        return None
-    peaks = np.nonzero((inner[1:-1] >= inner[:-2]) & (inner[1:-1] > inner[2:])
-                       & (inner[1:-1] >= FIRST_PEAK_SHARE * top))[0]  # fmt: skip
-    return None if len(peaks) == 0 else int(peaks[0]) + 1 + edge
-
-
 def tsr_peak_time(times: np.ndarray, defect: np.ndarray, sound: np.ndarray) -> float | None:
     """Time of the peak of d^2 ln(defect / sound) / d (ln t)^2, s.
 
@@ -504,20 +446,22 @@ def tsr_peak_time(times: np.ndarray, defect: np.ndarray, sound: np.ndarray) -> f
     Returns
     -------
     float or None
-        The first peak reaching :data:`FIRST_PEAK_SHARE` of the largest; None when there is
-        none away from the edges of the record.
+        The first peak reaching
+        :data:`~thermodefect.detect.log_time.FIRST_PEAK_SHARE` of the largest; None when
+        there is none away from the edges of the record.
     """
-    grid, (log_defect, log_sound) = _log_time(times, (defect, sound))
+    grid, (log_defect, log_sound) = log_time_curves(times, (defect, sound))
     ratio = log_defect - log_sound
-    k = _first_peak(np.gradient(np.gradient(ratio, grid), grid))
+    k = first_peak(np.gradient(np.gradient(ratio, grid), grid))
     return None if k is None else float(np.exp(grid[k]))
 
 
 def _inner_peak_time(times, defect, sound, curve) -> float | None:
-    """The time (s) of the inner peak (:func:`_inner_peak`) of ``curve(grid, ln defect, ln
-    sound)`` on the log-time steps, None at the edge of the record."""
-    grid, (log_defect, log_sound) = _log_time(times, (defect, sound))
-    k = _inner_peak(curve(grid, log_defect, log_sound))
+    """The time (s) of the inner peak (:func:`~thermodefect.detect.log_time.inner_peak`) of
+    ``curve(grid, ln defect, ln sound)`` on the log-time steps, None at the edge of the
+    record."""
+    grid, (log_defect, log_sound) = log_time_curves(times, (defect, sound))
+    k = inner_peak(curve(grid, log_defect, log_sound))
     return None if k is None else float(np.exp(grid[k]))
 
 
@@ -588,12 +532,12 @@ def resolved_from(times: np.ndarray, defect: np.ndarray, sound: np.ndarray) -> f
     contrast is already past its peak there; None when it peaks later.
 
     A defect too shallow for the frame rate peaks before the first frames the log-time
-    curves start at (:data:`FIRST_FRAME`, the early :data:`EDGE_SHARE` of them): every
-    time read later is another event (lateral relaxation, the back wall), and so is the
-    phase's blind frequency, which then lies beyond what the record samples. The depth
-    step reports such a defect as shallower than the depth the contrast estimator gives
-    this time, over its calibration's 5 % quantile (the deepest a defect peaking there can
-    be).
+    curves start at (:data:`~thermodefect.detect.log_time.FIRST_FRAME`, the early
+    :data:`~thermodefect.detect.log_time.EDGE_SHARE` of them): every time read later is
+    another event (lateral relaxation, the back wall), and so is the phase's blind
+    frequency, which then lies beyond what the record samples. The depth step reports such
+    a defect as shallower than the depth the contrast estimator gives this time, over its
+    calibration's 5 % quantile (the deepest a defect peaking there can be).
 
     Parameters
     ----------
@@ -606,7 +550,7 @@ def resolved_from(times: np.ndarray, defect: np.ndarray, sound: np.ndarray) -> f
     -------
     float or None
     """
-    grid, (log_defect, log_sound) = _log_time(times, (defect, sound))
+    grid, (log_defect, log_sound) = log_time_curves(times, (defect, sound))
     contrast = np.abs(np.exp(log_defect) - np.exp(log_sound))
     edge = max(1, int(EDGE_SHARE * len(grid)))
     return float(np.exp(grid[edge])) if int(np.argmax(contrast)) <= edge else None
@@ -817,7 +761,7 @@ def depth_of_region(
     ThermodefectError
         Without a frame rate (times are needed).
     """
-    rate = _check(cooling)
+    rate = checked_rate(cooling)
     times = np.asarray(cooling.times, np.float64)
     defect, sound = defect_curves(cooling, region, regions, feature)
     pitch = cooling.meta.pixel_pitch_mm
@@ -933,7 +877,7 @@ def depth_map(
         region = labels == label
         _, sound = defect_curves(cooling, region, regions, feature)
         pixels = cooling.frames[:, region].astype(np.float64)
-        grid, block = _log_time(times, np.column_stack([pixels, sound]))
+        grid, block = log_time_curves(times, np.column_stack([pixels, sound]))
         contrast = np.abs(np.exp(block[:, :-1]) - np.exp(block[:, -1:]))
         edge = max(1, int(EDGE_SHARE * len(grid)))
         k = np.argmax(contrast[edge:-edge], axis=0) + edge
@@ -1057,7 +1001,7 @@ def with_depth(
 
     shown = found.cooling
     found = found if cooling is None else replace(found, cooling=cooling)
-    _check(found.cooling, thickness_mm)
+    checked_rate(found.cooling, thickness_mm)
     if not found.regions:
         return replace(found, cooling=shown)
     labels, _ = ndimage.label(found.mask, structure=np.ones((3, 3)))

@@ -86,9 +86,9 @@ def curve_features(
         record does not reach), which grid points the record covers (1 / 0), ln(diameter),
         ln(spread) and each analytic depth's ln (0 where missing), with their presence.
     """
-    from thermodefect.detect.depth import _log_time
+    from thermodefect.detect.log_time import log_time_curves
 
-    grid, (log_defect, log_sound) = _log_time(times, (defect, sound))
+    grid, (log_defect, log_sound) = log_time_curves(times, (defect, sound))
     wanted = np.log((GRID_MM * 1e-3) ** 2 / diffusivity)
     inside = (wanted >= grid[0]) & (wanted <= grid[-1])
     ratio = _normalised(log_defect - log_sound)

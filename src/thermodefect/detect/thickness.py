@@ -19,13 +19,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from thermodefect.detect.depth import (
-    DERIVATIVE_WINDOW,
-    EDGE_SHARE,
-    FIRST_PEAK_SHARE,
-    _check,
-    _log_time,
-)
+from thermodefect.detect.depth import checked_rate
+from thermodefect.detect.log_time import DERIVATIVE_WINDOW, first_peaks, log_time_curves
 from thermodefect.sequence import Sequence
 
 if TYPE_CHECKING:
@@ -34,7 +29,6 @@ if TYPE_CHECKING:
 __all__ = [
     "BLOCK",
     "MAX_BLOCKS",
-    "first_peaks",
     "sound_thickness",
     "thickness_map",
 ]
@@ -43,20 +37,6 @@ __all__ = [
 #: blocks).
 BLOCK = 4
 MAX_BLOCKS = 4096
-
-
-def first_peaks(values: np.ndarray, share: float = FIRST_PEAK_SHARE) -> np.ndarray:
-    """Per column of ``values`` (S, N), the index of the earliest local maximum away from both
-    ends (:data:`~thermodefect.detect.depth.EDGE_SHARE`) that reaches
-    :data:`~thermodefect.detect.depth.FIRST_PEAK_SHARE` of the column's largest positive
-    value; -1 where there is none."""
-    edge = max(1, int(EDGE_SHARE * len(values)))
-    inner = values[edge:-edge]
-    top = inner.max(axis=0)
-    middle = inner[1:-1]
-    peak = (middle >= inner[:-2]) & (middle > inner[2:]) & (middle >= share * top)
-    peak &= top > 0
-    return np.where(peak.any(axis=0), np.argmax(peak, axis=0) + 1 + edge, -1)
 
 
 def thickness_map(
@@ -90,7 +70,7 @@ def thickness_map(
     from scipy import ndimage
     from scipy.signal import savgol_filter
 
-    _check(cooling)
+    checked_rate(cooling)
     h, w = cooling.image_shape
     if block is None:
         block = max(BLOCK, int(np.ceil(np.sqrt(h * w / MAX_BLOCKS))))
@@ -123,7 +103,7 @@ def thickness_map(
     frames = cooling.frames.reshape(cooling.n_frames, -1)
     curves = np.stack([means @ frame for frame in frames])
     times = np.asarray(cooling.times, np.float64)
-    log_grid, log_curves = _log_time(times, curves)
+    log_grid, log_curves = log_time_curves(times, curves)
     window = min(DERIVATIVE_WINDOW, len(log_grid) - (1 - len(log_grid) % 2))
     second = savgol_filter(log_curves, window, 3, deriv=2, axis=0,
                            delta=float(log_grid[1] - log_grid[0]))  # fmt: skip
