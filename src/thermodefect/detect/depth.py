@@ -70,6 +70,7 @@ __all__ = [
     "diffusivity_of",
     "early_diameter",
     "lateral_spread",
+    "log_curves",
     "normalised_peak_time",
     "read_times",
     "resolved_from",
@@ -433,7 +434,9 @@ def defect_curves(
     return defect, np.median(frames[:, ring].astype(np.float64), axis=1)
 
 
-def tsr_peak_time(times: np.ndarray, defect: np.ndarray, sound: np.ndarray) -> float | None:
+def tsr_peak_time(
+    times: np.ndarray, defect: np.ndarray, sound: np.ndarray, *, logs=None
+) -> float | None:
     """Time of the peak of d^2 ln(defect / sound) / d (ln t)^2, s.
 
     Parameters
@@ -442,6 +445,8 @@ def tsr_peak_time(times: np.ndarray, defect: np.ndarray, sound: np.ndarray) -> f
         Seconds after the flash (positive, increasing).
     defect, sound : (T,) ndarray
         The two rises.
+    logs : tuple of ndarray, optional
+        (ln t grid, ln defect, ln sound) of :func:`log_curves`, when the caller has them.
 
     Returns
     -------
@@ -450,22 +455,44 @@ def tsr_peak_time(times: np.ndarray, defect: np.ndarray, sound: np.ndarray) -> f
         :data:`~thermodefect.detect.log_time.FIRST_PEAK_SHARE` of the largest; None when
         there is none away from the edges of the record.
     """
-    grid, (log_defect, log_sound) = log_time_curves(times, (defect, sound))
+    grid, log_defect, log_sound = logs or log_curves(times, defect, sound)
     ratio = log_defect - log_sound
     k = first_peak(np.gradient(np.gradient(ratio, grid), grid))
     return None if k is None else float(np.exp(grid[k]))
 
 
-def _inner_peak_time(times, defect, sound, curve) -> float | None:
+def log_curves(times: np.ndarray, defect: np.ndarray, sound: np.ndarray) -> tuple:
+    """A defect's and the sound plate's rises on the log-time steps, computed once for every
+    estimator that reads them (:func:`~thermodefect.detect.log_time.log_time_curves`).
+
+    Parameters
+    ----------
+    times : (T,) ndarray
+        Seconds after the flash.
+    defect, sound : (T,) ndarray
+        The two rises.
+
+    Returns
+    -------
+    grid, log_defect, log_sound : (S,) ndarray
+        ln t of the steps and the ln of each rise on them.
+    """
+    grid, (log_defect, log_sound) = log_time_curves(times, (defect, sound))
+    return grid, log_defect, log_sound
+
+
+def _inner_peak_time(times, defect, sound, curve, logs) -> float | None:
     """The time (s) of the inner peak (:func:`~thermodefect.detect.log_time.inner_peak`) of
     ``curve(grid, ln defect, ln sound)`` on the log-time steps, None at the edge of the
     record."""
-    grid, (log_defect, log_sound) = log_time_curves(times, (defect, sound))
+    grid, log_defect, log_sound = logs or log_curves(times, defect, sound)
     k = inner_peak(curve(grid, log_defect, log_sound))
     return None if k is None else float(np.exp(grid[k]))
 
 
-def slope_peak_time(times: np.ndarray, defect: np.ndarray, sound: np.ndarray) -> float | None:
+def slope_peak_time(
+    times: np.ndarray, defect: np.ndarray, sound: np.ndarray, *, logs=None
+) -> float | None:
     """Time of the peak of d ln(T_defect / T_sound) / d ln t, s: TSR's first log-derivative,
     where the defect's relative contrast grows fastest.
 
@@ -475,6 +502,8 @@ def slope_peak_time(times: np.ndarray, defect: np.ndarray, sound: np.ndarray) ->
         Seconds after the flash.
     defect, sound : (T,) ndarray
         The two rises.
+    logs : tuple of ndarray, optional
+        (ln t grid, ln defect, ln sound) of :func:`log_curves`, when the caller has them.
 
     Returns
     -------
@@ -487,10 +516,12 @@ def slope_peak_time(times: np.ndarray, defect: np.ndarray, sound: np.ndarray) ->
         sign = 1.0 if ratio[int(np.argmax(np.abs(ratio)))] >= 0 else -1.0
         return sign * np.gradient(ratio, grid)
 
-    return _inner_peak_time(times, defect, sound, slope)
+    return _inner_peak_time(times, defect, sound, slope, logs)
 
 
-def normalised_peak_time(times: np.ndarray, defect: np.ndarray, sound: np.ndarray) -> float | None:
+def normalised_peak_time(
+    times: np.ndarray, defect: np.ndarray, sound: np.ndarray, *, logs=None
+) -> float | None:
     """Time of the largest normalised contrast ``|T_defect / T_sound - 1|``, s (free of the
     flash's energy and of the plate's emissivity, unlike the absolute contrast).
 
@@ -500,16 +531,20 @@ def normalised_peak_time(times: np.ndarray, defect: np.ndarray, sound: np.ndarra
         Seconds after the flash.
     defect, sound : (T,) ndarray
         The two rises.
+    logs : tuple of ndarray, optional
+        (ln t grid, ln defect, ln sound) of :func:`log_curves`, when the caller has them.
 
     Returns
     -------
     float or None
         None when the peak lies at the edge of the record.
     """
-    return _inner_peak_time(times, defect, sound, lambda _, d, s: np.abs(d - s))
+    return _inner_peak_time(times, defect, sound, lambda _, d, s: np.abs(d - s), logs)
 
 
-def contrast_peak_time(times: np.ndarray, defect: np.ndarray, sound: np.ndarray) -> float | None:
+def contrast_peak_time(
+    times: np.ndarray, defect: np.ndarray, sound: np.ndarray, *, logs=None
+) -> float | None:
     """Time of the largest absolute difference of the two smoothed curves, s.
 
     Parameters
@@ -518,16 +553,24 @@ def contrast_peak_time(times: np.ndarray, defect: np.ndarray, sound: np.ndarray)
         Seconds after the flash.
     defect, sound : (T,) ndarray
         The two rises.
+    logs : tuple of ndarray, optional
+        (ln t grid, ln defect, ln sound) of :func:`log_curves`, when the caller has them.
 
     Returns
     -------
     float or None
         None when the peak lies at the edge of the record.
     """
-    return _inner_peak_time(times, defect, sound, lambda _, d, s: np.abs(np.exp(d) - np.exp(s)))
+
+    def contrast(_, log_defect, log_sound):
+        return np.abs(np.exp(log_defect) - np.exp(log_sound))
+
+    return _inner_peak_time(times, defect, sound, contrast, logs)
 
 
-def resolved_from(times: np.ndarray, defect: np.ndarray, sound: np.ndarray) -> float | None:
+def resolved_from(
+    times: np.ndarray, defect: np.ndarray, sound: np.ndarray, *, logs=None
+) -> float | None:
     """The earliest time at which the record resolves a contrast peak (s), when the defect's
     contrast is already past its peak there; None when it peaks later.
 
@@ -545,12 +588,14 @@ def resolved_from(times: np.ndarray, defect: np.ndarray, sound: np.ndarray) -> f
         Seconds after the flash.
     defect, sound : (T,) ndarray
         The two rises.
+    logs : tuple of ndarray, optional
+        (ln t grid, ln defect, ln sound) of :func:`log_curves`, when the caller has them.
 
     Returns
     -------
     float or None
     """
-    grid, (log_defect, log_sound) = log_time_curves(times, (defect, sound))
+    grid, log_defect, log_sound = logs or log_curves(times, defect, sound)
     contrast = np.abs(np.exp(log_defect) - np.exp(log_sound))
     edge = max(1, int(EDGE_SHARE * len(grid)))
     return float(np.exp(grid[edge])) if int(np.argmax(contrast)) <= edge else None
@@ -654,7 +699,9 @@ def _depths(found: dict, diffusivity: float, diameter_m: float | None, spread: f
     return out
 
 
-def read_times(times: np.ndarray, defect: np.ndarray, sound: np.ndarray, frame_rate: float):
+def read_times(
+    times: np.ndarray, defect: np.ndarray, sound: np.ndarray, frame_rate: float, logs=None
+) -> dict:
     """What each analytic estimator reads on a defect's curve against the sound plate's: a
     time (s) or, for ``ppt``, a frequency (Hz); only those read.
 
@@ -670,16 +717,19 @@ def read_times(times: np.ndarray, defect: np.ndarray, sound: np.ndarray, frame_r
         The two rises.
     frame_rate : float
         Frames per second.
+    logs : tuple of ndarray, optional
+        (ln t grid, ln defect, ln sound) of :func:`log_curves`, when the caller has them.
 
     Returns
     -------
     dict of str to float
     """
+    logs = logs or log_curves(times, defect, sound)
     read = {
-        "tsr": tsr_peak_time(times, defect, sound),
-        "tsr1": slope_peak_time(times, defect, sound),
-        "contrast": contrast_peak_time(times, defect, sound),
-        "normalised": normalised_peak_time(times, defect, sound),
+        "tsr": tsr_peak_time(times, defect, sound, logs=logs),
+        "tsr1": slope_peak_time(times, defect, sound, logs=logs),
+        "contrast": contrast_peak_time(times, defect, sound, logs=logs),
+        "normalised": normalised_peak_time(times, defect, sound, logs=logs),
         "ppt": blind_frequency(frame_rate, defect, sound),
     }
     found: dict[str, float] = {k: v for k, v in read.items() if v is not None}
@@ -708,7 +758,7 @@ def combine(depths_mm: dict) -> float | None:
     return float(np.median(analytic)) if len(analytic) >= 2 else None
 
 
-def _learned(times, defect, sound, diffusivity, diameter_mm, spread, analytic_mm) -> float | None:
+def _learned(times, defect, sound, diffusivity, diameter_mm, spread, analytic_mm, logs):
     """The learned estimator's depth (mm), None when no estimator is installed."""
     from thermodefect.detect.depth_learned import curve_features, load_regressor
 
@@ -716,7 +766,7 @@ def _learned(times, defect, sound, diffusivity, diameter_mm, spread, analytic_mm
     if regressor is None:
         return None
     x = curve_features(times, defect, sound, diffusivity, diameter_mm=diameter_mm,
-                       spread=spread, analytic_mm=analytic_mm)  # fmt: skip
+                       spread=spread, analytic_mm=analytic_mm, logs=logs)  # fmt: skip
     return float(np.exp(regressor.predict(x)[0][0]))
 
 
@@ -811,19 +861,20 @@ def depth_of_curves(
     DepthEstimate
     """
     metres = None if diameter_mm is None else diameter_mm * 1e-3
-    first = resolved_from(times, defect, sound)
+    logs = log_curves(times, defect, sound)
+    first = resolved_from(times, defect, sound, logs=logs)
     if first is not None:  # peaked before the record resolves it: a bound, not a depth
         at_first = _depths({"contrast": first}, diffusivity, metres, spread)["contrast"] * 1e3
         bound = at_first / CALIBRATION["contrast"][2]  # the deepest a peak there can be
         return DepthEstimate(None, None, None, {}, {"contrast": first}, diameter_mm,
                              shallower_mm=bound)  # fmt: skip
-    found = read_times(times, defect, sound, frame_rate)
+    found = read_times(times, defect, sound, frame_rate, logs)
     depths = {k: v * 1e3 for k, v in _depths(found, diffusivity, metres, spread).items()}
     limit = np.inf if thickness_mm is None else thickness_mm
     beyond = tuple(v for v in depths.values() if v >= limit)
     depths = {k: v for k, v in depths.items() if v < limit}
     if learned:  # reads the analytic depths within the plate, as it was trained
-        value = _learned(times, defect, sound, diffusivity, diameter_mm, spread, depths)
+        value = _learned(times, defect, sound, diffusivity, diameter_mm, spread, depths, logs)
         if value is not None and value < limit:
             depths["learned"] = value
     depth = combine(depths)

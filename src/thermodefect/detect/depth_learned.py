@@ -61,6 +61,7 @@ def curve_features(
     diameter_mm: float | None,
     spread: float,
     analytic_mm: dict,
+    logs=None,
 ) -> np.ndarray:
     """The estimator's input for one defect.
 
@@ -78,6 +79,9 @@ def curve_features(
         sqrt(a_lateral / a_z) of the plate.
     analytic_mm : dict of str to float
         The analytic estimators' depths, mm (those read).
+    logs : tuple of ndarray, optional
+        (ln t grid, ln defect, ln sound) of :func:`thermodefect.detect.depth.log_curves`,
+        when the caller has them.
 
     Returns
     -------
@@ -86,9 +90,9 @@ def curve_features(
         record does not reach), which grid points the record covers (1 / 0), ln(diameter),
         ln(spread) and each analytic depth's ln (0 where missing), with their presence.
     """
-    from thermodefect.detect.log_time import log_time_curves
+    from thermodefect.detect.depth import log_curves
 
-    grid, (log_defect, log_sound) = log_time_curves(times, (defect, sound))
+    grid, log_defect, log_sound = logs or log_curves(times, defect, sound)
     wanted = np.log((GRID_MM * 1e-3) ** 2 / diffusivity)
     inside = (wanted >= grid[0]) & (wanted <= grid[-1])
     ratio = _normalised(log_defect - log_sound)
