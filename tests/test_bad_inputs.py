@@ -18,6 +18,8 @@ from thermodefect.cli import main
 from thermodefect.io import save
 from thermodefect.sequence import Meta, Sequence
 
+from .vendor_files import write_fff, write_ptw
+
 
 def _cooling(t: int = 30, h: int = 24, w: int = 32) -> np.ndarray:
     time = np.arange(t, dtype=np.float32)
@@ -133,6 +135,32 @@ def _mask_folder(d: Path) -> None:
     write_label_png(np.zeros((20, 30), bool), d / "gt" / "s_label.png")
 
 
+def _camera_file(kind: str, cut: int = 0, **options):
+    """A camera file of 20 frames of 4 x 12 counts, its last ``cut`` bytes removed."""
+
+    def make(d: Path) -> None:
+        counts = np.full((20, 4, 12), 20000, np.uint16)
+        if kind == "hcc":
+            import fasthcc
+
+            fasthcc.write_hcc(d / "x.hcc", counts)
+            path = d / "x.hcc"
+        else:
+            path = (write_fff if kind == "seq" else write_ptw)(d / f"x.{kind}", counts, **options)
+        if cut:
+            path.write_bytes(path.read_bytes()[:-cut])
+
+    return make
+
+
+def _ptw_huge(d: Path) -> None:
+    """A PTW header declaring 4 billion frames of 4 x 12 over a file of 20."""
+    _camera_file("ptw")(d)
+    data = bytearray((d / "x.ptw").read_bytes())
+    data[27:31] = (2**32 - 1).to_bytes(4, "little")
+    (d / "x.ptw").write_bytes(bytes(data))
+
+
 def _nothing(d: Path) -> None:
     return None
 
@@ -155,6 +183,25 @@ CASES = [
      (d / "x.mat").rename(d / "y.npy")), ["info", "{d}/y.npy"], "the content is a MATLAB"),
     ("info-complex-mat", _mat({"data": np.ones((4, 4, 20)) * 1j}), ["info", "{d}/x.mat"],
      "complex"),
+    # camera files: truncated, wrong magic, counts beyond the file, variants we do not read
+    ("info-seq-truncated", _camera_file("seq", cut=200), ["info", "{d}/x.seq"], "truncated"),
+    ("info-seq-garbage", lambda d: _write(d / "x.seq", b"hello world" * 9),
+     ["info", "{d}/x.seq"], "holds no FLIR FFF records"),
+    ("info-ats-native", lambda d: _write(d / "x.ats", b"\x01\x02ATS" * 40),
+     ["info", "{d}/x.ats"], ".ats layout is not public"),
+    ("info-ptw-truncated", _camera_file("ptw", cut=10), ["info", "{d}/x.ptw"],
+     "declares 20 frames of 4 x 12"),
+    ("info-ptw-huge", _ptw_huge, ["info", "{d}/x.ptw"], "declares 4294967295 frames"),
+    ("info-ptw-garbage", lambda d: _write(d / "x.ptw", b"hello world" * 9),
+     ["info", "{d}/x.ptw"], "does not look like a .ptw"),
+    ("info-ptw-lockin", _camera_file("ptw", first_line=(1220, 3907, 1204, 2382)),
+     ["info", "{d}/x.ptw"], "lock-in"),
+    ("info-hcc-truncated", _camera_file("hcc", cut=5), ["info", "{d}/x.hcc"],
+     "ends 139 bytes into frame 19"),
+    ("info-edevis", lambda d: _write(d / "x.OTvis", b"x" * 600), ["info", "{d}/x.OTvis"],
+     "Edevis recordings are not read"),
+    ("convert-seq-truncated", _camera_file("seq", cut=1), ["convert", "{d}/x.seq", "{d}/y.h5"],
+     "truncated"),
     ("info-mat-no-cube", _mat({"v": np.ones((4, 4))}), ["info", "{d}/x.mat"], "no 3-D"),
     ("info-mat-two-cubes", _mat({"a": np.ones((4, 4, 20)), "b": np.ones((4, 4, 20))}),
      ["info", "{d}/x.mat"], "--var"),

@@ -20,6 +20,7 @@ from thermodefect.simulate import from_dict
 from thermodefect.simulate.presets import PRESETS
 
 from .conftest import simulated_plate
+from .vendor_files import PLANCK, write_fff, write_ptw
 
 REGISTRIES = {
     r.kind: r for r in (READERS, WRITERS, METHODS, DECISIONS, MODELS, LOSSES, ATTENTION, PRESETS)
@@ -78,6 +79,24 @@ def _tiff(seq, tmp_path):
     return tmp_path / "x.tif", {"frame_rate": 50.0}
 
 
+def _hcc(seq, tmp_path):
+    import fasthcc
+
+    counts = np.tile((seq.frames * 100).round().astype(np.uint16), (1, 1, 2))  # width >= 12
+    fasthcc.write_hcc(tmp_path / "x.hcc", counts, frame_rate=50.0)
+    return tmp_path / "x.hcc", {}, counts * 2.0**-8 + 273.15
+
+
+def _fff(seq, tmp_path):
+    counts = np.round(PLANCK.counts(300.0 + seq.frames)).astype(np.uint16)
+    return write_fff(tmp_path / "x.seq", counts), {}, PLANCK.temperature(counts)
+
+
+def _ptw(seq, tmp_path):
+    counts = (seq.frames * 100).round().astype(np.uint16)
+    return write_ptw(tmp_path / "x.ptw", counts), {}, counts
+
+
 def _saved(suffix):
     def write(seq, tmp_path):
         save(seq, tmp_path / f"x{suffix}")
@@ -86,7 +105,8 @@ def _saved(suffix):
     return write
 
 
-#: A file of every reader's format, made from a sequence.
+#: A file of every reader's format, made from a sequence: (path, load options[, the values
+#: a camera format's counts read as]).
 SAMPLES = {
     "mat-v7.3": _mat_v73,
     "mat-v5": _saved(".mat"),
@@ -96,16 +116,19 @@ SAMPLES = {
     "tiff": _tiff,
     "csv": _csv,
     "csv-folder": _csv_folder,
+    "telops-hcc": _hcc,
+    "flir-fff": _fff,
+    "ptw": _ptw,
 }
 
 
 @pytest.mark.parametrize("name", list(READERS))
 def test_every_reader_is_chosen_for_its_files_and_reads_them(name, tmp_path, ramp):
     assert name in SAMPLES, f"add a sample file of reader {name!r} to SAMPLES"
-    path, options = SAMPLES[name](ramp, tmp_path)
+    path, options, *values = SAMPLES[name](ramp, tmp_path)  # camera files: counts or K
     assert sniff(path) == name
     back = load(path, **options)
-    assert_allclose(back.frames, ramp.frames, rtol=1e-6)
+    assert_allclose(back.frames, values[0] if values else ramp.frames, rtol=1e-6)
     assert back.meta.frame_rate == pytest.approx(50.0)
 
 

@@ -1,4 +1,4 @@
-"""Commands on sequence files: ``info``, ``convert``, ``frames`` and ``pca``."""
+"""Commands on sequence files: ``formats``, ``info``, ``convert``, ``frames`` and ``pca``."""
 
 from __future__ import annotations
 
@@ -22,6 +22,9 @@ from thermodefect.errors import ThermodefectError
 def add_parsers(sub) -> None:
     """Register the commands on the sub-command parser ``sub``."""
     from thermodefect.methods import NORMALIZATIONS
+
+    p = sub.add_parser("formats", help="every file format read and written, and what it needs")
+    p.set_defaults(run=cmd_formats)
 
     p = sub.add_parser("info", help="shape, frame rate, value range and flash frame of a sequence")
     p.add_argument("file", type=Path, help="a sequence file (or a folder of CSV frames)")
@@ -65,6 +68,32 @@ def add_parsers(sub) -> None:
     )
     add_load_options(p)
     p.set_defaults(run=cmd_pca)
+
+
+def cmd_formats(args) -> int:
+    from thermodefect.io.formats import READERS, REFUSED, WRITERS
+
+    rows = [("reader", "suffixes", "format", "needs")]
+    for name, reader in READERS.items():
+        needs = "-"
+        if reader.extra:
+            state = "installed" if reader.extra_installed() else "not installed"
+            scope = f" for {reader.extra_for}" if reader.extra_for else ""
+            needs = f"thermodefect[{reader.extra}]{scope} ({state})"
+        suffixes = " ".join(reader.suffixes + reader.loose) or "(a folder)"
+        rows.append((name, suffixes, reader.description, needs))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[3]
+             for row in rows]  # fmt: skip
+    lines.append("")
+    lines.append("written: " + "; ".join(
+        f"{' '.join(w.suffixes)} ({WRITERS.summary(n)})" for n, w in WRITERS.items()
+    ))  # fmt: skip
+    for why in dict.fromkeys(REFUSED.values()):
+        suffixes = " ".join(s for s, reason in REFUSED.items() if reason == why)
+        lines.append(f"not read: {suffixes}: {why}")
+    print("\n".join(line.rstrip() for line in lines))
+    return 0
 
 
 def cmd_info(args) -> int:

@@ -88,8 +88,15 @@ def load(
     if layout not in (None, "THW", "HWT"):
         raise ThermodefectError(f"layout must be 'THW' or 'HWT', found {layout!r}", path)
     fmt = sniff(path)
+    reader = READERS[fmt]
+    if not reader.available():
+        raise ThermodefectError(
+            f"reading a {reader.description} needs an optional package: "
+            f"pip install 'thermodefect[{reader.extra}]'",
+            path,
+        )
     try:
-        raw = READERS[fmt].function()(path, opts)
+        raw = reader.function()(path, opts)
     except ThermodefectError:
         raise
     except (OSError, ValueError, EOFError, KeyError, IndexError, TypeError) as exc:

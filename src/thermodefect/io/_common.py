@@ -299,3 +299,64 @@ def as_frames(array: np.ndarray, path: Path, layout: str = "THW") -> np.ndarray:
         check_shape(array.shape, path)
     view = array if layout == "THW" else np.moveaxis(array, 2, 0)
     return fill_frames(view.shape, lambda t0, t1: view[t0:t1], path)
+
+
+def check_extent(path: Path, declared: int, what: str) -> None:
+    """Refuse a file shorter than its header declares, before anything is allocated.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    declared : int
+        Bytes the header's counts and sizes add up to.
+    what : str
+        What the header declares, for the message (``"400 frames of 240 x 320"``).
+
+    Raises
+    ------
+    ThermodefectError
+        Naming what was declared and how many bytes the file holds.
+    """
+    size = path.stat().st_size
+    if declared > size:
+        raise ThermodefectError(
+            f"the file is truncated: its header declares {what} ({declared} bytes) but the file "
+            f"holds {size} bytes",
+            path,
+        )
+
+
+def increasing_times(stamps, unit: float = 1.0) -> np.ndarray | None:
+    """Times in s from the first stamp, when the stamps are finite and strictly increasing.
+
+    Camera time stamps of a coarse clock repeat at high frame rates; such a vector is no time
+    base, and the caller falls back to the frame rate. Integer stamps (clock ticks) are
+    differenced exactly before scaling, so seconds since 1970 lose no precision.
+
+    Parameters
+    ----------
+    stamps : (T,) array_like
+        Time stamps, in units of ``unit`` seconds.
+    unit : float
+        Seconds per stamp unit (1e-3 for milliseconds).
+
+    Returns
+    -------
+    (T,) ndarray of float64, or None
+
+    Examples
+    --------
+    >>> increasing_times([10.0, 10.5, 11.0])
+    array([0. , 0.5, 1. ])
+    >>> increasing_times([10.0, 10.0, 11.0]) is None
+    True
+    """
+    stamps = np.asarray(stamps)
+    if (
+        stamps.size < 2
+        or (stamps.dtype.kind == "f" and not np.all(np.isfinite(stamps)))
+        or np.any(np.diff(stamps) <= 0)
+    ):
+        return None
+    return (stamps - stamps[0]).astype(np.float64) * unit

@@ -17,10 +17,12 @@ from thermodefect.errors import ThermodefectError
 from thermodefect.registry import Registry
 
 __all__ = [
+    "EXTRA_MODULES",
     "FOLDER_SUFFIXES",
     "HDF5_MAGIC",
     "HEAD_BYTES",
     "READERS",
+    "REFUSED",
     "SEQUENCE_SUFFIXES",
     "WRITERS",
     "Reader",
@@ -56,6 +58,18 @@ class Reader:
     loose : tuple of str
         Suffixes read when named but too generic to pick up when scanning a folder
         (``.txt``, ``.dat``).
+    weak : bool
+        The signature is too short to name the format on its own (``TC``, ``CED``): it is
+        trusted only in a file carrying one of ``suffixes``.
+    extra : str
+        The optional dependency group (``pip install thermodefect[extra]``) the reader needs,
+        or ``""`` when it needs none.
+    extra_for : str
+        What of the format needs ``extra`` when not all of it does (``"JPEG-LS frames
+        (.csq)"``); such a reader runs without it and says so when it meets that part.
+    refusal : str
+        What to say about a file with one of ``suffixes`` whose content has none of the
+        signatures (a variant of the format we do not read), instead of "damaged".
     """
 
     suffixes: tuple[str, ...]
@@ -64,6 +78,10 @@ class Reader:
     signature: Signature = ()
     tolerated: tuple[str, ...] = ()
     loose: tuple[str, ...] = ()
+    weak: bool = False
+    extra: str = ""
+    extra_for: str = ""
+    refusal: str = ""
 
     def matches(self, head: bytes) -> bool:
         """Whether the file's first bytes carry this format's signature.
@@ -81,6 +99,27 @@ class Reader:
             all(head[o : o + len(magic)] == magic for o, magic in alternative)
             for alternative in self.signature
         )
+
+    def extra_installed(self) -> bool:
+        """Whether the reader's optional dependency is installed (True when it has none).
+
+        Returns
+        -------
+        bool
+        """
+        import importlib.util
+
+        return not self.extra or importlib.util.find_spec(EXTRA_MODULES[self.extra]) is not None
+
+    def available(self) -> bool:
+        """Whether the reader can run: its optional dependency is installed, or it needs it
+        only for a part of the format.
+
+        Returns
+        -------
+        bool
+        """
+        return bool(self.extra_for) or self.extra_installed()
 
     def function(self) -> Callable:
         """The reading function (imports its module).
@@ -129,6 +168,9 @@ class Writer:
         return getattr(importlib.import_module(module), name)
 
 
+#: Optional dependency group -> the module that group installs.
+EXTRA_MODULES = {"telops": "fasthcc", "flir": "imagecodecs"}
+
 #: name -> Reader, in the order signatures are tried (MATLAB v7.3 before plain HDF5).
 READERS: Registry[Reader] = Registry("reader")
 #: name -> Writer.
@@ -157,6 +199,17 @@ _reader("tiff", Reader((".tif", ".tiff"), "thermodefect.io.tiff:read", "multi-pa
 _reader("csv", Reader((".csv",), "thermodefect.io.csvfmt:read_pixels", "CSV, one row per pixel",
                       loose=(".txt", ".tsv", ".dat")))  # fmt: skip
 _reader("csv-folder", Reader((), "thermodefect.io.csvfmt:read_folder", "folder of CSV frames"))
+_reader("telops-hcc", Reader((".hcc",), "thermodefect.io.telops:read", "Telops HCC recording",
+                             (((0, b"TC"),),), weak=True, extra="telops"))  # fmt: skip
+_reader("flir-fff", Reader((".seq", ".csq", ".fff", ".ats"), "thermodefect.io.flir:read",
+                           "FLIR radiometric sequence (FFF records)",
+                           (((0, b"FFF\x00"),), ((0, b"AFF\x00"),)),
+                           extra="flir", extra_for="JPEG-LS frames (.csq)",
+                           refusal="holds no FLIR FFF records (ResearchIR's own .ats layout is "
+                                   "not public and not read: export such a recording as .seq, "
+                                   ".mat or HDF5)"))  # fmt: skip
+_reader("ptw", Reader((".ptw",), "thermodefect.io.ptw:read", "FLIR/Cedip Altair PTW recording",
+                      (((0, b"AIO"),), ((0, b"CED"),)), weak=True))  # fmt: skip
 
 WRITERS.add("mat", Writer((".mat",), "thermodefect.io.matlab:write",
                           "MATLAB, the seed's layout (v5, or v7.3 beyond 2 GiB)", ("mat_version",)),
@@ -165,6 +218,14 @@ WRITERS.add("hdf5", Writer((".h5", ".hdf5"), "thermodefect.io.hdf5:write",
                            "our HDF5 layout, every field"), summary="our HDF5 layout")  # fmt: skip
 WRITERS.add("npz", Writer((".npz",), "thermodefect.io.numpyfmt:write_npz",
                           "NumPy archive, every field"), summary="NumPy archive")  # fmt: skip
+
+#: Suffix -> why files of a known format are refused (said in one line instead of "unknown").
+REFUSED = {
+    suffix: "Edevis recordings are not read: the one maintained reader "
+    "(pyThermoNDT 0.3.8) reads only its lock-in and Fourier (complex) images, not the frames of "
+    "a cooling; export the sequence from the Edevis software as .mat, HDF5 or TIFF"
+    for suffix in (".otvis", ".itvispulse", ".di")
+}
 
 #: Suffixes of files that hold a whole sequence (a folder of CSV frames is one too).
 SEQUENCE_SUFFIXES = tuple(sorted({s for r in READERS.values() for s in r.suffixes + r.loose}))
@@ -211,9 +272,11 @@ def sniff(path: str | os.PathLike) -> str:
     with open(path, "rb") as fh:
         head = fh.read(HEAD_BYTES)
     suffix = path.suffix.lower()
+    if suffix in REFUSED:
+        raise ThermodefectError(REFUSED[suffix], path)
     owner = _owner(suffix)
     for name, reader in READERS.items():
-        if not reader.matches(head):
+        if not reader.matches(head) or (reader.weak and suffix not in reader.suffixes):
             continue
         if owner is not None and suffix not in reader.suffixes + reader.loose + reader.tolerated:
             raise ThermodefectError(
@@ -224,6 +287,8 @@ def sniff(path: str | os.PathLike) -> str:
         return name
     if owner == "csv" and _looks_like_text(head):
         return "csv"
+    if owner is not None and READERS[owner].refusal:
+        raise ThermodefectError(f"the content {READERS[owner].refusal}", path)
     if owner is not None:
         raise ThermodefectError(
             f"the content does not look like a {suffix} file (it starts with {head[:16]!r}); "
