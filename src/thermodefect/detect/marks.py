@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from thermodefect.io.files import frames_dot
 from thermodefect.sequence import Sequence
 
 __all__ = [
@@ -59,7 +60,7 @@ def surface_marks(mask: np.ndarray, cooling: Sequence) -> np.ndarray:
     weights[np.arange(mask.size), labels.ravel()] = 1.0
     weights[:, 0] = sound.ravel()
     weights /= weights.sum(axis=0)
-    means = cooling.frames.reshape(cooling.n_frames, -1) @ weights  # (T, n + 1)
+    means = frames_dot(cooling.frames, weights)  # (T, n + 1)
     level = means[:, :1]
     relative = (means[:, 1:] - level) / np.where(np.abs(level) > 0, np.abs(level), np.inf)
     t = relative.shape[0]

@@ -14,6 +14,7 @@ from itertools import pairwise
 
 import numpy as np
 
+from thermodefect.io.files import frames_mean
 from thermodefect.sequence import Sequence
 
 __all__ = [
@@ -44,8 +45,7 @@ def _binned(frames: np.ndarray, spacing: str = "log") -> np.ndarray:
         edges = np.unique(np.round(np.geomspace(1, t + 1, LOG_BINS + 1)).astype(int) - 1)
     else:
         edges = np.unique(np.round(np.linspace(0, t, LOG_BINS + 1)).astype(int))
-    flat = frames.reshape(t, -1)
-    return np.stack([flat[a:b].mean(axis=0, dtype=np.float64) for a, b in pairwise(edges)])
+    return np.stack([frames_mean(frames, a, b).ravel() for a, b in pairwise(edges)])
 
 
 def warming_share(frames: np.ndarray, plate: np.ndarray | None = None) -> float:

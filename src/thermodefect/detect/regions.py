@@ -10,7 +10,7 @@ import numpy as np
 
 from thermodefect.detect.decision import Z_MIN
 from thermodefect.errors import ThermodefectError
-from thermodefect.io.files import atomic_path
+from thermodefect.io.files import atomic_path, frames_dot
 from thermodefect.sequence import Sequence
 
 __all__ = [
@@ -195,13 +195,13 @@ def measure(
     base = float(np.median(image[sound])) if sound.any() else 0.0
     contrast_curves = None  # (T, n): each region's mean minus the sound mean, per frame
     if seq is not None:
-        # Every curve in one product with the frames: region k's mean and the sound mean
+        # Every curve in one pass over the frames: region k's mean and the sound mean
         # as weighted columns (no copy of the frames).
         weights = np.zeros((mask.size, n + 1), np.float32)
         weights[np.arange(mask.size), labels.ravel()] = 1.0
         weights[:, 0] = sound.ravel() if sound.any() else 1.0
         weights /= weights.sum(axis=0)
-        means = seq.frames.reshape(seq.n_frames, -1) @ weights
+        means = frames_dot(seq.frames, weights)
         contrast_curves = means[:, 1:] - means[:, :1]
     regions = []
     for k, sl in enumerate(ndimage.find_objects(labels), start=1):

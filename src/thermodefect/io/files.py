@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import mmap
 import os
 import tempfile
 from collections.abc import Iterator
@@ -16,9 +17,17 @@ from thermodefect.errors import ThermodefectError
 __all__ = [
     "OUR_FILES",
     "OUR_SUFFIXES",
+    "SCRATCH_FILE",
     "atomic_path",
+    "column_blocks",
+    "frame_blocks",
+    "frames_dot",
+    "frames_mean",
+    "is_mapped",
     "output_names",
+    "release_mapping",
     "release_pages",
+    "scratch_array",
     "sequence_files",
 ]
 
@@ -79,12 +88,8 @@ def release_pages(array: np.ndarray) -> None:
         A contiguous block of a memory-mapped array (e.g. frames ``t0:t1`` of a loaded
         ``.npy``), or any array.
     """
-    import mmap
 
-    owner: Any = array
-    while owner is not None and getattr(owner, "_mmap", None) is None:
-        owner = getattr(owner, "base", None)
-    mapped = getattr(owner, "_mmap", None)
+    mapped = _mapping(array)
     if mapped is None or not array.flags.c_contiguous or not hasattr(mmap, "MADV_DONTNEED"):
         return
     start = array.ctypes.data - np.frombuffer(mapped, np.uint8).ctypes.data
@@ -93,6 +98,223 @@ def release_pages(array: np.ndarray) -> None:
         mapped.madvise(mmap.MADV_DONTNEED, first, start + array.nbytes - first)
     except (OSError, ValueError):
         return
+
+
+def _owner(array):
+    """The numpy memory map made on the file that ``array`` views (the last array up its
+    ``base`` chain to share the map: views of a memory map are memory maps too), else None."""
+    owner: Any = None
+    while array is not None and not isinstance(array, mmap.mmap):
+        if getattr(array, "_mmap", None) is not None:
+            owner = array
+        array = getattr(array, "base", None)
+    return owner
+
+
+def _mapping(array):
+    """The ``mmap`` behind ``array`` (a numpy memory map or any view of one), else None."""
+    return getattr(_owner(array), "_mmap", None)
+
+
+#: Attribute of a scratch memory map holding its (unnamed) file, read by :func:`column_blocks`.
+SCRATCH_FILE = "_thermodefect_file"
+
+
+def scratch_array(shape: tuple[int, ...], dtype=np.float32) -> np.ndarray:
+    """A writable array memory-mapped on an unnamed temporary file (in ``TMPDIR``), which the
+    system removes with the array, even when the process is killed.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Its shape.
+    dtype : numpy dtype
+        Its type.
+
+    Returns
+    -------
+    numpy.memmap
+    """
+    nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    fh = tempfile.TemporaryFile(prefix="thermodefect-")  # noqa: SIM115 (lives with the map)
+    fh.truncate(nbytes)
+    array = np.memmap(fh, dtype, "r+", shape=shape)
+    setattr(array, SCRATCH_FILE, fh)
+    return array
+
+
+@contextlib.contextmanager
+def _file_of(array) -> Iterator[tuple[int, int] | None]:
+    """(file descriptor, byte offset of ``array``'s first value) of a memory-mapped array
+    whose rows are contiguous in its file, or None."""
+    owner = _owner(array)
+    if owner is None or array.ndim != 2 or array.strides[1] != array.itemsize:
+        yield None
+        return
+    offset = int(owner.offset) + array.ctypes.data - owner.ctypes.data
+    scratch = getattr(owner, SCRATCH_FILE, None)
+    if scratch is not None:
+        yield scratch.fileno(), offset
+        return
+    if not owner.filename:
+        yield None
+        return
+    fd = os.open(owner.filename, os.O_RDONLY)
+    try:
+        yield fd, offset
+    finally:
+        os.close(fd)
+
+
+def column_blocks(x: np.ndarray, step: int) -> Iterator[tuple[int, np.ndarray]]:
+    """``(c0, x[:, c0:c0 + step])`` over the columns of a (T, N) array.
+
+    A memory-mapped ``x`` (pixels of frames as columns) is read from its file with one
+    ``pread`` per row into a C-contiguous block instead of through the map: the kernel then
+    maps no pages and reads each byte once per pass, so a pass over a file larger than memory
+    costs one read of it and one block of memory, where faulting column blocks through the
+    map would read the whole file for every block. Other arrays yield views.
+
+    Parameters
+    ----------
+    x : (T, N) ndarray
+        Rows of values (frames of pixels).
+    step : int
+        Columns per block.
+
+    Yields
+    ------
+    c0 : int
+        The block's first column.
+    block : (T, <= step) ndarray
+        The columns (a view, or for a mapped ``x`` a copy that is reused: copy what must
+        outlive the next block).
+    """
+    n = x.shape[1]
+    with _file_of(x) if is_mapped(x) else contextlib.nullcontext() as source:
+        if source is None:
+            for c0 in range(0, n, step):
+                yield c0, x[:, c0 : c0 + step]
+            return
+        fd, offset = source
+        buffer = np.empty((x.shape[0], min(step, n)), x.dtype)
+        for c0 in range(0, n, step):
+            block = buffer[:, : min(step, n - c0)]
+            for t in range(x.shape[0]):
+                row = memoryview(block[t]).cast("B")
+                done = os.preadv(fd, [row], offset + t * x.strides[0] + c0 * x.itemsize)
+                if done != row.nbytes:
+                    raise OSError(f"read {done} of {row.nbytes} bytes at row {t}")
+            yield c0, block
+
+
+def release_mapping(array: np.ndarray) -> None:
+    """Let every page of the memory map behind ``array`` leave this process's resident memory.
+
+    For access patterns that are not one contiguous block (a band of rows across all
+    frames, a strided column block of a (T, N) view): after each block the whole mapping is
+    released, and the next block's pages fault in again from the page cache (or, for a
+    scratch file, from its written pages). A no-op for arrays that are not memory-mapped.
+
+    Parameters
+    ----------
+    array : ndarray
+        A memory-mapped array or any view of one, or any array.
+    """
+
+    mapped = _mapping(array)
+    if mapped is None or not hasattr(mmap, "MADV_DONTNEED"):
+        return
+    try:
+        mapped.madvise(mmap.MADV_DONTNEED)
+    except (OSError, ValueError):
+        return
+
+
+def is_mapped(array) -> bool:
+    """Whether ``array`` is (a view of) a memory-mapped file.
+
+    Parameters
+    ----------
+    array : object
+        Anything.
+
+    Returns
+    -------
+    bool
+    """
+    return _mapping(array) is not None
+
+
+def frame_blocks(frames: np.ndarray, step: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
+    """``(t0, frames[t0:t1])`` over a (T, ...) array, the pages of a memory-mapped one released
+    after each block, so streaming through a file larger than memory costs one block.
+
+    Parameters
+    ----------
+    frames : (T, ...) ndarray
+        Frames, possibly memory-mapped.
+    step : int, optional
+        Frames per block; default about 64 MiB of float32.
+
+    Yields
+    ------
+    t0 : int
+        Index of the block's first frame.
+    block : ndarray
+        ``frames[t0:t0 + step]`` (a view: copy what must outlive the next block).
+    """
+    from thermodefect.sequence import frames_per_chunk
+
+    step = step or frames_per_chunk(frames.shape[1:])
+    for t0 in range(0, frames.shape[0], step):
+        block = frames[t0 : t0 + step]
+        yield t0, block
+        release_pages(block)
+
+
+def frames_mean(frames: np.ndarray, start: int = 0, stop: int | None = None) -> np.ndarray:
+    """Mean over frames ``start:stop`` (float64), streamed block by block.
+
+    Parameters
+    ----------
+    frames : (T, H, W) ndarray
+        Frames, possibly memory-mapped.
+    start, stop : int
+        The frames averaged (``stop`` None: to the end).
+
+    Returns
+    -------
+    (H, W) ndarray of float64
+    """
+    part = frames[start:stop]
+    total = np.zeros(part.shape[1:])
+    for _, block in frame_blocks(part):
+        total += block.sum(axis=0, dtype=np.float64)
+    return total / max(1, part.shape[0])
+
+
+def frames_dot(frames: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Each frame's pixels times ``weights``, streamed frame block by frame block: the curves
+    of weighted pixel means (regions, the sound plate) in one pass over the frames.
+
+    Parameters
+    ----------
+    frames : (T, H, W) ndarray
+        Frames, possibly memory-mapped.
+    weights : (H * W, K) ndarray
+        A column per curve.
+
+    Returns
+    -------
+    (T, K) ndarray
+        Of the result type of ``frames`` and ``weights``.
+    """
+    t = frames.shape[0]
+    out = np.empty((t, weights.shape[1]), np.result_type(frames.dtype, weights.dtype))
+    for t0, block in frame_blocks(frames):
+        out[t0 : t0 + len(block)] = block.reshape(len(block), -1) @ weights
+    return out
 
 
 def output_names(paths) -> dict[Path, str]:

@@ -237,5 +237,27 @@ def spread_frames(frames, count: int = 12) -> list:
     -------
     list of (H, W) arrays
     """
-    edges = np.unique(np.geomspace(1, frames.shape[0] + 1, count + 1).astype(int) - 1)
-    return [frames[a:b].mean(axis=0) for a, b in itertools.pairwise(edges)]
+    return [frames[a:b].mean(axis=0) for a, b in spread_windows(frames.shape[0], count)]
+
+
+def spread_windows(n_frames: int, count: int = 12) -> list[tuple[int, int]]:
+    """The windows of :func:`spread_frames`: (first, end) frame indices, log-spaced edges.
+
+    Parameters
+    ----------
+    n_frames : int
+        Frames to cover.
+    count : int
+        Windows before empty ones are dropped.
+
+    Returns
+    -------
+    list of (int, int)
+
+    Examples
+    --------
+    >>> spread_windows(10, 4)
+    [(0, 2), (2, 5), (5, 10)]
+    """
+    edges = np.unique(np.geomspace(1, n_frames + 1, count + 1).astype(int) - 1)
+    return [(int(a), int(b)) for a, b in itertools.pairwise(edges)]

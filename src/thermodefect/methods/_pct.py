@@ -41,7 +41,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from thermodefect.errors import ThermodefectError
+from thermodefect.io.files import column_blocks, is_mapped
 from thermodefect.methods._backend import Array, Backend, frames_of
+from thermodefect.sequence import frames_per_chunk
 
 NORMALIZATIONS = ("center", "pixel", "frame", "none")
 SOLVERS = ("auto", "gram", "randomized")
@@ -158,8 +160,10 @@ def _gram_solver(x, k: int, normalize: str, chunk: int | None, be: Backend):
     """Eigenvalues, temporal functions (k, T), unit components (k, N) and the total variance,
     from the Gram matrix."""
     step = chunk or (x.shape[1] if be.is_cuda else CPU_CHUNK)
+    if chunk is None and is_mapped(x):  # read from the file: blocks of about 64 MiB
+        step = max(step, frames_per_chunk((x.shape[0],)))
     gram, project = None, None
-    if normalize != "pixel":
+    if normalize != "pixel" and not is_mapped(x):  # a mapped file: blocks, released in turn
         gram, project = _gram_direct(x, normalize, be)
     if gram is None:
         gram, project = _gram_blocks(x, normalize, step, be)
@@ -297,9 +301,9 @@ def _gram_blocks(x, normalize: str, step: int, be: Backend):
     col_inv = be.zeros(n)
     gram = be.zeros((t, t), "float64")
     buf = be.empty((t, step))
-    for c0 in range(0, n, step):
-        c1 = min(n, c0 + step)
-        xs, y = x[:, c0:c1], buf[:, : c1 - c0]
+    for c0, xs in column_blocks(x, step):
+        c1 = c0 + xs.shape[1]
+        y = buf[:, : c1 - c0]
         if normalize == "frame":
             be.subtract(xs, row_mean, out=y)
             y *= row_inv
@@ -315,8 +319,8 @@ def _gram_blocks(x, normalize: str, step: int, be: Backend):
     def project(vt):
         if normalize == "frame":
             scaled = vt * row_inv.T
-            return scaled @ x - scaled @ row_mean
-        out = vt @ x - vt.sum(1)[:, None] * col_mean[None, :]
+            return _product(scaled, x, step) - scaled @ row_mean
+        out = _product(vt, x, step) - vt.sum(1)[:, None] * col_mean[None, :]
         if normalize == "pixel":
             out *= col_inv[None, :]
         return out
@@ -324,16 +328,26 @@ def _gram_blocks(x, normalize: str, step: int, be: Backend):
     return gram, project
 
 
+def _product(a, x, step: int):
+    """``a @ x``; for a memory-mapped ``x``, by column blocks read from its file."""
+    if not is_mapped(x):
+        return a @ x
+    out = np.empty((a.shape[0], x.shape[1]), np.result_type(a, x))
+    for c0, xs in column_blocks(x, step):
+        out[:, c0 : c0 + xs.shape[1]] = a @ xs
+    return out
+
+
 def _frame_stats(x, step: int, be: Backend):
     """Per-frame spatial mean and inverse standard deviation, (T, 1) each, by blocks."""
     t, n = x.shape
     total = be.zeros((t, 1), "float64")
-    for c0 in range(0, n, step):
-        total += x[:, c0 : c0 + step].sum(1)[:, None]
+    for _, xs in column_blocks(x, step):
+        total += xs.sum(1)[:, None]
     mean = be.astype(total / n, "float32")
     sq = be.zeros((t, 1), "float64")
-    for c0 in range(0, n, step):
-        d = x[:, c0 : c0 + step] - mean
+    for _, xs in column_blocks(x, step):
+        d = xs - mean
         sq += (d * d).sum(1)[:, None]
     std = be.astype(be.sqrt(sq / n), "float32")
     inv = be.zeros((t, 1))

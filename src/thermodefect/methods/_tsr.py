@@ -20,14 +20,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from thermodefect.errors import ThermodefectError
+from thermodefect.io.files import column_blocks, frame_blocks, is_mapped
 from thermodefect.methods._backend import (
     Array,
     Backend,
     frames_of,
     is_tensor,
-    spread_frames,
+    spread_windows,
     torch_view,
 )
+from thermodefect.sequence import frames_per_chunk
 
 CPU_CHUNK = 2048
 
@@ -111,6 +113,29 @@ class TSRResult:
             raise ThermodefectError(f"TSR derivative order must be 1 or 2, got {order}")
         return self._evaluate(order, times)
 
+    def window_means(self, order: int = 1, count: int = 12) -> list:
+        """The ``order``-th log-derivative at the fitted frames averaged over the windows of
+        :func:`~thermodefect.methods.spread_frames`, without forming it at every frame.
+
+        Parameters
+        ----------
+        order : {1, 2}
+            Which derivative.
+        count : int
+            Windows before empty ones are dropped.
+
+        Returns
+        -------
+        list of (H, W) arrays
+            Equal to ``spread_frames(self.derivative(order), count)``.
+        """
+        basis = self._basis(order, None)
+        rows = np.stack([basis[a:b].mean(axis=0) for a, b in spread_windows(len(basis), count)])
+        be = Backend(self.coefficients)
+        c = self.coefficients
+        images = be.asarray(rows.astype(np.float32)) @ c.reshape(c.shape[0], -1)
+        return list(images.reshape(-1, *c.shape[1:]))
+
     def peak_time(self, order: int = 2, samples: int = 200):
         """Time of the maximum of the ``order``-th log-derivative of each pixel.
 
@@ -177,9 +202,9 @@ def tsr(
         )
     if not 1 <= degree < t_count:
         raise ThermodefectError(f"TSR degree must be between 1 and {t_count - 1}, got {degree}")
-    import torch
 
     numpy_in = not is_tensor(frames)
+    mapped = frames if is_mapped(frames) else None  # a mapped file: released block by block
     frames = torch_view(frames)
     be = Backend(frames)
     log_t = np.log(times)
@@ -189,18 +214,20 @@ def tsr(
     projector = be.asarray(np.linalg.pinv(vander))
     x = frames.reshape(t_count, -1)
     n = x.shape[1]
-    low, high = (float(v) for v in torch.aminmax(x))
+    step = chunk or (n if be.is_cuda else CPU_CHUNK)
+    low, high = _range(x, mapped)
     peak = max(high, -low)
     if peak <= 0:
         raise ThermodefectError("TSR needs a positive temperature rise; the frames are all zero")
     lowest = floor * peak if low < floor * peak else None  # None: nothing to raise
     coef = be.empty((degree + 1, n))
-    step = chunk or (n if be.is_cuda else CPU_CHUNK)
+    if mapped is not None and chunk is None:  # read from the file: blocks of about 64 MiB
+        step = max(step, frames_per_chunk((t_count,)))
     buf = be.empty((t_count, min(step, n)))
-    for c0 in range(0, n, step):
-        block = buf[:, : min(step, n - c0)]
-        be.log_floor(x[:, c0 : c0 + step], lowest, out=block)
-        coef[:, c0 : c0 + step] = projector @ block
+    for c0, xs in column_blocks(x if mapped is None else mapped.reshape(t_count, -1), step):
+        block = buf[:, : xs.shape[1]]
+        be.log_floor(xs if mapped is None else torch_view(xs), lowest, out=block)
+        coef[:, c0 : c0 + xs.shape[1]] = projector @ block
     coef = coef.reshape(degree + 1, *frames.shape[1:])
     return TSRResult(
         coefficients=coef.numpy() if numpy_in else coef,
@@ -210,7 +237,21 @@ def tsr(
     )
 
 
+def _range(x, mapped) -> tuple[float, float]:
+    """Smallest and largest value of a (T, N) tensor; frame block by frame block when it is a
+    memory-mapped file (``mapped``)."""
+    import torch
+
+    if mapped is None:
+        extremes = torch.aminmax(x)
+        return float(extremes.min), float(extremes.max)
+    low, high = np.inf, -np.inf
+    for _, block in frame_blocks(mapped):
+        low, high = min(low, float(block.min())), max(high, float(block.max()))
+    return low, high
+
+
 def tsr_images(seq) -> list:
     """The registry's view of TSR: the first log-derivative of a degree-5 fit averaged over
     about 12 log-spaced windows of frames, as (H, W) images."""
-    return spread_frames(tsr(seq, 5).derivative(1))
+    return tsr(seq, 5).window_means(1)

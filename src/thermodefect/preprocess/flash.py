@@ -41,7 +41,12 @@ def mean_response(seq: Sequence) -> np.ndarray:
     -------
     (T,) ndarray of float64
     """
-    return seq.frames.reshape(seq.n_frames, -1).mean(axis=1, dtype=np.float64)
+    from thermodefect.io.files import frame_blocks
+
+    out = np.empty(seq.n_frames)
+    for t0, block in frame_blocks(seq.frames):  # a memory-mapped file streams through
+        out[t0 : t0 + len(block)] = block.reshape(len(block), -1).mean(axis=1, dtype=np.float64)
+    return out
 
 
 def detect_flash(seq: Sequence) -> int:
@@ -164,7 +169,9 @@ def rise_baseline(seq: Sequence) -> np.ndarray | None:
     onset = _onset(response)
     if onset == 0:
         return None
-    before = seq.frames[:onset].mean(axis=0, dtype=np.float64)
+    from thermodefect.io.files import frames_mean
+
+    before = frames_mean(seq.frames, 0, onset)
     level = float(np.median(before))
     jump = float(np.median(seq.frames[int(np.argmax(response))] - before))
     if abs(level) <= RISE_TOLERANCE * abs(jump):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from thermodefect.io.files import frame_blocks, frames_mean, release_pages
 from thermodefect.preprocess._common import fail
 from thermodefect.sequence import Sequence, frames_per_chunk
 
@@ -95,8 +96,12 @@ def heating_fit(
     ys, xs_ = legendre_axes(h, w, order)
     grid, fit_frames = _fit_grid(t, h, w)
     whole = grid.size == h * w
-    x = seq.frames.reshape(t, h * w)
-    xg = x if whole else x[:, grid]
+    if whole:
+        xg = seq.frames.reshape(t, h * w)
+    else:  # gathered frame block by frame block: a memory-mapped file streams through
+        xg = np.empty((t, grid.size), np.float32)
+        for t0, block in frame_blocks(seq.frames):
+            xg[t0 : t0 + len(block)] = block.reshape(len(block), -1)[:, grid]
     xs = xg if fit_frames.size == t else xg[fit_frames]
     rows, cols = np.divmod(grid, w)
     bg = (ys[rows][:, :, None] * xs_[cols][:, None, :]).reshape(grid.size, -1)
@@ -213,6 +218,8 @@ def correct_heating(
         level = background.mean()
         np.subtract(seq.frames[k], background, out=out[k])
         out[k] += level
+        release_pages(out[k])
+        release_pages(seq.frames[k])
     return seq.derive(f"correct_heating(order={order})", frames=out)
 
 
@@ -222,7 +229,7 @@ def correct_heating(
 UNEVEN_HEATING = 0.02
 
 
-def heating_spread(cooling: Sequence) -> float:
+def heating_spread(cooling: Sequence, region: tuple[slice, slice] | None = None) -> float:
     """How uneven the flash was: the relative spread of the early cooling, smoothed.
 
     The mean of the first 5 % of the cooling frames minus the mean of the last 5 % (at least
@@ -236,6 +243,8 @@ def heating_spread(cooling: Sequence) -> float:
     ----------
     cooling : Sequence
         The frames after the flash.
+    region : (slice, slice), optional
+        Rows and columns of the part of the image to judge (the plate's interior).
 
     Returns
     -------
@@ -245,8 +254,9 @@ def heating_spread(cooling: Sequence) -> float:
     from scipy import ndimage
 
     n = max(2, cooling.n_frames // 20)
-    early = cooling.frames[:n].mean(axis=0, dtype=np.float64)
-    early -= cooling.frames[-n:].mean(axis=0, dtype=np.float64)
+    early = frames_mean(cooling.frames, 0, n) - frames_mean(cooling.frames, cooling.n_frames - n)
+    if region is not None:
+        early = early[region]
     h, w = early.shape
     k = max(1, max(h, w) // 64)  # block means: the smoothing below runs on <= 127 pixels a side
     small = early[: h // k * k, : w // k * k].reshape(h // k, k, w // k, k).mean(axis=(1, 3))

@@ -102,7 +102,9 @@ def plate_mask(frames: np.ndarray) -> np.ndarray:
     (H, W) ndarray of bool
         All True when the plate fills the view, or when nothing warms.
     """
-    early = np.asarray(frames[: max(1, frames.shape[0] // 10)], np.float64).mean(axis=0)
+    from thermodefect.io.files import frames_mean
+
+    early = frames_mean(frames, 0, max(1, frames.shape[0] // 10))
     plate = np.ones(early.shape, bool)
     level = float(np.percentile(early, 90))
     if not level > 0:

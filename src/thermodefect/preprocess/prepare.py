@@ -5,12 +5,38 @@ from __future__ import annotations
 
 import numpy as np
 
-from thermodefect.io.files import release_pages
-from thermodefect.sequence import Sequence, frames_per_chunk
+from thermodefect.io.files import frame_blocks, is_mapped, release_pages, scratch_array
+from thermodefect.sequence import Sequence
 
 __all__ = [
+    "SCRATCH_ABOVE",
     "prepare_cooling",
+    "scratch_frames",
 ]
+
+#: Bytes of cooling frames above which a memory-mapped input is prepared into a temporary
+#: file (memory-mapped too) instead of memory: detection of a sequence larger than memory.
+SCRATCH_ABOVE = 2**29
+
+
+def scratch_frames(source: np.ndarray) -> np.ndarray:
+    """A writable float32 array of ``source``'s shape: in memory, or, for a memory-mapped
+    ``source`` larger than :data:`SCRATCH_ABOVE`, memory-mapped on an unnamed temporary file
+    (in ``TMPDIR``), which vanishes with the array.
+
+    Parameters
+    ----------
+    source : (T, H, W) ndarray
+        The frames the array will receive.
+
+    Returns
+    -------
+    (T, H, W) ndarray of float32
+    """
+    nbytes = int(np.prod(source.shape)) * 4
+    if not (is_mapped(source) and nbytes > SCRATCH_ABOVE):
+        return np.empty(source.shape, np.float32)
+    return scratch_array(source.shape)
 
 
 def prepare_cooling(
@@ -46,36 +72,33 @@ def prepare_cooling(
 
     if bad is None:
         bad = find_bad_pixels(view)
-    frames = np.empty(view.shape, np.float32)
-    step = frames_per_chunk(view.image_shape)
-    for t0 in range(0, view.n_frames, step):  # a memory-mapped file streams through
-        frames[t0 : t0 + step] = view.frames[t0 : t0 + step]
-        release_pages(view.frames[t0 : t0 + step])
-    if baseline is not None:  # absolute temperature or counts: the rise above pre-flash
-        frames -= baseline
+    frames = scratch_frames(view.frames)
+    for t0, block in frame_blocks(view.frames):  # a memory-mapped file streams through
+        out = frames[t0 : t0 + len(block)]
+        out[:] = block
+        if baseline is not None:  # absolute temperature or counts: the rise above pre-flash
+            out -= baseline
+        release_pages(out)
+    if baseline is not None:
         view = view.derive("rise(pre-flash mean)", baseline="preflash")
     plate = plate_mask(frames)
     if not plate.all():  # background around the plate: the nearest plate pixel's cooling
         from scipy import ndimage
 
-        fill_off_plate(frames, plate)
         view = view.derive(
             f"plate in view ({int(plate.sum())} of {plate.size} pixels), background filled",
             extra={**view.meta.extra, "plate": plate},
         )
         # The plate's outline stands out of its 3 x 3 neighbourhood without being bad.
         bad &= plate & ~ndimage.binary_dilation(~plate, structure=np.ones((3, 3)))
-    fill_pixels(frames, bad, inplace=True)
+    if not plate.all() or bad.any():
+        for _, block in frame_blocks(frames):
+            fill_off_plate(block, plate)
+            fill_pixels(block, bad, inplace=True)
     cooling = view.derive(f"replace_bad_pixels({int(bad.sum())})", frames=frames)
     if not heating:
         return cooling
-    rows, cols = interior(plate)  # edge losses are not uneven heating
-    inner = (
-        cooling
-        if plate.all()
-        else cooling.derive("interior", frames=frames[:, rows, cols], mask=None)
-    )
-    spread = heating_spread(inner)
+    spread = heating_spread(cooling, interior(plate))  # edge losses are not uneven heating
     if spread < UNEVEN_HEATING:  # an even flash: a surface fit would only add its residuals
         return cooling.derive(f"heating even (spread {spread:.3f}), not corrected")
     return correct_heating(cooling, inplace=True)
