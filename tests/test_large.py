@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from thermodefect import load, save
+from thermodefect import ThermodefectError, load, save
 from thermodefect.detect import detect
 from thermodefect.io.files import (
     column_blocks,
@@ -118,8 +118,32 @@ def test_a_mapped_sequence_above_the_scratch_size_is_detected_as_in_memory(
     assert len(streamed.regions) == len(in_memory.regions) >= (method != "ppt")
 
 
-def test_a_small_or_in_memory_sequence_is_prepared_in_memory(plate_files, tmp_path):
+def test_a_sequence_below_the_scratch_size_is_prepared_in_memory(plate_files, tmp_path):
     path, seq = plate_files
     assert not is_mapped(detect(load(path, frame_rate=4.0), "pct").cooling.frames)
+    save(seq, tmp_path / "x.npz")
+    assert not is_mapped(detect(load(tmp_path / "x.npz"), "pct").cooling.frames)
+
+
+def test_our_hdf5_is_memory_mapped_and_streams_like_npy(plate_files, tmp_path, monkeypatch):
+    import h5py
+
+    _, seq = plate_files
     save(seq, tmp_path / "x.h5")
-    assert not is_mapped(detect(load(tmp_path / "x.h5"), "pct").cooling.frames)
+    back = load(tmp_path / "x.h5")
+    assert is_mapped(back.frames) and back.meta.extra["memory_mapped"]
+    assert_array_equal(back.frames, seq.frames)
+    monkeypatch.setattr(prepare_module, "SCRATCH_ABOVE", 1000)
+    assert is_mapped(detect(back, "pct").cooling.frames)
+    with h5py.File(tmp_path / "x.h5", "r+") as f:  # a NaN written into the mapped frames
+        f["frames"][7, 3, 4] = np.nan
+    with pytest.raises(ThermodefectError, match="first at frame 7, row 3, column 4"):
+        load(tmp_path / "x.h5")
+    with h5py.File(tmp_path / "old.h5", "w") as f:  # chunked, as written before: read whole
+        f.attrs["thermodefect_format"] = "sequence"
+        f.attrs["format_version"] = 1
+        f.create_dataset("frames", data=seq.frames, chunks=(1, *seq.image_shape))
+        f.create_dataset("times", data=seq.times)
+    old = load(tmp_path / "old.h5")
+    assert not is_mapped(old.frames)
+    assert_array_equal(old.frames, seq.frames)

@@ -3,7 +3,8 @@
 Our layout (written by :func:`write`, read back field for field)::
 
     /           attrs: thermodefect_format = "sequence", format_version = 1, meta = JSON of Meta
-    /frames     (T, H, W) float32, chunked one frame per chunk
+    /frames     (T, H, W) float32, contiguous (memory-mapped when read; files written before
+                2026-12-02 are chunked one frame per chunk and read into memory)
     /times      (T,) float64, seconds
     /mask       (H, W) uint8, 1 = defect (only when the sequence has ground truth)
 
@@ -22,13 +23,21 @@ from pathlib import Path
 import numpy as np
 
 from thermodefect.errors import ThermodefectError, short
-from thermodefect.io._common import LoadOptions, RawSequence, fill_frames, ours
-from thermodefect.io.files import atomic_path
+from thermodefect.io._common import (
+    LoadOptions,
+    RawSequence,
+    check_finite,
+    check_shape,
+    fill_frames,
+    ours,
+)
+from thermodefect.io.files import atomic_path, is_mapped
 
 __all__ = [
     "FORMAT_TAG",
     "FORMAT_VERSION",
     "PYTHERMONDT",
+    "mapped_frames",
     "open_h5",
     "read",
     "write",
@@ -109,10 +118,40 @@ def _read_ours(f, path: Path) -> RawSequence:
             path,
         )
     ds = f["frames"]
-    frames = fill_frames(tuple(ds.shape), lambda t0, t1: ds[t0:t1], path)
+    frames = mapped_frames(ds, path)
+    if frames is None:
+        frames = fill_frames(tuple(ds.shape), lambda t0, t1: ds[t0:t1], path)
     mask = f["mask"][()].astype(bool) if "mask" in f else None
     times = f["times"][()].astype(np.float64)
-    return ours(frames, times, mask, f.attrs.get("meta", "{}"), "hdf5-thermodefect")
+    raw = ours(frames, times, mask, f.attrs.get("meta", "{}"), "hdf5-thermodefect")
+    if is_mapped(frames):
+        raw.extra = {**(raw.extra or {}), "memory_mapped": True}
+    return raw
+
+
+def mapped_frames(ds, path: Path) -> np.ndarray | None:
+    """A 3-D dataset memory-mapped read-only as (T, H, W), when HDF5 stores it as one
+    contiguous, uncompressed block of little-endian float32 (our writer's layout); else None.
+
+    Parameters
+    ----------
+    ds : h5py.Dataset
+        The frames.
+    path : Path
+        Its file.
+
+    Returns
+    -------
+    (T, H, W) numpy.memmap of float32, or None
+        Checked for shape and finite values, block by block.
+    """
+    offset = ds.id.get_offset() if ds.chunks is None and ds.compression is None else None
+    if offset is None or ds.ndim != 3 or ds.dtype != np.dtype("<f4") or ds.external:
+        return None
+    check_shape(tuple(ds.shape), path)
+    frames = np.memmap(path, np.float32, "r", offset=offset, shape=tuple(ds.shape))
+    check_finite(frames, path)
+    return frames
 
 
 def _read_pythermondt(f, path: Path) -> RawSequence:
@@ -188,10 +227,12 @@ def _read_generic(f, path: Path, opts: LoadOptions) -> RawSequence:
         shape = (ds.shape[2], ds.shape[0], ds.shape[1])
         frames = fill_frames(shape, lambda t0, t1: np.moveaxis(ds[:, :, t0:t1], 2, 0), path)
     else:
-        frames = fill_frames(tuple(ds.shape), lambda t0, t1: ds[t0:t1], path)
+        frames = mapped_frames(ds, path)
+        if frames is None:
+            frames = fill_frames(tuple(ds.shape), lambda t0, t1: ds[t0:t1], path)
+    extra = {"format": "hdf5", "variable": ds.name, "source_dtype": str(ds.dtype)}
     return RawSequence(
-        frames=frames,
-        extra={"format": "hdf5", "variable": ds.name, "source_dtype": str(ds.dtype)},
+        frames=frames, extra={**extra, "memory_mapped": True} if is_mapped(frames) else extra
     )
 
 
@@ -212,7 +253,7 @@ def write(seq, path: Path) -> None:
         f.attrs["thermodefect_format"] = FORMAT_TAG
         f.attrs["format_version"] = FORMAT_VERSION
         f.attrs["meta"] = json.dumps(seq.meta.to_dict())
-        d = f.create_dataset("frames", shape=(t, h, w), dtype=np.float32, chunks=(1, h, w))
+        d = f.create_dataset("frames", shape=(t, h, w), dtype=np.float32)  # contiguous: mapped
         for t0 in range(0, t, 64):
             d[t0 : t0 + 64] = seq.frames[t0 : t0 + 64]
         f.create_dataset("times", data=np.asarray(seq.times, np.float64))
