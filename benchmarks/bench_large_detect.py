@@ -144,7 +144,8 @@ def main() -> None:
     group = memory_cgroup(int(args.limit * 2**30)) if args.limit > 0 else None
     print(f"{path}: {args.frames} x {args.size} x {args.size} float32, {gigabytes:.2f} GB; "
           + (f"runs limited to {args.limit:g} GiB by {group}" if group else
-             "no memory cgroup could be made: runs unlimited"))  # fmt: skip
+             "runs unlimited" + ("" if args.limit <= 0 else
+                                 " (no memory cgroup could be made)")))  # fmt: skip
     print(
         "| method | completes within the limit | peak anonymous memory | peak resident (VmHWM) "
         "| wall time | IoU |"
