@@ -3,6 +3,7 @@ that holds best on data it was not made from), the built-in network or a trained
 
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from thermodefect.cli._common import (
     output_folder,
     plural,
     positive,
+    positive_int,
     probability,
     report,
     say,
@@ -66,6 +68,7 @@ def add_parsers(sub) -> None:
                           DECISIONS),
     )  # fmt: skip
     _add_depth_options(p)
+    _add_batch_options(p)
     add_load_options(p)
     p.set_defaults(run=cmd_detect, depth_only=False)
 
@@ -81,6 +84,7 @@ def add_parsers(sub) -> None:
     )  # fmt: skip
     q.add_argument("--out", type=Path, required=True, help="output folder")
     _add_depth_options(q)
+    _add_batch_options(q)
     add_load_options(q)
     q.set_defaults(run=cmd_detect, depth_only=True, model=None, z_min=Z_MIN, min_area=None,
                    decision="significance")  # fmt: skip
@@ -99,85 +103,217 @@ def _add_depth_options(p) -> None:
     d.add_argument("--thickness", type=positive, help="plate thickness, mm (no deeper defect)")
 
 
+def _add_batch_options(p) -> None:
+    b = p.add_argument_group(
+        "many files on a Dask cluster (pip install 'thermodefect[dask]'): one task per file, "
+        "OUT/manifest.json makes a rerun skip finished files and redo failed ones, "
+        "OUT/summary.csv lists every file"
+    )
+    where = b.add_mutually_exclusive_group()
+    where.add_argument(
+        "--workers", type=positive_int, help="worker processes of a local Dask cluster"
+    )
+    where.add_argument(
+        "--scheduler", help="address of a running Dask scheduler (tcp://host:8786) instead"
+    )
+    b.add_argument(
+        "--retries", type=count, default=2, help="times a task that crashed is tried again"
+    )
+
+
+class FileDetector:
+    """``detect`` (or ``depth``) of one file with a command's settings, its outputs written:
+    called by the serial loop and, pickled, by Dask workers.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The command's settings.
+    names : dict of Path to str
+        The output stem of every input (:func:`~thermodefect.io.files.output_names`).
+    """
+
+    def __init__(self, args, names: dict):
+        self.args = args
+        self.names = {str(k): v for k, v in names.items()}
+        self._run = None
+
+    def __getstate__(self) -> dict:
+        return {"args": self.args, "names": self.names, "_run": None}
+
+    def _runner(self):
+        """The detection of a loaded sequence (a model is loaded once per process)."""
+        args = self.args
+        if self._run is not None:
+            return self._run
+        if args.model is not None:
+            from thermodefect.detect.model import detect_with_model, load_model
+
+            ckpt = load_model(None if str(args.model) == "default" else args.model, args.device)
+
+            def run(seq):
+                return detect_with_model(seq, ckpt, device=args.device, threshold=args.threshold,
+                                         min_area=args.min_area)  # fmt: skip
+        else:
+            from thermodefect.detect import MIN_AREA, detect
+
+            method = args.method or DEFAULT_METHOD
+
+            def run(seq):
+                area = MIN_AREA if args.min_area is None else args.min_area
+                return detect(seq, method, z_min=args.z_min, min_area=area,
+                              decision=args.decision)  # fmt: skip
+
+        self._run = run
+        return run
+
+    def detect(self, path: Path):
+        """The detection of one file, with depth and thickness when the settings ask.
+
+        Parameters
+        ----------
+        path : Path
+            The input.
+
+        Returns
+        -------
+        found : Detection
+        diffusivity : float or None
+            m^2/s, when it was read from the sound plate's back wall.
+
+        Raises
+        ------
+        ThermodefectError
+            For bad input.
+        """
+        from thermodefect.detect.depth import (
+            back_wall_diffusivity,
+            check_rise,
+            depth_cooling,
+            diffusivity_of,
+            lateral_spread,
+            with_depth,
+        )
+        from thermodefect.detect.thickness import sound_thickness
+
+        args = self.args
+        a = diffusivity_of(args.material, args.diffusivity)
+        wants_depth = a is not None or args.thickness is not None
+        seq = load(path, args)
+        if wants_depth:
+            check_rise(seq)
+        found = self._runner()(seq)
+        measured = None
+        if wants_depth:
+            cooling = depth_cooling(seq, found)
+            if a is None:
+                a = measured = back_wall_diffusivity(cooling, found.mask, args.thickness)
+            found = with_depth(found, a, thickness_mm=args.thickness,
+                               spread=lateral_spread(args.material), cooling=cooling)  # fmt: skip
+            found = replace(found, thickness=sound_thickness(seq, found, a))
+        return found, measured
+
+    def write(self, found, path: Path) -> list[Path]:
+        """Write one file's outputs (each atomically).
+
+        Parameters
+        ----------
+        found : Detection
+            Its detection.
+        path : Path
+            The input.
+
+        Returns
+        -------
+        list of Path
+        """
+        from thermodefect.detect.regions import write_table
+        from thermodefect.report.detection import shown_frame, write_depth, write_detection
+
+        out, name = self.args.out, self.names[str(path)]
+        if not self.args.depth_only:
+            return write_detection(found, out, name)
+        written = write_depth(found, shown_frame(found), out, name)
+        write_table(found.regions, out / f"{name}_defects.csv", out / f"{name}_defects.json",
+                    out_of_distribution=found.out_of_distribution)  # fmt: skip
+        return [*written, out / f"{name}_defects.csv", out / f"{name}_defects.json"]
+
+    def __call__(self, path: Path) -> tuple[list[str], dict]:
+        """Detect and write one file (a Dask task).
+
+        Parameters
+        ----------
+        path : Path
+            The input.
+
+        Returns
+        -------
+        outputs : list of str
+            File names written into the output folder.
+        summary : dict
+            ``defects``, ``method``, ``out_of_distribution``.
+        """
+        found, _ = self.detect(path)
+        written = self.write(found, path)
+        summary = {"defects": len(found.regions), "method": found.method,
+                   "out_of_distribution": found.out_of_distribution or ""}  # fmt: skip
+        return [w.name for w in written], summary
+
+
+def _made(args) -> str:
+    return ("depth and thickness maps (.npy in mm, .png) and defect tables" if args.depth_only
+            else "masks (white = defect), feature or probability images, overlays and defect "
+                 "tables")  # fmt: skip
+
+
 def cmd_detect(args) -> int:
     """``detect``, and ``depth`` (``args.depth_only``: a depth setting required, only the depth
     map and the defect table written)."""
-    from thermodefect.report.detection import shown_frame, write_depth, write_detection
+    from thermodefect.io.files import output_names
 
     if args.depth_only and args.material is args.diffusivity is args.thickness is None:
         return report(["depth needs the plate's --material, its --diffusivity or its "
                        "--thickness"])  # fmt: skip
     output_folder(args.out, reads=args.files)
-    if args.model is not None:
-        from thermodefect.detect.model import detect_with_model, load_model
-
-        ckpt = load_model(None if str(args.model) == "default" else args.model, args.device)
-
-        def run(seq):
-            return detect_with_model(seq, ckpt, device=args.device, threshold=args.threshold,
-                                     min_area=args.min_area)  # fmt: skip
-    else:
-        from thermodefect.detect import MIN_AREA, detect
-
-        method = args.method or DEFAULT_METHOD
-
-        def run(seq):
-            area = MIN_AREA if args.min_area is None else args.min_area
-            return detect(seq, method, z_min=args.z_min, min_area=area,
-                          decision=args.decision)  # fmt: skip
-
-    from thermodefect.detect.depth import (
-        back_wall_diffusivity,
-        check_rise,
-        depth_cooling,
-        diffusivity_of,
-        lateral_spread,
-        with_depth,
-    )
-    from thermodefect.detect.regions import write_table
-    from thermodefect.detect.thickness import sound_thickness
-    from thermodefect.io.files import output_names
-
-    diffusivity = diffusivity_of(args.material, args.diffusivity)
-    spread = lateral_spread(args.material)
-
-    wants_depth = diffusivity is not None or args.thickness is not None
-    names = output_names(args.files)
+    detector = FileDetector(args, output_names(args.files))
+    if args.workers or args.scheduler:
+        return _detect_batch(args, detector)
     problems, warnings = [], []
     for path in args.files:
         try:
-            seq = load(path, args)
-            if wants_depth:
-                check_rise(seq)
-            found = run(seq)
-            a = diffusivity
-            if wants_depth:
-                cooling = depth_cooling(seq, found)
-            if a is None and args.thickness is not None:
-                a = back_wall_diffusivity(cooling, found.mask, args.thickness)
-                say(args, f"{path}: diffusivity {a:.3g} m^2/s from the back wall")
-            if a is not None:
-                found = with_depth(found, a, thickness_mm=args.thickness, spread=spread,
-                                   cooling=cooling)  # fmt: skip
-                found = replace(found, thickness=sound_thickness(seq, found, a))
+            found, measured = detector.detect(path)
         except ThermodefectError as exc:
             problems.append(exc.naming(path))
             continue
-        if args.depth_only:
-            write_depth(found, shown_frame(found), args.out, names[path])
-            write_table(found.regions, args.out / f"{names[path]}_defects.csv",
-                        args.out / f"{names[path]}_defects.json",
-                        out_of_distribution=found.out_of_distribution)  # fmt: skip
-        else:
-            write_detection(found, args.out, names[path])
+        if measured is not None:
+            say(args, f"{path}: diffusivity {measured:.3g} m^2/s from the back wall")
+        detector.write(found, path)
         say(args, f"{path}: {plural(len(found.regions), 'defect')} ({found.method}) -> "
-                  f"{args.out}/{names[path]}_*")  # fmt: skip
+                  f"{args.out}/{detector.names[str(path)]}_*")  # fmt: skip
         if found.out_of_distribution is not None:
             warnings.append(f"{path}: out of distribution: {found.out_of_distribution}")
     if len(problems) < len(args.files):
-        made = ("depth and thickness maps (.npy in mm, .png) and defect tables"
-                if args.depth_only else
-                "masks (white = defect), feature or probability images, overlays and defect "
-                "tables")  # fmt: skip
-        say(args, f"{made} in {args.out}/")
+        say(args, f"{_made(args)} in {args.out}/")
     return report(problems, warnings)
+
+
+def _detect_batch(args, detector: FileDetector) -> int:
+    """``detect`` over a Dask cluster (see :mod:`thermodefect.batch`)."""
+    from thermodefect.batch import SUMMARY, run_batch
+
+    settings = {k: v for k, v in vars(args).items()
+                if k not in ("files", "quiet", "verbose", "run", "workers", "scheduler",
+                             "retries")}  # fmt: skip
+    batch = run_batch(list(args.files), detector, args.out, settings=settings,
+                      workers=args.workers, scheduler=args.scheduler, retries=args.retries,
+                      progress=not args.quiet and sys.stderr.isatty())  # fmt: skip
+    results = batch.results
+    done = [r for r in results if r.status == "done"]
+    warnings = [f"{r.file}: out of distribution: {r.summary['out_of_distribution']}"
+                for r in done if r.summary.get("out_of_distribution")]  # fmt: skip
+    if done:
+        again = f" ({batch.skipped} done before with these settings, not redone)"
+        say(args, f"{plural(len(done), 'file')} of {len(results)} done"
+                  f"{again if batch.skipped else ''}; {_made(args)} in {args.out}/, one line per "
+                  f"file in {args.out}/{SUMMARY}")  # fmt: skip
+    return report([r.error for r in results if r.status != "done"], warnings)

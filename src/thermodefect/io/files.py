@@ -18,6 +18,7 @@ __all__ = [
     "OUR_FILES",
     "OUR_SUFFIXES",
     "SCRATCH_FILE",
+    "TEMP_PREFIX",
     "atomic_path",
     "column_blocks",
     "frame_blocks",
@@ -30,6 +31,11 @@ __all__ = [
     "scratch_array",
     "sequence_files",
 ]
+
+
+#: Start of the names of files being written (:func:`atomic_path`); one left behind by a
+#: killed process is never a result.
+TEMP_PREFIX = ".thermodefect-part-"
 
 
 def _umask() -> int:
@@ -57,7 +63,8 @@ def atomic_path(path: Path) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    fd, name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{path.stem}.", suffix=path.suffix,
+                                dir=path.parent)  # fmt: skip
     os.close(fd)
     tmp = Path(name)
     try:

@@ -227,9 +227,11 @@ def _read_generic(f, path: Path, opts: LoadOptions) -> RawSequence:
         shape = (ds.shape[2], ds.shape[0], ds.shape[1])
         frames = fill_frames(shape, lambda t0, t1: np.moveaxis(ds[:, :, t0:t1], 2, 0), path)
     else:
-        frames = mapped_frames(ds, path)
-        if frames is None:
-            frames = fill_frames(tuple(ds.shape), lambda t0, t1: ds[t0:t1], path)
+        mapped = mapped_frames(ds, path)
+        frames = (
+            mapped if mapped is not None
+            else fill_frames(tuple(ds.shape), lambda t0, t1: ds[t0:t1], path)
+        )  # fmt: skip
     extra = {"format": "hdf5", "variable": ds.name, "source_dtype": str(ds.dtype)}
     return RawSequence(
         frames=frames, extra={**extra, "memory_mapped": True} if is_mapped(frames) else extra

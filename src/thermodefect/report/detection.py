@@ -53,7 +53,7 @@ def write_detection(result: Detection, out: Path, name: str) -> list[Path]:
     Returns
     -------
     list of Path
-        The mask, probability, overlay and CSV files (and the depth files).
+        The mask, probability, overlay, CSV and JSON files (and the depth files).
     """
     from thermodefect.detect.regions import write_table
     from thermodefect.io.images import write_png
@@ -70,7 +70,8 @@ def write_detection(result: Detection, out: Path, name: str) -> list[Path]:
             truth=result.cooling.mask)  # fmt: skip
     write_table(result.regions, out / f"{name}_defects.csv", out / f"{name}_defects.json",
                 out_of_distribution=result.out_of_distribution)  # fmt: skip
-    written = [out / f"{name}_{s}" for s in ("mask.png", "prob.png", "overlay.png", "defects.csv")]
+    kinds = ("mask.png", "prob.png", "overlay.png", "defects.csv", "defects.json")
+    written = [out / f"{name}_{kind}" for kind in kinds]
     if result.depth is not None:
         written += write_depth(result, frame, out, name)
     return written
