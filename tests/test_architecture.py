@@ -16,6 +16,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "thermodefect"
 LAYERS = (
     ("thermodefect", "errors", "sequence", "registry", "lazy", "runtime"),
     ("io",),
+    ("batch",),
     ("preprocess",),
     ("methods",),
     ("evaluate",),

@@ -32,7 +32,10 @@ __all__ = [
     "BatchRun",
     "FileResult",
     "Manifest",
+    "dask_client",
+    "remove_leftovers",
     "run_batch",
+    "settings_digest",
     "sha256",
 ]
 
@@ -200,8 +203,26 @@ def _task(work: Callable[[Path], tuple[list[str], dict]], path: Path, digest: st
     return result
 
 
-def _client(workers: int | None, scheduler: str | None):
-    """A Dask client of a local cluster of ``workers`` processes, or of ``scheduler``."""
+def dask_client(workers: int | None, scheduler: str | None):
+    """A Dask client of a local cluster of ``workers`` processes, or of ``scheduler``.
+
+    Parameters
+    ----------
+    workers : int, optional
+        Worker processes of a local cluster (each with its share of the CPUs).
+    scheduler : str, optional
+        Address of a running scheduler instead.
+
+    Returns
+    -------
+    distributed.Client
+        Use it as a context manager: closing it closes a local cluster too.
+
+    Raises
+    ------
+    ThermodefectError
+        When Dask is not installed or the scheduler cannot be reached.
+    """
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
@@ -297,7 +318,7 @@ def run_batch(
     logger.info("%d of %d files to do, %d finished before", len(todo), len(files),
                 len(files) - len(todo))  # fmt: skip
     if todo:
-        with _client(workers, scheduler) as client:
+        with dask_client(workers, scheduler) as client:
             from dask.distributed import as_completed
 
             futures = [client.submit(_task, work, p, digests[p], key=f"file-{i}-{digests[p][:12]}",
@@ -314,14 +335,20 @@ def run_batch(
                 manifest.write(out)
                 bar.update()
             bar.close()
-    _remove_leftovers(out)
+    remove_leftovers(out)
     results = [manifest.files[str(p)] for p in files]
     _write_summary(results, out)
     return BatchRun(results, len(files) - len(todo))
 
 
-def _remove_leftovers(out: Path) -> None:
-    """Temporary files a killed worker left behind (its finished files are whole)."""
+def remove_leftovers(out: Path) -> None:
+    """Remove the temporary files a killed worker left behind (its finished files are whole).
+
+    Parameters
+    ----------
+    out : Path
+        A folder tasks wrote into.
+    """
     for leftover in out.rglob(f"{TEMP_PREFIX}*"):
         leftover.unlink(missing_ok=True)
 

@@ -236,3 +236,22 @@ def report(problems: list[str], warnings: list[str] | tuple[str, ...] = ()) -> i
 def choices_help(text: str, registry) -> str:
     """``text`` followed by each registered name and its summary."""
     return f"{text} ({registry.help()})"
+
+
+def add_batch_options(p) -> None:
+    """``--workers``, ``--scheduler`` and ``--retries`` (:mod:`thermodefect.batch`)."""
+    b = p.add_argument_group(
+        "many files on a Dask cluster (pip install 'thermodefect[dask]'): one task per file, "
+        "OUT/manifest.json makes a rerun skip finished files and redo failed ones, "
+        "OUT/summary.csv lists every file"
+    )
+    where = b.add_mutually_exclusive_group()
+    where.add_argument(
+        "--workers", type=positive_int, help="worker processes of a local Dask cluster"
+    )
+    where.add_argument(
+        "--scheduler", help="address of a running Dask scheduler (tcp://host:8786) instead"
+    )
+    b.add_argument(
+        "--retries", type=count, default=2, help="times a task that crashed is tried again"
+    )

@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from thermodefect.cli._common import (
+    add_batch_options,
     add_load_options,
     choices_help,
     count,
@@ -15,7 +16,6 @@ from thermodefect.cli._common import (
     output_folder,
     plural,
     positive,
-    positive_int,
     probability,
     report,
     say,
@@ -68,7 +68,7 @@ def add_parsers(sub) -> None:
                           DECISIONS),
     )  # fmt: skip
     _add_depth_options(p)
-    _add_batch_options(p)
+    add_batch_options(p)
     add_load_options(p)
     p.set_defaults(run=cmd_detect, depth_only=False)
 
@@ -84,7 +84,7 @@ def add_parsers(sub) -> None:
     )  # fmt: skip
     q.add_argument("--out", type=Path, required=True, help="output folder")
     _add_depth_options(q)
-    _add_batch_options(q)
+    add_batch_options(q)
     add_load_options(q)
     q.set_defaults(run=cmd_detect, depth_only=True, model=None, z_min=Z_MIN, min_area=None,
                    decision="significance")  # fmt: skip
@@ -101,24 +101,6 @@ def _add_depth_options(p) -> None:
     a.add_argument("--material", choices=list(LIBRARY), help="the plate's material")
     a.add_argument("--diffusivity", type=positive, help="through-thickness diffusivity, m^2/s")
     d.add_argument("--thickness", type=positive, help="plate thickness, mm (no deeper defect)")
-
-
-def _add_batch_options(p) -> None:
-    b = p.add_argument_group(
-        "many files on a Dask cluster (pip install 'thermodefect[dask]'): one task per file, "
-        "OUT/manifest.json makes a rerun skip finished files and redo failed ones, "
-        "OUT/summary.csv lists every file"
-    )
-    where = b.add_mutually_exclusive_group()
-    where.add_argument(
-        "--workers", type=positive_int, help="worker processes of a local Dask cluster"
-    )
-    where.add_argument(
-        "--scheduler", help="address of a running Dask scheduler (tcp://host:8786) instead"
-    )
-    b.add_argument(
-        "--retries", type=count, default=2, help="times a task that crashed is tried again"
-    )
 
 
 class FileDetector:

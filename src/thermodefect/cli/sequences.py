@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from thermodefect.cli._common import (
+    add_batch_options,
     add_load_options,
     load,
     output_file,
@@ -66,6 +68,7 @@ def add_parsers(sub) -> None:
         default="center",
         help="standardisation (default: center, the seed's)",
     )
+    add_batch_options(p)
     add_load_options(p)
     p.set_defaults(run=cmd_pca)
 
@@ -169,10 +172,53 @@ def cmd_frames(args) -> int:
     return 0
 
 
+class FilePCA:
+    """``pca`` of one file with a command's settings (a Dask task).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The command's settings.
+    names : dict of Path to str
+        The output stem of every input.
+    """
+
+    def __init__(self, args, names: dict):
+        self.args = args
+        self.names = {str(k): v for k, v in names.items()}
+
+    def __call__(self, path: Path) -> tuple[list[str], dict]:
+        """Write one file's PCT images.
+
+        Parameters
+        ----------
+        path : Path
+            The input.
+
+        Returns
+        -------
+        outputs : list of str
+            Image names.
+        summary : dict
+            ``explained_variance``: the ratios, space-separated.
+        """
+        from thermodefect.report.pca import pca_file
+
+        args = self.args
+        written, explained = pca_file(load(path, args), args.out, self.names[str(path)],
+                                      components=args.components, size=args.size,
+                                      normalize=args.normalize)  # fmt: skip
+        return [w.name for w in written], {
+            "explained_variance": " ".join(f"{r:.6g}" for r in explained)
+        }
+
+
 def cmd_pca(args) -> int:
     from thermodefect.report import pca_folder
 
     output_folder(args.out, reads=[args.data_dir])
+    if args.workers or args.scheduler:
+        return _pca_batch(args)
     failures = pca_folder(
         args.data_dir,
         args.out,
@@ -183,3 +229,25 @@ def cmd_pca(args) -> int:
         quiet=args.quiet,
     )
     return report(failures)
+
+
+def _pca_batch(args) -> int:
+    """``pca`` over a Dask cluster (see :mod:`thermodefect.batch`)."""
+    from thermodefect.batch import SUMMARY, run_batch
+    from thermodefect.io.files import output_names, sequence_files
+    from thermodefect.report.pca import write_explained
+
+    files = sequence_files(args.data_dir)
+    settings = {k: str(getattr(args, k)) for k in ("components", "size", "normalize")}
+    batch = run_batch(files, FilePCA(args, output_names(files)), args.out, settings=settings,
+                      workers=args.workers, scheduler=args.scheduler, retries=args.retries,
+                      progress=not args.quiet and sys.stderr.isatty())  # fmt: skip
+    rows = [(Path(r.file).name, i, float(v))
+            for r in batch.results if r.status == "done"
+            for i, v in enumerate(r.summary["explained_variance"].split())]  # fmt: skip
+    if rows:
+        write_explained(rows, args.out)
+        done = plural(sum(r.status == "done" for r in batch.results), "file")
+        say(args, f"PCT images of {done} in {args.out}/ ({batch.skipped} done before), one "
+                  f"line per file in {args.out}/{SUMMARY}")  # fmt: skip
+    return report([r.error for r in batch.results if r.status != "done"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from thermodefect.cli._common import (
+    add_batch_options,
     choices_help,
     count,
     output_folder,
@@ -36,6 +37,7 @@ def add_parsers(sub) -> None:
         choices=SOLVERS,
         help="finite volumes (fv) or finite elements (fe) instead of the spec's or preset's",
     )
+    add_batch_options(p)
     p.set_defaults(run=cmd_simulate)
 
 
@@ -57,6 +59,9 @@ def cmd_simulate(args) -> int:
             hdf5=args.hdf5,
             quiet=args.quiet,
             solver=args.solver,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            retries=args.retries,
         )
         say(args, f"wrote {plural(args.n, 'specimen')} and {manifest}")
         return 0

@@ -107,7 +107,7 @@ def release_pages(array: np.ndarray) -> None:
         return
 
 
-def _owner(array):
+def _owner(array: Any) -> Any:
     """The numpy memory map made on the file that ``array`` views (the last array up its
     ``base`` chain to share the map: views of a memory map are memory maps too), else None."""
     owner: Any = None

@@ -11,7 +11,9 @@ from thermodefect.io.images import resize_uint8, stretch, write_png
 
 __all__ = [
     "fit_size",
+    "pca_file",
     "pca_folder",
+    "write_explained",
 ]
 
 
@@ -40,6 +42,73 @@ def fit_size(shape: tuple[int, int], size: int | tuple[int, int]) -> tuple[int, 
     h, w = shape
     scale = size / max(h, w)
     return max(1, round(h * scale)), max(1, round(w * scale))
+
+
+def pca_file(
+    seq,
+    out: Path,
+    name: str,
+    *,
+    components: int = 4,
+    size: int | tuple[int, int] | None = None,
+    normalize: str = "center",
+) -> tuple[list[Path], list[float]]:
+    """PCT images of one sequence: ``out/{name}_{i}.png``, i from 0 (each written atomically).
+
+    Parameters
+    ----------
+    seq : Sequence
+        The sequence.
+    out : Path
+        Output folder.
+    name : str
+        File stem.
+    components : int
+        Images.
+    size : int or (int, int), optional
+        Resize images (see :func:`fit_size`).
+    normalize : str
+        Standardisation of :func:`~thermodefect.methods.pct`.
+
+    Returns
+    -------
+    written : list of Path
+    explained : list of float
+        Explained variance ratio of each component.
+
+    Raises
+    ------
+    ThermodefectError
+        When PCT cannot run on the sequence.
+    """
+    from thermodefect.methods import pct
+
+    result = pct(seq, components, normalize=normalize)
+    images = [stretch(c) for c in result.components]
+    if size is not None:
+        target = fit_size(images[0].shape, size)
+        images = [resize_uint8(im, target) for im in images]
+    written = [Path(out) / f"{name}_{i}.png" for i in range(len(images))]
+    for image, path in zip(images, written, strict=True):
+        write_png(image, path)
+    return written, [float(r) for r in result.explained_variance_ratio]
+
+
+def write_explained(rows: list[tuple[str, int, float]], out: Path) -> None:
+    """``out/explained_variance.csv``: file, component, explained variance ratio.
+
+    Parameters
+    ----------
+    rows : list of (str, int, float)
+        File name, component, ratio.
+    out : Path
+        Output folder.
+    """
+    with atomic_path(Path(out) / "explained_variance.csv") as tmp:
+        tmp.write_text(
+            "file,component,explained_variance_ratio\n"
+            + "".join(f"{f},{i},{r:.6g}\n" for f, i, r in rows)
+        )
 
 
 def pca_folder(
@@ -90,31 +159,19 @@ def pca_folder(
     from tqdm import tqdm
 
     from thermodefect.io import load as default_load
-    from thermodefect.methods import pct
 
     load = load or default_load
     files = sequence_files(data_dir)
     names = output_names(files)
-    out = Path(out)
     failures, rows = [], []
     for path in tqdm(files, desc="pca", unit="file", disable=quiet or None):
         try:
-            seq = load(path)
-            result = pct(seq, components, normalize=normalize)
+            _, explained = pca_file(load(path), out, names[path], components=components,
+                                    size=size, normalize=normalize)  # fmt: skip
         except ThermodefectError as exc:
             failures.append(exc.naming(path))
             continue
-        images = [stretch(c) for c in result.components]
-        if size is not None:
-            target = fit_size(images[0].shape, size)
-            images = [resize_uint8(im, target) for im in images]
-        for i, image in enumerate(images):
-            write_png(image, out / f"{names[path]}_{i}.png")
-        rows += [(path.name, i, float(r)) for i, r in enumerate(result.explained_variance_ratio)]
+        rows += [(path.name, i, r) for i, r in enumerate(explained)]
     if rows:
-        with atomic_path(out / "explained_variance.csv") as tmp:
-            tmp.write_text(
-                "file,component,explained_variance_ratio\n"
-                + "".join(f"{f},{i},{r:.6g}\n" for f, i, r in rows)
-            )
+        write_explained(rows, out)
     return failures

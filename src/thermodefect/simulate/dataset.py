@@ -181,6 +181,9 @@ def generate(
     hdf5: bool = False,
     quiet: bool = False,
     solver: str | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    retries: int = 2,
 ) -> Path:
     """Simulate ``n`` specimens of ``preset`` into ``out``.
 
@@ -189,8 +192,9 @@ def generate(
     (:data:`~thermodefect.simulate.presets.CHECK_SETS`) put every specimen in the test split.
     The dataset is written into a staging folder beside ``out`` (``.NAME.partial``) and
     moved into ``out`` only when every specimen and the manifest are there: an interrupted
-    run leaves ``out`` as it was, and the same command run again resumes after the last
-    specimen finished.
+    run leaves ``out`` as it was, and the same command run again resumes with the specimens
+    not finished yet. With ``workers`` or ``scheduler`` the specimens are Dask tasks
+    (:mod:`thermodefect.batch`), finished in any order.
 
     Parameters
     ----------
@@ -210,6 +214,12 @@ def generate(
         No progress bar.
     solver : {'fv', 'fe'}, optional
         Simulate with this solver instead of the preset's.
+    workers : int, optional
+        Worker processes of a local Dask cluster.
+    scheduler : str, optional
+        Address of a running Dask scheduler instead.
+    retries : int
+        Times a crashed task is tried again (Dask runs).
 
     Returns
     -------
@@ -219,39 +229,93 @@ def generate(
     Raises
     ------
     ThermodefectError
-        For an unknown preset or n < 1.
+        For an unknown preset or n < 1, or a Dask run that cannot start.
     """
     from tqdm import tqdm
 
-    from thermodefect.simulate import run
     from thermodefect.simulate.presets import CHECK_SETS, PRESETS
 
     PRESETS.check(preset)
     if n < 1:
         raise ThermodefectError(f"--n must be at least 1, got {n}")
     splits = ["test"] * n if preset in CHECK_SETS else split_of(n, seed)
-    width = len(str(n - 1))
     out = Path(out)
     stage = out.parent / f".{out.name}.partial"
     job = {"preset": preset, "n": n, "seed": seed, "hdf5": hdf5, "solver": solver}
     rows = _resume(stage, job)
-    for i in tqdm(range(n), desc=f"simulate {preset}", unit="specimen", disable=quiet or None):
-        if i < len(rows):
-            continue
-        spec = PRESETS[preset](
-            np.random.default_rng([seed, i]), f"{preset.replace('-', '_')}_{i:0{width}d}"
-        )
-        if solver:
-            spec = with_solver(spec, solver)
-        sequence, truth = run(spec, device=device)
-        write_specimen(stage, spec, sequence, truth, hdf5=hdf5)
-        rows.append(manifest_row(spec, splits[i], preset, sequence))
+    todo = [i for i in range(n) if i not in rows]
+    bar = tqdm(total=n, initial=n - len(todo), desc=f"simulate {preset}", unit="specimen",
+               disable=quiet or None)  # fmt: skip
+    tasks = dict(preset=preset, n=n, seed=seed, stage=stage, device=device, hdf5=hdf5,
+                 solver=solver)  # fmt: skip
+    for i, row in _specimens(todo, tasks, workers, scheduler, retries):
+        rows[i] = dict(row, split=splits[i])
         _record_progress(stage, job, rows)
-        logger.info("simulated %s (%s split)", spec.name, splits[i])
-    write_manifest(stage, rows)
+        logger.info("simulated %s (%s split)", row["name"], splits[i])
+        bar.update()
+    bar.close()
+    from thermodefect.batch import remove_leftovers
+
+    remove_leftovers(stage)  # the parts a killed worker was writing
+    write_manifest(stage, [rows[i] for i in range(n)])
     (stage / PROGRESS).unlink()
     move_into(stage, out)
     return out / "manifest.csv"
+
+
+def simulate_specimen(i: int, *, preset: str, n: int, seed: int, stage: Path, device: str,
+                      hdf5: bool, solver: str | None) -> tuple[int, dict]:  # fmt: skip
+    """Draw, simulate and write specimen ``i`` of a dataset (one task of :func:`generate`).
+
+    Parameters
+    ----------
+    i : int
+        The specimen's index.
+    preset, n, seed, device, hdf5, solver
+        As :func:`generate`'s.
+    stage : Path
+        The staging folder.
+
+    Returns
+    -------
+    i : int
+    row : dict
+        Its manifest row (split to be set by the caller).
+    """
+    from thermodefect.simulate import run
+    from thermodefect.simulate.presets import PRESETS
+
+    width = len(str(n - 1))
+    spec = PRESETS[preset](
+        np.random.default_rng([seed, i]), f"{preset.replace('-', '_')}_{i:0{width}d}"
+    )
+    if solver:
+        spec = with_solver(spec, solver)
+    sequence, truth = run(spec, device=device)
+    write_specimen(stage, spec, sequence, truth, hdf5=hdf5)
+    return i, manifest_row(spec, "", preset, sequence)
+
+
+def _specimens(todo: list[int], tasks: dict, workers, scheduler, retries: int):
+    """(i, row) of every specimen of ``todo``, in order, or as Dask finishes them."""
+    if not (workers or scheduler):
+        for i in todo:
+            yield simulate_specimen(i, **tasks)
+        return
+    if not todo:
+        return
+    from functools import partial
+
+    from thermodefect.batch import dask_client
+
+    Path(tasks["stage"]).mkdir(parents=True, exist_ok=True)
+    with dask_client(workers, scheduler) as client:
+        from dask.distributed import as_completed
+
+        futures = [client.submit(partial(simulate_specimen, **tasks), i, retries=retries,
+                                 pure=False, key=f"specimen-{i}") for i in todo]  # fmt: skip
+        for future in as_completed(futures):
+            yield future.result()
 
 
 def with_solver(spec, method: str):
@@ -276,8 +340,9 @@ def with_solver(spec, method: str):
 PROGRESS = ".progress.json"
 
 
-def _resume(stage: Path, job: dict) -> list[dict]:
-    """Manifest rows of the specimens an interrupted run of the same job finished."""
+def _resume(stage: Path, job: dict) -> dict[int, dict]:
+    """Manifest rows, by specimen index, of the specimens an interrupted run of the same job
+    finished."""
     import shutil
 
     try:
@@ -285,13 +350,16 @@ def _resume(stage: Path, job: dict) -> list[dict]:
     except (OSError, ValueError):
         done = None
     if done is not None and done.get("job") == job:
-        logger.info("resuming %s after %d specimens", stage, len(done["rows"]))
-        return list(done["rows"])
+        rows = done["rows"]
+        rows = dict(enumerate(rows)) if isinstance(rows, list) else rows  # a serial run's list
+        logger.info("resuming %s after %d specimens", stage, len(rows))
+        return {int(i): row for i, row in rows.items()}
     shutil.rmtree(stage, ignore_errors=True)
-    return []
+    return {}
 
 
-def _record_progress(stage: Path, job: dict, rows: list[dict]) -> None:
+def _record_progress(stage: Path, job: dict, rows: dict[int, dict]) -> None:
+    stage.mkdir(parents=True, exist_ok=True)
     with atomic_path(stage / PROGRESS) as tmp:
         tmp.write_text(json.dumps({"job": job, "rows": rows}))
 
