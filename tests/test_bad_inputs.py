@@ -198,6 +198,8 @@ CASES = [
      ["info", "{d}/x.ptw"], "lock-in"),
     ("info-hcc-truncated", _camera_file("hcc", cut=5), ["info", "{d}/x.hcc"],
      "ends 139 bytes into frame 19"),
+    ("info-zarr-garbage", lambda d: _write(d / "x.zarr" / "zarr.json", "{not json"),
+     ["info", "{d}/x.zarr"], "is not a readable Zarr store"),
     ("info-edevis", lambda d: _write(d / "x.OTvis", b"x" * 600), ["info", "{d}/x.OTvis"],
      "Edevis recordings are not read"),
     ("convert-seq-truncated", _camera_file("seq", cut=1), ["convert", "{d}/x.seq", "{d}/y.h5"],

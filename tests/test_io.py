@@ -300,3 +300,26 @@ def test_written_files_are_not_private(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert stat.S_IMODE((tmp_path / "a.txt").stat().st_mode) == 0o666 & ~mask
+
+
+def test_zarr_stores_ours_any_array_and_folder_scans(tmp_path, ramp):
+    import zarr
+
+    from thermodefect.io import sequence_files
+
+    save(ramp, tmp_path / "ours.zarr")
+    back = load(tmp_path / "ours.zarr")
+    np.testing.assert_array_equal(back.frames, ramp.frames)
+    np.testing.assert_array_equal(back.mask, ramp.mask)
+    assert back.meta.pixel_pitch_mm == 0.2 and back.meta.extra["format"] == "zarr-thermodefect"
+    save(ramp, tmp_path / "ours.zarr")  # a store of the same name is replaced whole
+    other = zarr.open_group(store=str(tmp_path / "other.zarr"), mode="w")
+    other.create_array("raw/cube", data=np.moveaxis(ramp.frames, 0, 2))  # (H, W, T)
+    other.create_array("aux", data=np.ones((4, 4)))
+    hwt = load(tmp_path / "other.zarr", layout="HWT", frame_rate=50.0)
+    np.testing.assert_array_equal(hwt.frames, ramp.frames)
+    other.create_array("raw/second", data=np.zeros((20, 3, 3)))
+    with pytest.raises(ThermodefectError, match=r"holds 2 3-D arrays .*--var"):
+        load(tmp_path / "other.zarr")
+    assert load(tmp_path / "other.zarr", var="raw/second").shape == (20, 3, 3)
+    assert [p.name for p in sequence_files(tmp_path)] == ["other.zarr", "ours.zarr"]

@@ -116,6 +116,7 @@ SAMPLES = {
     "tiff": _tiff,
     "csv": _csv,
     "csv-folder": _csv_folder,
+    "zarr": _saved(".zarr"),
     "telops-hcc": _hcc,
     "flir-fff": _fff,
     "ptw": _ptw,

@@ -204,7 +204,7 @@ def output_file(path: Path, *, reads=()) -> Path:
         When ``path`` is a folder, lies under a file, is not writable, or is an input.
     """
     path = Path(path)
-    if path.is_dir():
+    if path.is_dir() and path.suffix.lower() != ".zarr":  # a Zarr store is a folder
         raise ThermodefectError("is a folder; give a file name", path)
     _writable_ancestor(path.parent)
     for source in reads:

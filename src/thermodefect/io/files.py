@@ -379,7 +379,7 @@ def sequence_files(data_dir: Path) -> list[Path]:
     files = sorted(
         p
         for p in data_dir.iterdir()
-        if p.is_file()
+        if (p.is_file() or p.suffix.lower() == ".zarr")
         and p.suffix.lower() in FOLDER_SUFFIXES
         and p.name not in OUR_FILES
         and not p.name.endswith(OUR_SUFFIXES)

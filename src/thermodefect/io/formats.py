@@ -169,7 +169,7 @@ class Writer:
 
 
 #: Optional dependency group -> the module that group installs.
-EXTRA_MODULES = {"telops": "fasthcc", "flir": "imagecodecs"}
+EXTRA_MODULES = {"telops": "fasthcc", "flir": "imagecodecs", "zarr": "zarr"}
 
 #: name -> Reader, in the order signatures are tried (MATLAB v7.3 before plain HDF5).
 READERS: Registry[Reader] = Registry("reader")
@@ -199,6 +199,8 @@ _reader("tiff", Reader((".tif", ".tiff"), "thermodefect.io.tiff:read", "multi-pa
 _reader("csv", Reader((".csv",), "thermodefect.io.csvfmt:read_pixels", "CSV, one row per pixel",
                       loose=(".txt", ".tsv", ".dat")))  # fmt: skip
 _reader("csv-folder", Reader((), "thermodefect.io.csvfmt:read_folder", "folder of CSV frames"))
+_reader("zarr", Reader((".zarr",), "thermodefect.io.zarrfmt:read",
+                       "Zarr store (ours, any 3-D array)", extra="zarr"))  # fmt: skip
 _reader("telops-hcc", Reader((".hcc",), "thermodefect.io.telops:read", "Telops HCC recording",
                              (((0, b"TC"),),), weak=True, extra="telops"))  # fmt: skip
 _reader("flir-fff", Reader((".seq", ".csq", ".fff", ".ats"), "thermodefect.io.flir:read",
@@ -216,6 +218,9 @@ WRITERS.add("mat", Writer((".mat",), "thermodefect.io.matlab:write",
             summary="MATLAB, the seed's layout")  # fmt: skip
 WRITERS.add("hdf5", Writer((".h5", ".hdf5"), "thermodefect.io.hdf5:write",
                            "our HDF5 layout, every field"), summary="our HDF5 layout")  # fmt: skip
+WRITERS.add("zarr", Writer((".zarr",), "thermodefect.io.zarrfmt:write",
+                           "Zarr store, every field, chunked in blocks of frames"),
+            summary="Zarr store")  # fmt: skip
 WRITERS.add("npz", Writer((".npz",), "thermodefect.io.numpyfmt:write_npz",
                           "NumPy archive, every field"), summary="NumPy archive")  # fmt: skip
 
@@ -264,7 +269,10 @@ def sniff(path: str | os.PathLike) -> str:
     """
     path = Path(path)
     if path.is_dir():
-        return "csv-folder"
+        zarr = path.suffix.lower() == ".zarr" or any(
+            (path / marker).exists() for marker in ("zarr.json", ".zgroup", ".zarray")
+        )
+        return "zarr" if zarr else "csv-folder"
     if not path.exists():
         raise ThermodefectError("no such file or folder", path)
     if path.stat().st_size == 0:
