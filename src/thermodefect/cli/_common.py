@@ -255,3 +255,34 @@ def add_batch_options(p) -> None:
     b.add_argument(
         "--retries", type=count, default=2, help="times a task that crashed is tried again"
     )
+
+
+class FileTask:
+    """A command's work on one input file with its settings: called by the serial loop and,
+    pickled, as a Dask task (:func:`thermodefect.batch.run_batch`).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The command's settings.
+    names : dict of Path to str
+        The output stem of every input (:func:`~thermodefect.io.files.output_names`).
+    """
+
+    def __init__(self, args, names: dict):
+        self.args = args
+        self.names = {str(k): v for k, v in names.items()}
+
+    def name(self, path: Path) -> str:
+        """The output stem of ``path``.
+
+        Parameters
+        ----------
+        path : Path
+            An input.
+
+        Returns
+        -------
+        str
+        """
+        return self.names[str(path)]

@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from thermodefect.cli._common import (
+    FileTask,
     add_batch_options,
     add_load_options,
     choices_help,
@@ -103,22 +104,11 @@ def _add_depth_options(p) -> None:
     d.add_argument("--thickness", type=positive, help="plate thickness, mm (no deeper defect)")
 
 
-class FileDetector:
-    """``detect`` (or ``depth``) of one file with a command's settings, its outputs written:
-    called by the serial loop and, pickled, by Dask workers.
+class FileDetector(FileTask):
+    """``detect`` (or ``depth``) of one file, its outputs written (see
+    :class:`~thermodefect.cli._common.FileTask`); a model is loaded once per process."""
 
-    Parameters
-    ----------
-    args : argparse.Namespace
-        The command's settings.
-    names : dict of Path to str
-        The output stem of every input (:func:`~thermodefect.io.files.output_names`).
-    """
-
-    def __init__(self, args, names: dict):
-        self.args = args
-        self.names = {str(k): v for k, v in names.items()}
-        self._run = None
+    _run = None
 
     def __getstate__(self) -> dict:
         return {"args": self.args, "names": self.names, "_run": None}
@@ -212,7 +202,7 @@ class FileDetector:
         from thermodefect.detect.regions import write_table
         from thermodefect.report.detection import shown_frame, write_depth, write_detection
 
-        out, name = self.args.out, self.names[str(path)]
+        out, name = self.args.out, self.name(path)
         if not self.args.depth_only:
             return write_detection(found, out, name)
         written = write_depth(found, shown_frame(found), out, name)
@@ -271,7 +261,7 @@ def cmd_detect(args) -> int:
             say(args, f"{path}: diffusivity {measured:.3g} m^2/s from the back wall")
         detector.write(found, path)
         say(args, f"{path}: {plural(len(found.regions), 'defect')} ({found.method}) -> "
-                  f"{args.out}/{detector.names[str(path)]}_*")  # fmt: skip
+                  f"{args.out}/{detector.name(path)}_*")  # fmt: skip
         if found.out_of_distribution is not None:
             warnings.append(f"{path}: out of distribution: {found.out_of_distribution}")
     if len(problems) < len(args.files):

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from thermodefect.cli._common import (
+    FileTask,
     add_batch_options,
     add_load_options,
     load,
@@ -172,20 +173,8 @@ def cmd_frames(args) -> int:
     return 0
 
 
-class FilePCA:
-    """``pca`` of one file with a command's settings (a Dask task).
-
-    Parameters
-    ----------
-    args : argparse.Namespace
-        The command's settings.
-    names : dict of Path to str
-        The output stem of every input.
-    """
-
-    def __init__(self, args, names: dict):
-        self.args = args
-        self.names = {str(k): v for k, v in names.items()}
+class FilePCA(FileTask):
+    """``pca`` of one file (a Dask task; see :class:`~thermodefect.cli._common.FileTask`)."""
 
     def __call__(self, path: Path) -> tuple[list[str], dict]:
         """Write one file's PCT images.
@@ -205,7 +194,7 @@ class FilePCA:
         from thermodefect.report.pca import pca_file
 
         args = self.args
-        written, explained = pca_file(load(path, args), args.out, self.names[str(path)],
+        written, explained = pca_file(load(path, args), args.out, self.name(path),
                                       components=args.components, size=args.size,
                                       normalize=args.normalize)  # fmt: skip
         return [w.name for w in written], {
