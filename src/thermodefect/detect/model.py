@@ -143,8 +143,7 @@ def detect_with_model(
         raise ThermodefectError(f"a probability threshold must lie in (0, 1); got {thr}")
     area = ckpt.min_area if min_area is None else int(min_area)
     mask = clean(prob >= thr, min_area=area)
-    rise = cooling if baseline is None else cooling.derive("rise", frames=cooling.frames - baseline)
-    reason = out_of_distribution(rise) or model_out_of_distribution(mask)
+    reason = out_of_distribution(cooling, baseline) or model_out_of_distribution(mask)
     if reason is not None and fallback is not None:
         from thermodefect.detect.classical import detect
 

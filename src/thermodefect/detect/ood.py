@@ -105,7 +105,7 @@ def _warming(curves: np.ndarray, noise: float) -> np.ndarray:
     return rise > np.maximum(0.1 * span, 6 * noise)
 
 
-def out_of_distribution(cooling: Sequence) -> str | None:
+def out_of_distribution(cooling: Sequence, baseline: np.ndarray | None = None) -> str | None:
     """Why ``cooling`` is not a flashed plate cooling, or None when it is.
 
     Parameters
@@ -114,6 +114,9 @@ def out_of_distribution(cooling: Sequence) -> str | None:
         The frames after the flash as a rise (:func:`thermodefect.detect.prepare`, or the
         extracted cooling less its pre-flash baseline); its ``meta.extra["plate"]`` limits the
         test to the plate.
+    baseline : (H, W) ndarray, optional
+        The pre-flash level still to subtract from ``cooling`` (absolute files), taken from
+        the binned means instead of a copy of the frames.
 
     Returns
     -------
@@ -122,6 +125,8 @@ def out_of_distribution(cooling: Sequence) -> str | None:
     """
     plate = cooling.meta.extra.get("plate")
     bins = _bins(np.asarray(cooling.frames))
+    if baseline is not None:
+        bins = {k: v - np.asarray(baseline, np.float64).ravel() for k, v in bins.items()}
     curves = bins["log"] if plate is None else bins["log"][:, np.asarray(plate, bool).ravel()]
     level = np.median(curves, axis=1)
     if level[-1] >= level[0]:
