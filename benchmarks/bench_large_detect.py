@@ -3,7 +3,8 @@
 Writes a 2000 x 512 x 512 float32 ``.npy`` (2.1 GB; frame by frame, never whole in memory):
 a plate cooling as 1/sqrt(t) after a flash at frame 0 with four square defects whose
 contrast grows and fades at their own times, 1 % noise. Then runs ``thermodefect detect
-FILE --method M`` for each method in a fresh process and reports:
+FILE --method M`` (``--model default`` for ``network``) for each method in a fresh process
+and reports:
 
 - whether it completes inside a memory cgroup limited to ``--limit`` GiB (cgroup v1 or v2,
   when this machine lets us make one: the true test that the run fits in that memory; the
@@ -16,7 +17,7 @@ FILE --method M`` for each method in a fresh process and reports:
 
 Linux only.
 
-    python benchmarks/bench_large_detect.py [--frames 2000] [--size 512] [--methods pct tsr]
+    python benchmarks/bench_large_detect.py [--frames 2000] [--size 512] [--methods pct tsr network]
 """
 
 from __future__ import annotations
@@ -104,7 +105,8 @@ def memory_cgroup(limit_bytes: int) -> Path | None:
 
 def run(path: Path, method: str, out: Path, group: Path | None) -> dict:
     """One detect run in a fresh process (inside ``group`` when given)."""
-    argv = [sys.executable, "-c", CHILD, "--quiet", "detect", str(path), "--method", method,
+    how = ["--model", "default"] if method == "network" else ["--method", method]
+    argv = [sys.executable, "-c", CHILD, "--quiet", "detect", str(path), *how,
             "--frame-rate", "100", "--out", str(out)]  # fmt: skip
 
     def enter() -> None:
