@@ -253,13 +253,10 @@ def check_finite(frames: np.ndarray, path: Path, offset: int = 0) -> None:
     ThermodefectError
         Naming how many values are not finite and where the first one is.
     """
-    from thermodefect.io.files import release_pages
+    from thermodefect.io.files import frame_blocks
 
-    step = frames_per_chunk(frames.shape[1:])
-    for t0 in range(0, frames.shape[0], step):
-        block = frames[t0 : t0 + step]
+    for t0, block in frame_blocks(frames):
         finite = np.isfinite(block)
-        release_pages(block)
         if not finite.all():
             bad = np.argwhere(~finite)[0]
             count = int(block.size - np.count_nonzero(finite))

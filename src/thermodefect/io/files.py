@@ -26,7 +26,6 @@ __all__ = [
     "frames_mean",
     "is_mapped",
     "output_names",
-    "release_mapping",
     "release_pages",
     "scratch_array",
     "sequence_files",
@@ -95,7 +94,6 @@ def release_pages(array: np.ndarray) -> None:
         A contiguous block of a memory-mapped array (e.g. frames ``t0:t1`` of a loaded
         ``.npy``), or any array.
     """
-
     mapped = _mapping(array)
     if mapped is None or not array.flags.c_contiguous or not hasattr(mmap, "MADV_DONTNEED"):
         return
@@ -213,29 +211,6 @@ def column_blocks(x: np.ndarray, step: int) -> Iterator[tuple[int, np.ndarray]]:
                 if done != row.nbytes:
                     raise OSError(f"read {done} of {row.nbytes} bytes at row {t}")
             yield c0, block
-
-
-def release_mapping(array: np.ndarray) -> None:
-    """Let every page of the memory map behind ``array`` leave this process's resident memory.
-
-    For access patterns that are not one contiguous block (a band of rows across all
-    frames, a strided column block of a (T, N) view): after each block the whole mapping is
-    released, and the next block's pages fault in again from the page cache (or, for a
-    scratch file, from its written pages). A no-op for arrays that are not memory-mapped.
-
-    Parameters
-    ----------
-    array : ndarray
-        A memory-mapped array or any view of one, or any array.
-    """
-
-    mapped = _mapping(array)
-    if mapped is None or not hasattr(mmap, "MADV_DONTNEED"):
-        return
-    try:
-        mapped.madvise(mmap.MADV_DONTNEED)
-    except (OSError, ValueError):
-        return
 
 
 def is_mapped(array) -> bool:

@@ -163,7 +163,7 @@ def _gram_solver(x, k: int, normalize: str, chunk: int | None, be: Backend):
     if chunk is None and is_mapped(x):  # read from the file: blocks of about 64 MiB
         step = max(step, frames_per_chunk((x.shape[0],)))
     gram, project = None, None
-    if normalize != "pixel" and not is_mapped(x):  # a mapped file: blocks, released in turn
+    if normalize != "pixel" and not is_mapped(x):  # a mapped file: blocks read from it
         gram, project = _gram_direct(x, normalize, be)
     if gram is None:
         gram, project = _gram_blocks(x, normalize, step, be)

@@ -204,7 +204,7 @@ def tsr(
         raise ThermodefectError(f"TSR degree must be between 1 and {t_count - 1}, got {degree}")
 
     numpy_in = not is_tensor(frames)
-    mapped = frames if is_mapped(frames) else None  # a mapped file: released block by block
+    mapped = frames if is_mapped(frames) else None  # a mapped file: blocks read from it
     frames = torch_view(frames)
     be = Backend(frames)
     log_t = np.log(times)

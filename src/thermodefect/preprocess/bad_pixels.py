@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from thermodefect.errors import ThermodefectError
-from thermodefect.io.files import release_pages
+from thermodefect.io.files import frame_blocks
 from thermodefect.preprocess._common import fail
 from thermodefect.sequence import Sequence, frames_per_chunk
 
@@ -41,12 +41,10 @@ def temporal_mean_std(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     mean, std : (H, W) ndarray of float64
     """
     t = frames.shape[0]
-    step = frames_per_chunk(frames.shape[1:], 8)
     total = np.zeros(frames.shape[1:])
     squares = np.zeros(frames.shape[1:])
-    for t0 in range(0, t, step):
-        block = frames[t0 : t0 + step].astype(np.float64)
-        release_pages(frames[t0 : t0 + step])
+    for _, part in frame_blocks(frames, frames_per_chunk(frames.shape[1:], 8)):
+        block = part.astype(np.float64)
         total += block.sum(axis=0)
         squares += np.einsum("tij,tij->ij", block, block)
     mean = total / t
