@@ -214,3 +214,22 @@ def test_prepare_writes_pct_images_at_native_resolution(tmp_path):
     ]
     assert np.asarray(Image.open(out / "P1.png")).shape == (40, 60)
     assert (out / "P1.png").read_bytes() == (out / "P1_pca1.png").read_bytes()
+
+
+def test_labelme_written_from_a_mask_fills_back_to_that_mask(tmp_path):
+    from scipy import ndimage
+
+    from thermodefect.labels.labelme import rasterize, write_labelme
+
+    rng = np.random.default_rng(1)
+    for k in range(20):
+        mask = ndimage.gaussian_filter(rng.random((40, 50)), 2) > 0.52
+        mask[0, 0] = mask[5, 45] = mask[6, 46] = True  # a lone pixel, a diagonal pair
+        doc = write_labelme(mask, tmp_path / f"{k}.json", image_path="plate.png")
+        components, n = ndimage.label(mask, structure=np.ones((3, 3)))
+        filled = np.zeros_like(mask)
+        for i in range(1, n + 1):  # labelme polygons have no holes
+            filled |= ndimage.binary_fill_holes(components == i)
+        np.testing.assert_array_equal(rasterize(doc).mask, filled)
+        shapes = json.loads(doc.read_text())["shapes"]
+        assert len(shapes) == n and all(len(s["points"]) >= 3 for s in shapes)

@@ -26,6 +26,7 @@ __all__ = [
     "Annotation",
     "rasterize",
     "read_class_map",
+    "write_labelme",
 ]
 
 SHAPE_TYPES = ("polygon", "rectangle", "circle", "line", "linestrip", "point")
@@ -243,3 +244,71 @@ def rasterize(
             raise ThermodefectError(exc.problem, json_path) from None
     classes = np.asarray(canvas, dtype=np.uint8)
     return Annotation(json_path.stem, classes > 0, classes, unknown)
+
+
+def _outline(component: np.ndarray) -> list[list[float]]:
+    """The outline of one connected mask component as [x, y] points: the centres of its
+    boundary pixels in order (a polygon labelme and :func:`rasterize` fill back to the
+    component's pixels), collinear points dropped."""
+    from scipy import ndimage
+    from skimage.measure import approximate_polygon, find_contours
+
+    filled = np.pad(ndimage.binary_fill_holes(component), 1)
+    crossing = max(find_contours(filled.astype(np.float32), 0.5, fully_connected="high"), key=len)
+    # each crossing lies halfway between an inside and an outside pixel: take the inside one
+    lo, hi = np.floor(crossing).astype(int), np.ceil(crossing).astype(int)
+    pick_lo = filled[lo[:, 0], lo[:, 1]]
+    centres = np.where(pick_lo[:, None], lo, hi)
+    keep = np.r_[True, np.any(np.diff(centres, axis=0) != 0, axis=1)]
+    centres = approximate_polygon(centres[keep].astype(float), tolerance=0.01) - 1.0
+    if len(centres) > 1 and np.array_equal(centres[0], centres[-1]):
+        centres = centres[:-1]
+    points = [[float(c), float(r)] for r, c in centres]
+    return points + [points[-1]] * (3 - len(points))  # labelme wants 3 points at least
+
+
+def write_labelme(
+    mask: np.ndarray, path: str | Path, *, label: str = "defect", image_path: str = ""
+) -> Path:
+    """Write a mask as a labelme file: one polygon per connected defect (8-connected).
+
+    labelme polygons have no holes: a sound hole inside a defect is written as defect.
+
+    Parameters
+    ----------
+    mask : (H, W) array_like of bool
+        True = defect.
+    path : str or Path
+        The JSON file (written atomically).
+    label : str
+        The label of every polygon.
+    image_path : str
+        labelme's ``imagePath`` (the image the polygons were drawn on), may be empty.
+
+    Returns
+    -------
+    Path
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> m = np.zeros((5, 6), bool); m[1:3, 2:5] = True
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     bool((rasterize(write_labelme(m, Path(d) / "m.json")).mask == m).all())
+    True
+    """
+    from scipy import ndimage
+
+    from thermodefect.io.files import atomic_path
+
+    mask = np.asarray(mask, bool)
+    components, n = ndimage.label(mask, structure=np.ones((3, 3)))
+    shapes: list[dict] = [{"label": label, "points": _outline(components == k), "group_id": None,
+               "shape_type": "polygon", "flags": {}} for k in range(1, n + 1)]  # fmt: skip
+    h, w = mask.shape
+    doc = {"version": "5.0.1", "flags": {}, "shapes": shapes, "imagePath": image_path,
+           "imageData": None, "imageHeight": h, "imageWidth": w}  # fmt: skip
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(doc, indent=1), encoding="utf-8")
+    return path
