@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from importlib.resources import files
 from pathlib import Path
 
@@ -10,6 +11,9 @@ import numpy as np
 import pytest
 
 from thermodefect.sequence import Meta, Sequence
+
+# Qt (the napari plugin's tests) draws without a screen; pytest-xvfb gives OpenGL a display
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 #: The seed's real label masks, shipped inside the package (black = defect).
 SEED_LABELS = sorted(
@@ -78,3 +82,23 @@ def simulated_plate(
         "solver": {"nz": 12},
     })  # fmt: skip
     return run(spec)[0]
+
+
+REPORT_NAMES = ("<script>", "tiny_1", "tiny_2")
+
+
+@pytest.fixture(scope="session")
+def report_folders(tmp_path_factory) -> Path:
+    """Three tiny plates in ``data/`` (one named ``<script>.mat``), detected into ``with/``
+    with ``--report`` and into ``plain/`` without."""
+    import shutil
+
+    from thermodefect.cli import main
+
+    root = tmp_path_factory.mktemp("report")
+    assert main(["--quiet", "simulate", str(root / "data"), "--preset", "tiny", "--n", "3"]) == 0
+    shutil.move(root / "data" / "tiny_0.mat", root / "data" / "<script>.mat")
+    files = [str(root / "data" / f"{n}.mat") for n in REPORT_NAMES]
+    assert main(["--quiet", "detect", *files, "--out", str(root / "with"), "--report"]) == 0
+    assert main(["--quiet", "detect", *files, "--out", str(root / "plain")]) == 0
+    return root

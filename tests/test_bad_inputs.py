@@ -165,6 +165,19 @@ def _nothing(d: Path) -> None:
     return None
 
 
+def _runs(*settings: dict, outputs=()):
+    """A detect folder ``d/det`` of hand-written run records, one per settings."""
+
+    def make(d: Path) -> None:
+        for i, s in enumerate(settings):
+            record = {"kind": "thermodefect detect run", "version": "0.1.0", "name": f"r{i}",
+                      "file": str(d / f"r{i}.npy"), "sha256": "0" * 64, "shape": [30, 24, 32],
+                      "settings": s, "method": s["method"], "outputs": list(outputs)}  # fmt: skip
+            _write(d / "det" / f"r{i}_run.json", json.dumps(record))
+
+    return make
+
+
 CASES = [
     # reading sequences: the file
     ("info-missing", _nothing, ["info", "{d}/none.npy"], "no such file"),
@@ -338,6 +351,19 @@ CASES = [
     ("train-out-file", _nothing, ["train", "{k}/data", "--out", "{k}/a_file", "--epochs", "1"],
      "a_file"),
     ("demo-out-file", _nothing, ["demo", "--out", "{k}/a_file"], "a_file"),
+    # report
+    ("report-nothing", _nothing, ["report", "{k}/data"], "holds no detection"),
+    ("report-no-folder", _nothing, ["report", "{d}/nowhere"], "is not a folder"),
+    ("report-mixed", _runs({"method": "pct"}, {"method": "tsr"}), ["report", "{d}/det"],
+     "holds two runs"),
+    ("report-missing", _runs({"method": "pct"}, outputs=["r0_overlay.png"]),
+     ["report", "{d}/det"], "r0_overlay.png is missing"),
+    ("report-corrupt", lambda d: _write(d / "det" / "x_run.json", "{not json"),
+     ["report", "{d}/det"], "not a readable run record"),
+    ("report-foreign-json", lambda d: _write(d / "det" / "x_run.json", '{"kind": "other"}'),
+     ["report", "{d}/det"], "not a thermodefect detect run record"),
+    ("report-out-folder", _runs({"method": "pct"}), ["report", "{d}/det", "--out", "{d}/det"],
+     "is a folder"),
 ]  # fmt: skip
 
 
@@ -365,7 +391,7 @@ def test_there_are_at_least_sixty_cases_over_every_command():
     assert len(CASES) >= 60
     assert commands >= {"info", "convert", "frames", "pca", "labels convert", "labels fuse",
                         "labels prepare", "detect", "train", "export", "evaluate", "benchmark",
-                        "simulate", "demo"}  # fmt: skip
+                        "simulate", "demo", "report"}  # fmt: skip
 
 
 @pytest.mark.parametrize("setup, argv, message", [c[1:] for c in CASES], ids=[c[0] for c in CASES])

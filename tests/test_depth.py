@@ -198,8 +198,8 @@ def test_detect_writes_depth_columns_given_the_material_and_refuses_bad_settings
                  "--thickness", thickness]) == 0  # fmt: skip
     assert sorted(p.name for p in alone.iterdir()) == [
         f"cfrp_fbh_0_{s}"
-        for s in ("defects.csv", "defects.json", "depth.npy", "depth.png", "thickness.npy",
-                  "thickness.png")
+        for s in ("defects.csv", "defects.json", "depth.npy", "depth.png", "run.json",
+                  "thickness.npy", "thickness.png")
     ]  # fmt: skip
     np.testing.assert_array_equal(np.load(alone / "cfrp_fbh_0_depth.npy"), depth_map)
     assert main(["depth", files[0], "--out", str(tmp_path / "none")]) == 2

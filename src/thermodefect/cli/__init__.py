@@ -10,13 +10,13 @@ import argparse
 import logging
 import sys
 
-from thermodefect.cli import demo, detect, labels, learn, scoring, sequences, simulate
+from thermodefect.cli import demo, detect, labels, learn, report, scoring, sequences, simulate
 from thermodefect.cli._common import PROG, Parser
 from thermodefect.errors import ThermodefectError
 from thermodefect.runtime import configure_threads
 
 #: Modules that add commands, in the order ``--help`` lists them.
-COMMAND_GROUPS = (sequences, labels, detect, learn, scoring, simulate, demo)
+COMMAND_GROUPS = (sequences, labels, detect, learn, scoring, report, simulate, demo)
 
 
 def _verbosity(parser: argparse.ArgumentParser, *, top: bool) -> None:

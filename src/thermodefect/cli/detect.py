@@ -68,6 +68,7 @@ def add_parsers(sub) -> None:
         help=choices_help("methods: feature image to mask, every rule gated by --z-min",
                           DECISIONS),
     )  # fmt: skip
+    _add_report_option(p)
     _add_depth_options(p)
     add_batch_options(p)
     add_load_options(p)
@@ -84,11 +85,19 @@ def add_parsers(sub) -> None:
                           METHODS),
     )  # fmt: skip
     q.add_argument("--out", type=Path, required=True, help="output folder")
+    _add_report_option(q)
     _add_depth_options(q)
     add_batch_options(q)
     add_load_options(q)
     q.set_defaults(run=cmd_detect, depth_only=True, model=None, z_min=Z_MIN, min_area=None,
                    decision="significance")  # fmt: skip
+
+
+def _add_report_option(p) -> None:
+    p.add_argument(
+        "--report", action="store_true",
+        help="also OUT/report.html: a self-contained inspection report (see thermodefect report)",
+    )  # fmt: skip
 
 
 def _add_depth_options(p) -> None:
@@ -149,6 +158,8 @@ class FileDetector(FileTask):
 
         Returns
         -------
+        seq : Sequence
+            The file as loaded.
         found : Detection
         diffusivity : float or None
             m^2/s, when it was read from the sound plate's back wall.
@@ -183,13 +194,15 @@ class FileDetector(FileTask):
             found = with_depth(found, a, thickness_mm=args.thickness,
                                spread=lateral_spread(args.material), cooling=cooling)  # fmt: skip
             found = replace(found, thickness=sound_thickness(seq, found, a))
-        return found, measured
+        return seq, found, measured
 
-    def write(self, found, path: Path) -> list[Path]:
-        """Write one file's outputs (each atomically).
+    def write(self, seq, found, path: Path) -> list[Path]:
+        """Write one file's outputs (each atomically), its run record last.
 
         Parameters
         ----------
+        seq : Sequence
+            The file as loaded.
         found : Detection
             Its detection.
         path : Path
@@ -198,17 +211,31 @@ class FileDetector(FileTask):
         Returns
         -------
         list of Path
+            Every file written, the run record (``{name}_run.json``) last.
         """
         from thermodefect.detect.regions import write_table
         from thermodefect.report.detection import shown_frame, write_depth, write_detection
+        from thermodefect.report.runs import run_record, write_run
 
         out, name = self.args.out, self.name(path)
-        if not self.args.depth_only:
-            return write_detection(found, out, name)
-        written = write_depth(found, shown_frame(found), out, name)
-        write_table(found.regions, out / f"{name}_defects.csv", out / f"{name}_defects.json",
-                    out_of_distribution=found.out_of_distribution)  # fmt: skip
-        return [*written, out / f"{name}_defects.csv", out / f"{name}_defects.json"]
+        if self.args.depth_only:
+            written = write_depth(found, shown_frame(found), out, name)
+            write_table(found.regions, out / f"{name}_defects.csv", out / f"{name}_defects.json",
+                        out_of_distribution=found.out_of_distribution)  # fmt: skip
+            written += [out / f"{name}_defects.csv", out / f"{name}_defects.json"]
+        else:
+            written = write_detection(found, out, name)
+        if self.args.report:
+            from thermodefect.report.views import VIEWS, save_views, views_of
+
+            views = views_of(seq, found.cooling, found.mask, found.regions)
+            written.append(save_views(views, out / f"{name}{VIEWS}"))
+        record = run_record(path, seq, name=name, method=found.method,
+                            defects=len(found.regions),
+                            out_of_distribution=found.out_of_distribution,
+                            settings=settings_of(self.args),
+                            outputs=[w.name for w in written])  # fmt: skip
+        return [*written, write_run(record, out)]
 
     def __call__(self, path: Path) -> tuple[list[str], dict]:
         """Detect and write one file (a Dask task).
@@ -225,11 +252,39 @@ class FileDetector(FileTask):
         summary : dict
             ``defects``, ``method``, ``out_of_distribution``.
         """
-        found, _ = self.detect(path)
-        written = self.write(found, path)
+        seq, found, _ = self.detect(path)
+        written = self.write(seq, found, path)
         summary = {"defects": len(found.regions), "method": found.method,
                    "out_of_distribution": found.out_of_distribution or ""}  # fmt: skip
         return [w.name for w in written], summary
+
+
+def settings_of(args) -> dict:
+    """Every setting of a ``detect`` or ``depth`` run that shapes its results (not the input
+    files, the output folder, verbosity or where the work ran), the method made explicit.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The command's arguments.
+
+    Returns
+    -------
+    dict
+    """
+    skip = ("files", "out", "quiet", "verbose", "run", "workers", "scheduler", "retries", "report")
+    settings = {k: v for k, v in vars(args).items() if k not in skip}
+    if args.model is None:
+        settings["method"] = args.method or DEFAULT_METHOD
+    return settings
+
+
+def _write_report(args) -> None:
+    """``--report``: the HTML report of the output folder."""
+    if args.report:
+        from thermodefect.report.html import write_report
+
+        say(args, f"report: {write_report(args.out)}")
 
 
 def _made(args) -> str:
@@ -253,19 +308,21 @@ def cmd_detect(args) -> int:
     problems, warnings = [], []
     for path in args.files:
         try:
-            found, measured = detector.detect(path)
+            seq, found, measured = detector.detect(path)
         except ThermodefectError as exc:
             problems.append(exc.naming(path))
             continue
         if measured is not None:
             say(args, f"{path}: diffusivity {measured:.3g} m^2/s from the back wall")
-        detector.write(found, path)
+        detector.write(seq, found, path)
+        del seq
         say(args, f"{path}: {plural(len(found.regions), 'defect')} ({found.method}) -> "
                   f"{args.out}/{detector.name(path)}_*")  # fmt: skip
         if found.out_of_distribution is not None:
             warnings.append(f"{path}: out of distribution: {found.out_of_distribution}")
     if len(problems) < len(args.files):
         say(args, f"{_made(args)} in {args.out}/")
+        _write_report(args)
     return report(problems, warnings)
 
 
@@ -273,10 +330,7 @@ def _detect_batch(args, detector: FileDetector) -> int:
     """``detect`` over a Dask cluster (see :mod:`thermodefect.batch`)."""
     from thermodefect.batch import SUMMARY, run_batch
 
-    settings = {k: v for k, v in vars(args).items()
-                if k not in ("files", "quiet", "verbose", "run", "workers", "scheduler",
-                             "retries")}  # fmt: skip
-    batch = run_batch(list(args.files), detector, args.out, settings=settings,
+    batch = run_batch(list(args.files), detector, args.out, settings=settings_of(args),
                       workers=args.workers, scheduler=args.scheduler, retries=args.retries,
                       progress=not args.quiet and sys.stderr.isatty())  # fmt: skip
     results = batch.results
@@ -288,4 +342,5 @@ def _detect_batch(args, detector: FileDetector) -> int:
         say(args, f"{plural(len(done), 'file')} of {len(results)} done"
                   f"{again if batch.skipped else ''}; {_made(args)} in {args.out}/, one line per "
                   f"file in {args.out}/{SUMMARY}")  # fmt: skip
+        _write_report(args)
     return report([r.error for r in results if r.status != "done"], warnings)

@@ -6,18 +6,19 @@ from pathlib import Path
 
 import numpy as np
 
-from thermodefect.detect.regions import Detection, file_frame, sequence_index
+from thermodefect.detect.regions import Detection, Region, file_frame, sequence_index
+from thermodefect.sequence import Sequence
 
 __all__ = [
     "shown_frame",
+    "shown_index",
     "write_depth",
     "write_detection",
 ]
 
 
 def shown_frame(result: Detection) -> int:
-    """The frame of ``result.cooling`` an overlay shows: the median frame of peak contrast of
-    the regions found, or the first cooling frame when there are none.
+    """The frame of ``result.cooling`` an overlay shows (:func:`shown_index`).
 
     Parameters
     ----------
@@ -29,8 +30,26 @@ def shown_frame(result: Detection) -> int:
     int
         An index into ``result.cooling.frames``.
     """
-    peaks = [sequence_index(result.cooling, r.peak_frame) for r in result.regions
-             if r.peak_frame is not None]  # fmt: skip
+    return shown_index(result.cooling, result.regions)
+
+
+def shown_index(cooling: Sequence, regions: list[Region]) -> int:
+    """The median frame of peak contrast of ``regions``, or the first cooling frame when
+    there are none.
+
+    Parameters
+    ----------
+    cooling : Sequence
+        The frames the regions were measured on.
+    regions : list of Region
+        The defects.
+
+    Returns
+    -------
+    int
+        An index into ``cooling.frames``.
+    """
+    peaks = [sequence_index(cooling, r.peak_frame) for r in regions if r.peak_frame is not None]
     return int(np.median(peaks)) if peaks else 0
 
 
