@@ -27,6 +27,7 @@ LAYERS = (
     ("benchmark",),
     ("report",),
     ("cli",),
+    ("napari",),
     ("data",),
 )
 LEVEL = {unit: i for i, units in enumerate(LAYERS) for unit in units}
