@@ -17,8 +17,9 @@ def add_parsers(sub) -> None:
         description=(
             f"Simulate {DEMO_PLATES} CFRP plates with grids of flat-bottom holes (preset "
             "cfrp-fbh), write the seed's PCA images, frames and cooling curves of the first plate "
-            "and an overview figure, then benchmark every classical method and the built-in "
-            "network on the plates; ends by saying where everything is."
+            "and an overview figure, detect the defects with the default method into an HTML "
+            "report, then benchmark every classical method and the built-in network on the "
+            "plates; ends by saying where everything is."
         ),
     )
     p.add_argument("--out", type=Path, default=Path("demo_out"), help="output folder")
@@ -34,8 +35,9 @@ def cmd_demo(args) -> int:
 
 def demo(out: Path, *, quiet: bool = False, n: int = DEMO_PLATES) -> None:
     """Simulate ``n`` CFRP plates with flat-bottom holes, run the PCA workflow, export frames,
-    curves and an overview figure, benchmark every classical method and the built-in network
-    on the plates, and say where everything is.
+    curves and an overview figure, detect with the default method and write its HTML report,
+    benchmark every classical method and the built-in network on the plates (with the
+    benchmark's report), and say where everything is.
 
     Raises
     ------
@@ -56,6 +58,7 @@ def demo(out: Path, *, quiet: bool = False, n: int = DEMO_PLATES) -> None:
         write_benchmark,
         write_detection,
     )
+    from thermodefect.report.html import write_report
     from thermodefect.simulate.dataset import generate
 
     out = Path(out)
@@ -76,12 +79,14 @@ def demo(out: Path, *, quiet: bool = False, n: int = DEMO_PLATES) -> None:
         rows.append((path.stem, panels))
     export_frames(load(sequence_files(data)[0]), out / "frames")
     overview(rows, out / "overview.png")
+    _detect_with_report(sequence_files(data), out / "detect")
     examples = out / "benchmark" / "examples"
     result = run_benchmark(
         data, methods=list(METHODS), models=["default"], split="all", quiet=quiet,
         examples=lambda found, name: write_detection(found, examples, name),
     )  # fmt: skip
     table = write_benchmark(result, out / "benchmark")
+    write_report(out / "benchmark")
     if not quiet:
         print("\n" + table.rstrip())
         print(
@@ -90,7 +95,24 @@ def demo(out: Path, *, quiet: bool = False, n: int = DEMO_PLATES) -> None:
             f"  {out / 'pca_imgs'}/   PCT images {{name}}_{{0..3}}.png and explained_variance.csv\n"
             f"  {out / 'frames'}/     frames and temperature curves of the first plate\n"
             f"  {out / 'overview.png'}  a frame, PCT images and the label of every plate\n"
+            f"  {out / 'detect'}/     thermodefect detect (PCT) of every plate: masks, overlays, "
+            f"defect tables, and report.html (open it in a browser)\n"
             f"  {out / 'benchmark'}/  results.md/.csv (the table above, and the depth of each "
-            "defect found against the truth), pod.png, depth.png, examples/ (masks, overlays, "
-            "defect tables of the first two plates for every method and the built-in network)"
+            "defect found against the truth), pod.png, depth.png, report.html, examples/ "
+            "(masks, overlays, defect tables of the first two plates for every method and the "
+            "built-in network)"
         )
+
+
+def _detect_with_report(files: list[Path], out: Path) -> None:
+    """``thermodefect detect FILES --out OUT --report``, as a user would run it.
+
+    Raises
+    ------
+    ThermodefectError
+        When detection fails on a plate.
+    """
+    from thermodefect.cli import main
+
+    if main(["--quiet", "detect", *map(str, files), "--out", str(out), "--report"]) != 0:
+        raise ThermodefectError("detect failed on the demo plates (see the lines above)", out)
