@@ -131,3 +131,17 @@ def test_report_of_a_benchmark_folder(tmp_path):
     assert main(["--quiet", "report", str(tmp_path), "--out", str(tmp_path / "r.html")]) == 0
     text = (tmp_path / "r.html").read_text()
     assert "benchmark results from" in text and 'alt="probability of detection"' in text
+
+
+def test_defect_table_gives_positions_in_mm_and_depth_only_when_known():
+    from thermodefect.report.html import _defect_table
+
+    rows = [{"id": 1, "row": 9.5, "col": 3.5, "diameter_mm": 2.0, "area_mm2": 3.1,
+             "area_px": 12, "confidence": 0.9, "peak_time_s": 0.4, "depth_mm": None,
+             "depth_hi_mm": None}]  # fmt: skip
+    table = _defect_table(rows, {"pixel_pitch_mm": 0.5}, 1)
+    assert '<td class="num" data-value="2.0">2</td>' in table  # x = (3.5 + 0.5) * 0.5 mm
+    assert '<td class="num" data-value="5.0">5</td>' in table  # y = (9.5 + 0.5) * 0.5 mm
+    assert "depth" not in table
+    without_pitch = _defect_table([{**rows[0], "depth_hi_mm": 0.8}], {}, 1)
+    assert "x (mm)" not in without_pitch and "&lt; 0.8" in without_pitch

@@ -248,18 +248,24 @@ def _rows(facts: list[tuple[str, str]]) -> str:
 
 
 def _defect_table(rows: list[dict], record: dict, index: int) -> str:
-    """The sortable defect table; the depth columns only where some defect has a depth."""
+    """The sortable defect table: positions in mm when the pixel pitch is known (x to the
+    right, y down, from the image's top left corner), depth columns only where some defect
+    has a depth."""
     if not rows:
         return "<p>No defect found.</p>"
     flag = "yes" if record.get("out_of_distribution") else "no"
     depth = any(r.get("depth_mm") is not None or r.get("depth_hi_mm") is not None for r in rows)
-    header = ["id", "row (px)", "col (px)", "diameter (mm)", "area (mm²)", "area (px)"]
+    pitch = record.get("pixel_pitch_mm")
+    header = ["id", "row (px)", "col (px)"] + (["x (mm)", "y (mm)"] if pitch else [])
+    header += ["diameter (mm)", "area (mm²)", "area (px)"]
     header += ["depth (mm)", "depth interval (mm)"] if depth else []
     header += ["confidence", "peak time (s)", "out of distribution"]
     body = []
     for r in rows:
-        cells = [_number(r.get(k)) for k in ("id", "row", "col", "diameter_mm", "area_mm2",
-                                             "area_px")]  # fmt: skip
+        cells = [_number(r.get(k)) for k in ("id", "row", "col")]
+        if pitch:  # pixel centres from the image's top left corner
+            cells += [_number((r["col"] + 0.5) * pitch), _number((r["row"] + 0.5) * pitch)]
+        cells += [_number(r.get(k)) for k in ("diameter_mm", "area_mm2", "area_px")]
         if depth:
             lo, hi = r.get("depth_lo_mm"), r.get("depth_hi_mm")
             interval = (f"{lo:.3g} to {hi:.3g}" if lo is not None and hi is not None
