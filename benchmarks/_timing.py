@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+
+
+def timed_command(argv: list[str]) -> float:
+    """Wall seconds of one ``thermodefect`` command (``--quiet``) in a fresh process."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "thermodefect.cli", "--quiet", *argv], check=True)
+    return time.perf_counter() - start
 
 
 def best_times(

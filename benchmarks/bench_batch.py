@@ -8,17 +8,9 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-
-def timed(argv: list[str]) -> float:
-    """Wall seconds of one ``thermodefect`` command in a fresh process."""
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "thermodefect.cli", "--quiet", *argv], check=True)
-    return time.perf_counter() - start
+from _timing import timed_command as timed
 
 
 def main() -> None:

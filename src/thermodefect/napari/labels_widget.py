@@ -162,13 +162,7 @@ class LabelsWidget(QWidget):
         """
         from thermodefect.io.masks import write_label_png
 
-        try:
-            write_label_png(self._mask(), path)
-        except ThermodefectError as exc:
-            self.status.setText(str(exc))
-            return None
-        self.status.setText(f"saved {path}")
-        return Path(path)
+        return self._save(path, write_label_png)
 
     def save_labelme(self, path: Path) -> Path | None:
         """Write the chosen Labels layer as labelme JSON (one polygon per defect).
@@ -185,8 +179,11 @@ class LabelsWidget(QWidget):
         """
         from thermodefect.labels.labelme import write_labelme
 
+        return self._save(path, write_labelme)
+
+    def _save(self, path: Path, write) -> Path | None:
         try:
-            write_labelme(self._mask(), path)
+            write(self._mask(), path)
         except ThermodefectError as exc:
             self.status.setText(str(exc))
             return None
