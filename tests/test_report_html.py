@@ -14,7 +14,7 @@ import pytest
 
 from thermodefect.cli import main
 from thermodefect.report.html import _markdown, render_report
-from thermodefect.report.views import load_views, region_labels
+from thermodefect.report.views import load_views
 
 from .conftest import REPORT_NAMES as NAMES
 
@@ -96,13 +96,13 @@ def test_views_hold_the_curves_of_each_region_and_the_sound_plate(report_folders
 
 
 def test_region_labels_follow_the_table_ids():
-    from thermodefect.detect.regions import measure
+    from thermodefect.detect.regions import label_regions, measure
 
     mask = np.zeros((20, 30), bool)
     mask[2:6, 3:8] = True
     mask[12:18, 20:27] = True
     regions = measure(mask, mask.astype(float))
-    labels = region_labels(mask, regions)
+    labels, _ = label_regions(mask)
     assert set(np.unique(labels)) == {0, *(r.id for r in regions)}
     for r in regions:
         assert labels[round(r.row), round(r.col)] == r.id

@@ -18,6 +18,7 @@ __all__ = [
     "Detection",
     "Region",
     "file_frame",
+    "label_regions",
     "measure",
     "sequence_index",
     "with_confidence",
@@ -151,6 +152,28 @@ def sequence_index(seq: Sequence, frame: int) -> int:
     return index
 
 
+def label_regions(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    """Number the 8-connected regions of ``mask`` as :func:`measure` numbers them: the
+    pixels of the region with ``Region.id`` k carry k.
+
+    Parameters
+    ----------
+    mask : (H, W) array_like of bool
+        Defect pixels.
+
+    Returns
+    -------
+    labels : (H, W) ndarray of int32
+        0 off the regions.
+    n : int
+        How many regions.
+    """
+    from scipy import ndimage
+
+    labels, n = ndimage.label(np.asarray(mask, bool), structure=np.ones((3, 3)))
+    return labels.astype(np.int32, copy=False), int(n)
+
+
 def measure(
     mask: np.ndarray, image: np.ndarray, *, seq=None, pitch_mm: float | None = None
 ) -> list[Region]:
@@ -185,7 +208,7 @@ def measure(
     mask, image = np.asarray(mask, bool), np.asarray(image, np.float64)
     if mask.shape != image.shape:
         raise ThermodefectError(f"mask {mask.shape} and image {image.shape} differ in size")
-    labels, n = ndimage.label(mask, structure=np.ones((3, 3)))
+    labels, n = label_regions(mask)
     if n == 0:
         return []
     pitch = pitch_mm if pitch_mm is None else float(pitch_mm)
@@ -250,7 +273,7 @@ def with_confidence(regions: list[Region], mask: np.ndarray, z: np.ndarray) -> l
 
     if not regions:
         return regions
-    labels, n = ndimage.label(mask, structure=np.ones((3, 3)))
+    labels, n = label_regions(mask)
     peaks = ndimage.maximum(z, labels, index=np.arange(1, n + 1))
     return [
         replace(r, confidence=confidence_of(float(peaks[r.id - 1]), r.area_px)) for r in regions

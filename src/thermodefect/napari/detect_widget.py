@@ -132,7 +132,7 @@ class DetectWidget(QWidget):
         napari.layers.Labels or None
             None when there is no sequence or detection failed (the status says why).
         """
-        from thermodefect.report.views import region_labels
+        from thermodefect.detect.regions import label_regions
 
         layer, name = self.sequence.layer, self.method.currentText()
         if layer is None:
@@ -144,7 +144,7 @@ class DetectWidget(QWidget):
             self._say(str(exc), error=True)
             return None
         self._fill(found.regions)
-        labels = region_labels(found.mask, found.regions)
+        labels, _ = label_regions(found.mask)
         ood = found.out_of_distribution
         self._say(f"{len(found.regions)} defect(s) in {layer.name} ({found.method})"
                   + (f"; out of distribution: {ood}" if ood else ""), error=bool(ood))  # fmt: skip

@@ -101,6 +101,10 @@ def _e(value) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
+def _data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
 def _png(array: np.ndarray) -> str:
     """A data URI of a uint8 grey or RGB image, shrunk to ``MAX_SIDE``."""
     from PIL import Image
@@ -111,11 +115,11 @@ def _png(array: np.ndarray) -> str:
         image = image.resize((round(image.width * scale), round(image.height * scale)))
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return _data_uri(buffer.getvalue())
 
 
 def _file_uri(path: Path) -> str:
-    return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    return _data_uri(Path(path).read_bytes())
 
 
 def _coloured(image: np.ndarray, cmap: str) -> np.ndarray:
@@ -178,7 +182,7 @@ def _curves_png(views: Views, regions: list[dict], name: str) -> str:
         fig.text(0.01, 0.01, f"{more} more defect(s) not drawn", fontsize=7)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return _data_uri(buffer.getvalue())
 
 
 def _defects(folder: Path, record: dict) -> list[dict]:

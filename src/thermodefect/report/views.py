@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
-from thermodefect.detect.regions import Region, file_frame
+from thermodefect.detect.regions import Region, file_frame, label_regions
 from thermodefect.errors import ThermodefectError
 from thermodefect.sequence import Sequence
 
@@ -24,7 +24,6 @@ __all__ = [
     "VIEWS",
     "Views",
     "load_views",
-    "region_labels",
     "save_views",
     "tsr_fits",
     "views_of",
@@ -78,33 +77,6 @@ class Views:
     time_unit: str
 
 
-def region_labels(mask: np.ndarray, regions: list[Region]) -> np.ndarray:
-    """An integer image: each region's pixels carry its id, 0 elsewhere.
-
-    A region is the connected component of ``mask`` (8-connected) that covers most of its
-    bounding box.
-
-    Parameters
-    ----------
-    mask : (H, W) array_like of bool
-        The detection's mask.
-    regions : list of Region
-        The defect table.
-
-    Returns
-    -------
-    (H, W) ndarray of int32
-    """
-    components, _ = ndimage.label(np.asarray(mask, bool), structure=np.ones((3, 3)))
-    labels = np.zeros(components.shape, np.int32)
-    for r in regions:
-        inside = components[r.top : r.bottom, r.left : r.right]
-        ids, counts = np.unique(inside[inside > 0], return_counts=True)
-        if ids.size:
-            labels[components == ids[np.argmax(counts)]] = r.id
-    return labels
-
-
 def _most_contrasted(images: list, plate: np.ndarray | None) -> tuple[np.ndarray, int]:
     from thermodefect.methods import robust_z
 
@@ -117,14 +89,15 @@ def _most_contrasted(images: list, plate: np.ndarray | None) -> tuple[np.ndarray
 
 
 def _mean_curves(cooling: Sequence, masks: list[np.ndarray]) -> np.ndarray:
-    """(T, len(masks)) mean of the cooling over each mask, one frame at a time."""
-    out = np.full((cooling.n_frames, len(masks)), np.nan)
-    for t in range(cooling.n_frames):
-        frame = np.asarray(cooling.frames[t], np.float64)
-        for k, m in enumerate(masks):
-            if m.any():
-                out[t, k] = frame[m].mean()
-    return out
+    """(T, len(masks)) mean of the cooling over each mask (NaN for an empty one), in one pass
+    over the frames."""
+    from thermodefect.io.files import frames_dot
+
+    weights = np.stack([m.ravel() for m in masks], axis=1).astype(np.float32)
+    counts = weights.sum(axis=0)
+    means = frames_dot(cooling.frames, weights / np.maximum(counts, 1)).astype(np.float64)
+    means[:, counts == 0] = np.nan
+    return means
 
 
 def tsr_fits(times: np.ndarray, curves: np.ndarray) -> np.ndarray:
@@ -186,7 +159,7 @@ def views_of(seq: Sequence, cooling: Sequence, mask: np.ndarray, regions: list[R
     plate = None if plate is None else np.asarray(plate, bool)
     pct, pct_index = _most_contrasted(METHODS["pct"](cooling), plate)
     tsr_image, tsr_index = _most_contrasted(METHODS["tsr"](cooling), plate)
-    labels = region_labels(mask, regions)
+    labels, _ = label_regions(mask)
     near = ndimage.binary_dilation(mask, iterations=SOUND_MARGIN)
     sound = ~near if plate is None else plate & ~near
     masks = [sound, *(labels == r.id for r in regions)]
