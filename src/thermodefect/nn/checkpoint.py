@@ -21,13 +21,17 @@ from thermodefect.nn.inputs import InputConfig
 
 __all__ = [
     "FORMAT",
+    "PRETRAINED_FORMAT",
     "VERSION",
     "Checkpoint",
     "load_checkpoint",
+    "read_document",
     "save_checkpoint",
 ]
 
 FORMAT = "thermodefect-checkpoint"
+#: The format of ``thermodefect pretrain``'s files (:mod:`thermodefect.nn.pretrain`).
+PRETRAINED_FORMAT = "thermodefect-pretrained"
 #: What every checkpoint holds besides ``format`` and ``version``.
 KEYS = ("model_name", "options", "inputs", "threshold", "min_area", "state_dict")
 VERSION = 1
@@ -97,29 +101,27 @@ def save_checkpoint(ckpt: Checkpoint, path: Path) -> Path:
     return path
 
 
-def load_checkpoint(path: Path, device: str = "cpu") -> Checkpoint:
-    """Read a checkpoint; the network is in evaluation mode on ``device``.
-
-    Loading uses ``weights_only``: no pickled code runs.
+def read_document(path: Path, device: str = "cpu") -> dict:
+    """The dictionary of a file written by ``torch.save``, read with ``weights_only``.
 
     Parameters
     ----------
     path : Path
-        A file written by :func:`save_checkpoint`.
+        The file.
     device : str
-        Torch device.
+        Where tensors go.
 
     Returns
     -------
-    Checkpoint
+    dict
+        Its ``format`` is not checked.
 
     Raises
     ------
     ThermodefectError
-        For a missing, damaged, foreign or incompatible file.
+        For a missing, damaged or foreign file, or one holding Python objects (loading them
+        could run code).
     """
-    from thermodefect.nn.models import build_model
-
     path = Path(path)
     if not path.is_file():
         raise ThermodefectError("no such checkpoint file", path)
@@ -145,7 +147,44 @@ def load_checkpoint(path: Path, device: str = "cpu") -> Checkpoint:
             f"not a readable checkpoint: damaged, truncated or of another program ({short(first)})",
             path,
         ) from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+    if not isinstance(doc, dict):
+        raise ThermodefectError("not a thermodefect checkpoint", path)
+    return doc
+
+
+def load_checkpoint(path: Path, device: str = "cpu") -> Checkpoint:
+    """Read a checkpoint; the network is in evaluation mode on ``device``.
+
+    Loading uses ``weights_only``: no pickled code runs.
+
+    Parameters
+    ----------
+    path : Path
+        A file written by :func:`save_checkpoint`.
+    device : str
+        Torch device.
+
+    Returns
+    -------
+    Checkpoint
+
+    Raises
+    ------
+    ThermodefectError
+        For a missing, damaged, foreign or incompatible file, or a pretrained network that
+        has not been fine-tuned into a detector.
+    """
+    from thermodefect.nn.models import build_model
+
+    path = Path(path)
+    doc = read_document(path, device)
+    if doc.get("format") == PRETRAINED_FORMAT:
+        raise ThermodefectError(
+            "a pretrained network (thermodefect pretrain), not a detector: fine-tune it with "
+            "thermodefect train --init",
+            path,
+        )
+    if doc.get("format") != FORMAT:
         raise ThermodefectError("not a thermodefect checkpoint", path)
     if doc.get("version") != VERSION:
         raise ThermodefectError(

@@ -37,6 +37,7 @@ __all__ = [
     "heating_field",
     "kfold_splits",
     "load_specimens",
+    "load_unlabelled",
     "manifest_splits",
     "pixel_batch",
     "random_patch",
@@ -175,6 +176,43 @@ def load_specimens(data_dir: Path, names: list[str], *, quiet: bool = True) -> l
             raise ThermodefectError("no ground-truth label next to the sequence", path)
         cooling = extract_cooling(to_rise(seq))
         out.append(Specimen(name, cooling, np.asarray(seq.mask, bool), _noise(cooling.frames)))
+    return out
+
+
+def load_unlabelled(files: list[Path], *, quiet: bool = True) -> list[Specimen]:
+    """Read sequences without labels (pretraining, domain adaptation) as specimens whose
+    mask is all background; a label next to a file is ignored.
+
+    Each file goes through the same path as :func:`load_specimens`: the rise (pre-flash
+    baseline removed when there is one), then the cooling after the flash.
+
+    Parameters
+    ----------
+    files : list of Path
+        Sequence files (:func:`thermodefect.io.files.sequence_files` of a folder).
+    quiet : bool
+        No progress bar.
+
+    Returns
+    -------
+    list of Specimen
+        Named by file stem; ``mask`` is all ``False`` and is not a label.
+
+    Raises
+    ------
+    ThermodefectError
+        Naming the file, for one that cannot be read or has no cooling.
+    """
+    from tqdm import tqdm
+
+    from thermodefect.io import load
+    from thermodefect.preprocess import extract_cooling, to_rise
+
+    out = []
+    for path in tqdm(files, desc="loading", unit="sequence", disable=quiet or None):
+        cooling = extract_cooling(to_rise(load(path)))
+        blank = np.zeros(cooling.frames.shape[1:], bool)
+        out.append(Specimen(Path(path).stem, cooling, blank, _noise(cooling.frames)))
     return out
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from thermodefect.registry import Registry
 
 __all__ = [
+    "ADAPT_OBJECTIVES",
     "ATTENTION",
     "LOSSES",
     "MODELS",
@@ -96,3 +97,6 @@ ATTENTION.add("eca3d", "thermodefect.nn.blocks:ECA3D", summary="ECA on (N, C, T,
 ATTENTION.add("st", "thermodefect.nn.blocks:SpatioTemporalAttention",
               summary="separate temporal and spatial gates on clips")  # fmt: skip
 ATTENTION.add("cbam", "thermodefect.nn.blocks:CBAM", summary="convolutional block attention")
+
+#: The unlabelled objectives of ``thermodefect adapt`` (:mod:`thermodefect.detect.adapt`).
+ADAPT_OBJECTIVES = ("pseudo", "entropy", "bn")

@@ -102,6 +102,17 @@ class TrainConfig:
         Presets or families (the manifest's ``family``) left out of training.
     min_area : int
         Smallest region kept when scoring, pixels.
+    labelled : int
+        Train on this many of the training specimens (drawn with ``seed``; 0: all).
+    init : str
+        Start from this pretrained file or checkpoint ("" : random initialisation).
+    adversarial : float
+        Weight of the mask discriminator's term in the joint loss (0: none;
+        :mod:`thermodefect.nn.adversarial`).
+    domain : str
+        Folder of unlabelled target sequences for domain adversarial training ("" : none).
+    domain_weight : float
+        Largest weight of the gradient reversal.
     """
 
     model: str = "unet"
@@ -122,6 +133,11 @@ class TrainConfig:
     fold: int = 0
     exclude: list = field(default_factory=list)  # presets or families left out of training
     min_area: int = 9
+    labelled: int = 0  # training specimens used (0: all)
+    init: str = ""  # pretrained file or checkpoint to start from
+    adversarial: float = 0.0  # weight of the mask discriminator's term
+    domain: str = ""  # unlabelled target folder of domain adversarial training
+    domain_weight: float = 0.1
 
 
 def set_determinism(seed: int) -> None:
@@ -157,7 +173,8 @@ def choose_splits(data_dir: Path, config: TrainConfig) -> dict[str, list[str]]:
     Raises
     ------
     ThermodefectError
-        Without a manifest, with overlapping splits or without train or val specimens.
+        Without a manifest, with overlapping splits, without train or val specimens, or
+        with fewer training specimens than ``config.labelled``.
     """
     from thermodefect.simulate.dataset import read_manifest
 
@@ -173,6 +190,15 @@ def choose_splits(data_dir: Path, config: TrainConfig) -> dict[str, list[str]]:
     for need in ("train", "val"):
         if not splits.get(need):
             raise ThermodefectError(f"no {need} specimens", Path(data_dir) / "manifest.csv")
+    if config.labelled:
+        pool = sorted(splits["train"])
+        if config.labelled > len(pool):
+            raise ThermodefectError(
+                f"--labelled {config.labelled}: only {len(pool)} training specimens",
+                Path(data_dir) / "manifest.csv",
+            )
+        order = np.random.default_rng(config.seed).permutation(len(pool))[: config.labelled]
+        splits["train"] = [pool[i] for i in sorted(order)]
     return splits
 
 
@@ -339,6 +365,7 @@ def train(
             "each of which trains on an equal share of every batch"
         )
     splits = choose_splits(data_dir, config)
+    _check_extras(config, processes)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     if world > 1:  # launched by torchrun, on one node or several
@@ -348,6 +375,65 @@ def train(
     if config.processes > 1:
         return _spawn(data_dir, out, config, splits, quiet)
     return _run(0, 1, data_dir, out, config, splits, quiet)
+
+
+def _check_extras(config: TrainConfig, processes: int) -> None:
+    """Refuse an initialisation file, target folder or adversarial option before any output."""
+    from thermodefect.io.files import sequence_files
+    from thermodefect.nn.adversarial import check_adversarial
+
+    check_adversarial(config.model, processes, config.adversarial, config.domain)
+    if config.domain:
+        sequence_files(Path(config.domain))
+    if config.init:
+        _initial(config, default_inputs(config.model, **config.inputs))
+
+
+def _initial(config: TrainConfig, inputs_cfg) -> dict:
+    from thermodefect.nn.pretrain import initial_state
+
+    options = {**model_spec(config.model).defaults, **config.options}
+    return initial_state(Path(config.init), config.model, options, inputs_cfg)
+
+
+def _start_from(model, config: TrainConfig, inputs_cfg) -> dict | None:
+    """Load ``config.init`` into ``model``; what was loaded, for the checkpoint's info."""
+    from thermodefect.nn.pretrain import HEAD_PREFIXES
+
+    if not config.init:
+        return None
+    start = _initial(config, inputs_cfg)
+    missing, unexpected = model.load_state_dict(start["state"], strict=False)
+    stray = list(unexpected) + [k for k in missing if not k.startswith(HEAD_PREFIXES)]
+    if stray:
+        raise ThermodefectError(f"weights do not fit {config.model}: {stray[0]}", config.init)
+    return {"path": str(Path(config.init).resolve()), "kind": start["kind"],
+            "sha256": start["sha256"]}  # fmt: skip
+
+
+def _target_set(config: TrainConfig, quiet: bool) -> tuple[list, list]:
+    """The unlabelled target specimens of domain training and their files' records."""
+    from thermodefect.batch import sha256
+    from thermodefect.io.files import sequence_files
+    from thermodefect.nn.data import load_unlabelled
+
+    if not config.domain:
+        return [], []
+    files = sequence_files(Path(config.domain))
+    records = [{"name": f.name, "sha256": sha256(f)} for f in files]
+    return load_unlabelled(files, quiet=quiet), records
+
+
+def _draw_target(specimens, aug: Augmenter, config: TrainConfig, step: tuple, n: int):
+    """``n`` patches of unlabelled target specimens, seeded apart from the source draws."""
+    from thermodefect.nn.adversarial import seeded
+
+    xs = []
+    for i in range(n):
+        rng = seeded(config.seed, step[0], step[1], i)
+        x, y = aug.full(specimens[rng.integers(len(specimens))], rng)
+        xs.append(random_patch(x, y, config.patch, rng, on_defect=False)[0])
+    return torch.from_numpy(np.stack(xs))
 
 
 def _spawn(data_dir, out, config, splits, quiet) -> TrainResult:
@@ -402,7 +488,9 @@ def _run(rank, world, data_dir, out, config, splits, quiet) -> TrainResult:
             device = f"cuda:{local}"
             torch.cuda.set_device(local)
     inputs_cfg = default_inputs(config.model, **config.inputs)
-    model = build_model(config.model, inputs_cfg, config.options).to(device)
+    model = build_model(config.model, inputs_cfg, config.options)
+    started = _start_from(model, config, inputs_cfg)
+    model = model.to(device)
     kind = getattr(model, "kind", "image")
     net = model
     if world > 1:
@@ -417,7 +505,16 @@ def _run(rank, world, data_dir, out, config, splits, quiet) -> TrainResult:
     val_inputs, val_masks = zip(*[plain.full(s, val_rng) for s in val_set], strict=True) \
         if val_set else ((), ())  # fmt: skip
     loss_fn = LOSSES[config.loss]
-    opt = torch.optim.Adam(model.parameters(), lr=config.lr)
+    target_set, target_files = _target_set(config, quiet or rank > 0)
+    adv = None
+    if config.adversarial > 0 or target_set:
+        from thermodefect.nn.adversarial import Adversaries
+
+        adv = Adversaries(model, inputs_cfg.channels, mask_weight=config.adversarial,
+                          domain_weight=config.domain_weight if target_set else 0.0,
+                          lr=config.lr, device=device)  # fmt: skip
+    extra_params = adv.parameters() if adv is not None else []
+    opt = torch.optim.Adam([*model.parameters(), *extra_params], lr=config.lr)
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max", factor=0.5, patience=3)
     per_rank = config.batch // world
     mine = range(rank * per_rank, (rank + 1) * per_rank)
@@ -433,13 +530,27 @@ def _run(rank, world, data_dir, out, config, splits, quiet) -> TrainResult:
         for step in range(config.steps):
             x, y = _draw(train_set, aug, config, kind, (epoch, step), mine)
             x, y = x.to(device), y.to(device)
+            n = len(x)
+            if target_set:
+                xt = _draw_target(target_set, aug, config, (epoch, step), n).to(device)
+                x_all = torch.cat([x, xt])
+            else:
+                x_all = x
+            if adv is not None:
+                adv.start()
             with torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp):
-                out_t = net(x)
-            loss = _loss(loss_fn, [o.float() for o in out_t] if isinstance(out_t, list)
-                         else out_t.float(), y)  # fmt: skip
+                out_t = net(x_all)
+            out_t = [o.float() for o in out_t] if isinstance(out_t, list) else out_t.float()
+            source = [o[:n] for o in out_t] if isinstance(out_t, list) else out_t[:n]
+            loss = _loss(loss_fn, source, y)
+            if adv is not None:
+                progress = ((epoch - 1) * config.steps + step) / (config.epochs * config.steps)
+                loss = loss + adv.segmenter_loss(x, out_t, n, progress)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+            if adv is not None:
+                adv.step_discriminator(x, source, y)
             losses.append(loss.item())
         verdict = torch.zeros(2)
         if rank == 0:
@@ -485,6 +596,10 @@ def _run(rank, world, data_dir, out, config, splits, quiet) -> TrainResult:
         "device": _device_name(device),
         "processes": world,
     }
+    if started is not None:
+        info["init"] = started
+    if target_files:
+        info["domain"] = {"folder": str(Path(config.domain).resolve()), "files": target_files}
     ckpt = Checkpoint(config.model, {**model_spec(config.model).defaults, **config.options},
                       inputs_cfg, model, threshold, config.min_area, info)  # fmt: skip
     path = save_checkpoint(ckpt, out / "model.pt")
