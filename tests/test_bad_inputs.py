@@ -178,6 +178,36 @@ def _runs(*settings: dict, outputs=()):
     return make
 
 
+def _pretrained(d: Path) -> None:
+    """A pretrained file of the default UNet (no weights needed by the checks it meets)."""
+    from thermodefect.nn.checkpoint import PRETRAINED_FORMAT
+    from thermodefect.nn.inputs import InputConfig
+
+    doc = {"format": PRETRAINED_FORMAT, "version": 1, "model_name": "unet",
+           "options": {"base": 16, "depth": 3}, "inputs": InputConfig().to_dict(),
+           "info": {}, "state_dict": {}}  # fmt: skip
+    torch.save(doc, d / "pre.pt")
+
+
+def _lstm(d: Path) -> None:
+    """A checkpoint of the per-pixel LSTM (a network adaptation does not apply to)."""
+    from thermodefect.nn.checkpoint import Checkpoint, save_checkpoint
+    from thermodefect.nn.models import build_model, default_inputs, model_spec
+
+    inputs = default_inputs("lstm")
+    model = build_model("lstm", inputs)
+    save_checkpoint(Checkpoint("lstm", model_spec("lstm").defaults, inputs, model), d / "lstm.pt")
+
+
+def _folder(*names: str, content: bytes = b"not a sequence"):
+    def make(d: Path) -> None:
+        (d / "in").mkdir()
+        for name in names:
+            (d / "in" / name).write_bytes(content)
+
+    return make
+
+
 CASES = [
     # reading sequences: the file
     ("info-missing", _nothing, ["info", "{d}/none.npy"], "no such file"),
@@ -351,6 +381,35 @@ CASES = [
     ("train-out-file", _nothing, ["train", "{k}/data", "--out", "{k}/a_file", "--epochs", "1"],
      "a_file"),
     ("demo-out-file", _nothing, ["demo", "--out", "{k}/a_file"], "a_file"),
+    # learning from unlabelled sequences
+    ("pretrain-empty", _folder(), ["pretrain", "{d}/in", "--out", "{d}/p.pt"],
+     "holds no sequence files"),
+    ("pretrain-non-sequences", _folder("notes.txt", "photo.png"),
+     ["pretrain", "{d}/in", "--out", "{d}/p.pt"], "holds no sequence files"),
+    ("pretrain-corrupt", _folder("plate.mat"), ["pretrain", "{d}/in", "--out", "{d}/p.pt"],
+     "plate.mat"),
+    ("pretrain-mask-ratio", _nothing, ["pretrain", "{k}/data", "--out", "{d}/p.pt",
+     "--mask-ratio", "1.5"], "mask ratio"),
+    ("pretrain-lstm", _nothing, ["pretrain", "{k}/data", "--out", "{d}/p.pt", "--model", "lstm"],
+     "invalid choice"),
+    ("train-init-other-width", _pretrained, ["train", "{k}/data", "--out", "{d}/o", "--init",
+     "{d}/pre.pt", "--base", "8"], "made for options"),
+    ("train-init-garbage", lambda d: _write(d / "x.pt", b"garbage" * 20),
+     ["train", "{k}/data", "--out", "{d}/o", "--init", "{d}/x.pt"], "not a readable checkpoint"),
+    ("train-adversarial-lstm", _nothing, ["train", "{k}/data", "--out", "{d}/o", "--model",
+     "lstm", "--adversarial", "0.1"], "apply to unet and unetpp, not lstm"),
+    ("train-domain-empty", _folder(), ["train", "{k}/data", "--out", "{d}/o", "--domain",
+     "{d}/in"], "holds no sequence files"),
+    ("adapt-empty", _folder(), ["adapt", "default", "{d}/in", "--out", "{d}/a.pt"],
+     "holds no sequence files"),
+    ("adapt-lstm", _lstm, ["adapt", "{d}/lstm.pt", "{k}/data", "--out", "{d}/a.pt"],
+     "applies to unet and unetpp networks, not lstm"),
+    ("adapt-pretrained", _pretrained, ["adapt", "{d}/pre.pt", "{k}/data", "--out", "{d}/a.pt"],
+     "a pretrained network"),
+    ("adapt-garbage-model", lambda d: _write(d / "x.pt", b"garbage" * 20),
+     ["adapt", "{d}/x.pt", "{k}/data", "--out", "{d}/a.pt"], "not a readable checkpoint"),
+    ("detect-pretrained", _pretrained, ["detect", "{k}/good.npy", "--model", "{d}/pre.pt",
+     "--out", "{d}/o"], "fine-tune it with thermodefect train --init"),
     # report
     ("report-nothing", _nothing, ["report", "{k}/data"], "holds no detection"),
     ("report-no-folder", _nothing, ["report", "{d}/nowhere"], "is not a folder"),
@@ -391,7 +450,7 @@ def test_there_are_at_least_sixty_cases_over_every_command():
     assert len(CASES) >= 60
     assert commands >= {"info", "convert", "frames", "pca", "labels convert", "labels fuse",
                         "labels prepare", "detect", "train", "export", "evaluate", "benchmark",
-                        "simulate", "demo", "report"}  # fmt: skip
+                        "simulate", "demo", "report", "pretrain", "adapt"}  # fmt: skip
 
 
 @pytest.mark.parametrize("setup, argv, message", [c[1:] for c in CASES], ids=[c[0] for c in CASES])

@@ -61,6 +61,11 @@ def finite(text: str) -> float:
     return _number(text, float, "a finite number", lambda v: True)
 
 
+def nonnegative(text: str) -> float:
+    """A finite number >= 0 (weights that 0 turns off)."""
+    return _number(text, float, "a number >= 0", lambda v: v >= 0)
+
+
 def probability(text: str) -> float:
     """A number strictly between 0 and 1."""
     return _number(text, float, "a number between 0 and 1 (exclusive)", lambda v: 0 < v < 1)
