@@ -82,8 +82,8 @@ def _scores(data: Path, models: dict[str, Path], **select) -> dict[str, dict]:
 
 
 def _adapted(plain: Path, target: Path, out: Path, objective: str, steps: int) -> Path:
-    from thermodefect.io.files import sequence_files
     from thermodefect.detect.adapt import AdaptConfig, adapt
+    from thermodefect.io.files import sequence_files
     from thermodefect.nn.checkpoint import load_checkpoint, save_checkpoint
 
     path = out / f"adapted-{objective}.pt"

@@ -173,9 +173,9 @@ def cmd_pretrain(args) -> int:
 
 
 def cmd_adapt(args) -> int:
+    from thermodefect.detect.adapt import AdaptConfig, adapt
     from thermodefect.detect.model import load_model
     from thermodefect.io.files import sequence_files
-    from thermodefect.detect.adapt import AdaptConfig, adapt
     from thermodefect.nn.checkpoint import save_checkpoint
 
     files = sequence_files(args.data_dir)

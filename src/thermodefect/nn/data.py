@@ -41,6 +41,7 @@ __all__ = [
     "manifest_splits",
     "pixel_batch",
     "random_patch",
+    "unlabelled_patches",
 ]
 
 
@@ -376,6 +377,32 @@ def random_patch(
     k = int(rng.integers(4))
     xp, yp = np.rot90(xp, k, axes=(-2, -1)), np.rot90(yp, k)
     return np.ascontiguousarray(xp), np.ascontiguousarray(yp)
+
+
+def unlabelled_patches(specimens: list[Specimen], aug: Augmenter, size: int, rngs) -> np.ndarray:
+    """One augmented patch per generator, each from a specimen that generator picks; masks
+    play no part (pretraining, the target side of domain training).
+
+    Parameters
+    ----------
+    specimens : list of Specimen
+        The sequences.
+    aug : Augmenter
+        How a whole specimen is drawn.
+    size : int
+        Patch side, pixels.
+    rngs : sequence of numpy.random.Generator
+        One per patch.
+
+    Returns
+    -------
+    (len(rngs), C, size, size) ndarray of float32
+    """
+    out = []
+    for rng in rngs:
+        x, y = aug.full(specimens[rng.integers(len(specimens))], rng)
+        out.append(random_patch(x, y, size, rng, on_defect=False)[0])
+    return np.stack(out)
 
 
 def pixel_batch(x: np.ndarray, y: np.ndarray, n: int, rng: np.random.Generator):

@@ -193,17 +193,6 @@ def block_mask(n: int, size: int, block: int, ratio: float, rng: np.random.Gener
     return full[:, None].astype(np.float32)
 
 
-def _draw(specimens, aug, config: PretrainConfig, epoch: int, step: int) -> np.ndarray:
-    from thermodefect.nn.data import random_patch
-
-    xs = []
-    for i in range(config.batch):
-        rng = np.random.default_rng([config.seed, epoch, step, i])
-        x, y = aug.full(specimens[rng.integers(len(specimens))], rng)
-        xs.append(random_patch(x, y, config.patch, rng, on_defect=False)[0])
-    return np.stack(xs)
-
-
 def pretrain(
     files: list[Path], out: Path, config: PretrainConfig, *, quiet: bool = False
 ) -> PretrainResult:
@@ -233,7 +222,7 @@ def pretrain(
     from tqdm import tqdm
 
     from thermodefect.batch import sha256
-    from thermodefect.nn.data import Augmenter, load_unlabelled
+    from thermodefect.nn.data import Augmenter, load_unlabelled, unlabelled_patches
     from thermodefect.nn.models import build_model, default_inputs, model_spec
     from thermodefect.nn.train import set_determinism
 
@@ -261,7 +250,10 @@ def pretrain(
                       disable=quiet or None):  # fmt: skip
         total = 0.0
         for step in range(config.steps):
-            x = torch.from_numpy(_draw(specimens, aug, config, epoch, step)).to(config.device)
+            rngs = [np.random.default_rng([config.seed, epoch, step, i])
+                    for i in range(config.batch)]  # fmt: skip
+            x = torch.from_numpy(unlabelled_patches(specimens, aug, config.patch, rngs))
+            x = x.to(config.device)
             rng = np.random.default_rng([config.seed, epoch, step, 0, 2])  # apart from samples
             m = torch.from_numpy(
                 block_mask(len(x), config.patch, config.block, config.mask_ratio, rng)

@@ -35,6 +35,7 @@ from thermodefect.nn.data import (
     manifest_splits,
     pixel_batch,
     random_patch,
+    unlabelled_patches,
 )
 from thermodefect.nn.models import build_model, default_inputs, model_spec
 from thermodefect.nn.registry import LOSSES
@@ -424,18 +425,6 @@ def _target_set(config: TrainConfig, quiet: bool) -> tuple[list, list]:
     return load_unlabelled(files, quiet=quiet), records
 
 
-def _draw_target(specimens, aug: Augmenter, config: TrainConfig, step: tuple, n: int):
-    """``n`` patches of unlabelled target specimens, seeded apart from the source draws."""
-    from thermodefect.nn.adversarial import seeded
-
-    xs = []
-    for i in range(n):
-        rng = seeded(config.seed, step[0], step[1], i)
-        x, y = aug.full(specimens[rng.integers(len(specimens))], rng)
-        xs.append(random_patch(x, y, config.patch, rng, on_defect=False)[0])
-    return torch.from_numpy(np.stack(xs))
-
-
 def _spawn(data_dir, out, config, splits, quiet) -> TrainResult:
     import socket
 
@@ -508,7 +497,7 @@ def _run(rank, world, data_dir, out, config, splits, quiet) -> TrainResult:
     target_set, target_files = _target_set(config, quiet or rank > 0)
     adv = None
     if config.adversarial > 0 or target_set:
-        from thermodefect.nn.adversarial import Adversaries
+        from thermodefect.nn.adversarial import Adversaries, seeded
 
         adv = Adversaries(model, inputs_cfg.channels, mask_weight=config.adversarial,
                           domain_weight=config.domain_weight if target_set else 0.0,
@@ -532,7 +521,9 @@ def _run(rank, world, data_dir, out, config, splits, quiet) -> TrainResult:
             x, y = x.to(device), y.to(device)
             n = len(x)
             if target_set:
-                xt = _draw_target(target_set, aug, config, (epoch, step), n).to(device)
+                rngs = [seeded(config.seed, epoch, step, i) for i in range(n)]
+                xt = torch.from_numpy(unlabelled_patches(target_set, aug, config.patch, rngs))
+                xt = xt.to(device)
                 x_all = torch.cat([x, xt])
             else:
                 x_all = x
