@@ -106,7 +106,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("data", type=Path, help="a dataset of the wide preset")
     parser.add_argument("--out", type=Path, default=Path("runs/adapt"))
-    parser.add_argument("--families", nargs="+", default=list(FAMILIES))
+    parser.add_argument("--families", nargs="*", default=list(FAMILIES))
     parser.add_argument("--objectives", nargs="+", default=["pseudo", "entropy", "bn"])
     parser.add_argument("--adapt-steps", type=int, default=100)
     parser.add_argument(
@@ -133,7 +133,10 @@ def main() -> None:
         print(
             f"pretrained on {len(files)} sequences ({time.perf_counter() - t0:.0f} s)", flush=True
         )
-    summary: dict = {"families": {}, "curve": {}}
+    saved = args.out / "summary.json"  # a rerun adds to what an earlier one measured
+    summary: dict = json.loads(saved.read_text()) if saved.exists() else {}
+    summary.setdefault("families", {})
+    summary.setdefault("curve", {})
     for fam in args.families:
         names = [r["name"] for r in rows if r["family"] == fam]
         base = args.out / fam
@@ -157,7 +160,8 @@ def main() -> None:
             models["mask-adv"] = _trained(
                 args.data, base / "mask-adv", _config(budget, exclude=[fam], adversarial=0.05)
             )
-        summary["families"][fam] = _scores(args.data, models, split="all", families=[fam])
+        scores = _scores(args.data, models, split="all", families=[fam])
+        summary["families"].setdefault(fam, {}).update(scores)
         print(
             fam,
             json.dumps(summary["families"][fam]),
@@ -172,34 +176,37 @@ def main() -> None:
             args.out / f"curve-{n}" / "pretrain",
             replace(_config(budget, labelled=n), init=str(pre)),
         )
-        summary["curve"][n] = _scores(args.data, {"plain": plain, "pretrain": warm}, split="test")
-        print("curve", n, json.dumps(summary["curve"][n]), flush=True)
+        both = {"plain": plain, "pretrain": warm}
+        summary["curve"][str(n)] = _scores(args.data, both, split="test")
+        print("curve", n, json.dumps(summary["curve"][str(n)]), flush=True)
         (args.out / "summary.json").write_text(json.dumps(summary, indent=1))
     (args.out / "summary.md").write_text(_markdown(summary))
     print(f"wrote {args.out}/summary.md ({time.perf_counter() - t0:.0f} s)")
 
 
 def _markdown(summary: dict) -> str:
+    """The tables: per held-out family, IoU / hits at d/z >= 2 / false calls per sound plate
+    of every variant; then the learning curve."""
     lines = []
-    variants = list(next(iter(summary["families"].values()), {}))
+    families = summary["families"]
+    variants = list(dict.fromkeys(v for scores in families.values() for v in scores))
     if variants:
-        lines += [
-            "| held-out family | "
-            + " | ".join(f"{v}: IoU / false per sound plate" for v in variants)
-            + " |",
-            "| --- " * (len(variants) + 1) + "|",
-        ]
-        for fam, scores in summary["families"].items():
+        head = " | ".join(f"{v}: IoU / hits / false per sound plate" for v in variants)
+        lines += [f"| held-out family | {head} |", "| --- " * (len(variants) + 1) + "|"]
+        for fam, scores in families.items():
             cells = [
-                f"{_fmt(scores[v]['IoU'])} / {_fmt(scores[v]['false calls / sound plate'])}"
+                " / ".join(_fmt(scores[v][k]) for k in KEYS[:3]) if v in scores else "n/a"
                 for v in variants
             ]
             lines.append(f"| {fam} | " + " | ".join(cells) + " |")
-        defect = [f for f in summary["families"] if f != "sound"]
-        means = [np.mean([summary["families"][f][v]["IoU"] for f in defect]) for v in variants]
-        lines.append(
-            "| mean IoU, defect families | " + " | ".join(f"{m:.3f}" for m in means) + " |"
-        )
+        defect = [f for f in families if f != "sound"]
+        means = [
+            _fmt(np.mean([families[f][v]["IoU"] for f in defect]))
+            if all(v in families[f] for f in defect)
+            else "n/a"
+            for v in variants
+        ]
+        lines.append("| mean IoU, defect families | " + " | ".join(means) + " |")
     if summary["curve"]:
         lines += [
             "",
