@@ -9,8 +9,9 @@ import torch
 from thermodefect.cli import main
 from thermodefect.detect.adapt import (
     AdaptConfig,
+    Calls,
     adapt,
-    count_sound_calls,
+    count_calls,
     likely_sound,
     recalibrate_batch_norm,
 )
@@ -190,20 +191,31 @@ def test_adaptation_changes_the_weights_is_deterministic_and_records_its_data(wo
     assert len(record["files"][0]["sha256"]) == 64
 
 
-def test_the_guard_keeps_the_original_when_calls_on_sound_areas_rise(work, monkeypatch):
+@pytest.mark.parametrize(
+    "before, after, accepted",
+    [((0, 3), (2, 3), False), ((1, 3), (1, 2), False), ((2, 3), (1, 4), True)],
+    ids=["more-on-sound", "fewer-confirmed", "better"],
+)
+def test_the_guard_keeps_the_original_when_adaptation_does_worse(
+    work, monkeypatch, before, after, accepted
+):
     import thermodefect.detect.adapt as adapt_module
     from thermodefect.io.files import sequence_files
 
-    counts = iter([0, 2])
-    monkeypatch.setattr(adapt_module, "count_sound_calls", lambda *a, **k: next(counts))
+    counts = iter([Calls(*before), Calls(*after)])
+    monkeypatch.setattr(adapt_module, "count_calls", lambda *a, **k: next(counts))
     ckpt = load_checkpoint(work / "ft" / "model.pt")
     result = adapt(ckpt, sequence_files(work / "data"), AdaptConfig(objective="bn"), quiet=True)
-    assert not result.accepted and (result.calls_before, result.calls_after) == (0, 2)
-    assert _same(result.checkpoint.model.state_dict(), ckpt.model.state_dict())
-    assert result.checkpoint.info["adaptation"]["accepted"] is False
+    assert result.accepted == accepted
+    assert (result.before, result.after) == (Calls(*before), Calls(*after))
+    kept = _same(result.checkpoint.model.state_dict(), ckpt.model.state_dict())
+    assert kept != accepted  # batch-norm statistics always move when adapted
+    assert result.checkpoint.info["adaptation"]["accepted"] is accepted
+    assert result.checkpoint.info["adaptation"]["after"] == {"sound": after[0],
+                                                             "confirmed": after[1]}  # fmt: skip
 
 
-def test_count_sound_calls_counts_regions_mostly_in_sound_area():
+def test_count_calls_counts_regions_mostly_in_sound_area_and_those_pct_confirms():
     from types import SimpleNamespace
 
     class Fixed(torch.nn.Module):
@@ -217,8 +229,10 @@ def test_count_sound_calls_counts_regions_mostly_in_sound_area():
 
     sound = np.ones((16, 16), bool)
     sound[9:15, 9:15] = False
-    target = SimpleNamespace(x=np.zeros((2, 16, 16), np.float32), sound=sound)
-    assert count_sound_calls(Fixed(), [target, target], 0.5, 4) == 2
+    z = np.zeros((16, 16))
+    z[12, 12] = 4.5  # PCT confirms the second region only
+    target = SimpleNamespace(x=np.zeros((2, 16, 16), np.float32), sound=sound, z=z)
+    assert count_calls(Fixed(), [target, target], 0.5, 4) == Calls(sound=2, confirmed=2)
 
 
 def test_adapt_command_writes_a_checkpoint_that_detect_loads(work, tmp_path, capsys):

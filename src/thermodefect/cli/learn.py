@@ -186,14 +186,15 @@ def cmd_adapt(args) -> int:
                          seed=args.seed, device=args.device, guard=not args.no_guard)  # fmt: skip
     result = adapt(ckpt, files, config, quiet=args.quiet)
     save_checkpoint(result.checkpoint, args.out)
-    counts = f"regions on likely-sound areas {result.calls_before} -> {result.calls_after}"
+    b, a = result.before, result.after
+    counts = (f"regions on likely-sound areas {b.sound} -> {a.sound}, regions PCT confirms "
+              f"{b.confirmed} -> {a.confirmed}")  # fmt: skip
     if result.accepted:
         say(args, f"adapted on {len(files)} sequences ({args.objective}, {result.steps} "
                   f"steps, {result.seconds:.0f} s); {counts}; wrote {args.out}")  # fmt: skip
     else:
-        say(args, f"adaptation made the network call more regions on likely-sound areas "
-                  f"({counts}): kept the original weights; wrote them to {args.out} with "
-                  "the record")  # fmt: skip
+        say(args, f"adaptation made the network worse on this folder ({counts}): kept the "
+                  f"original weights; wrote them to {args.out} with the record")  # fmt: skip
     return 0
 
 

@@ -10,15 +10,17 @@ Three steps, each optional after the first:
 
    - ``entropy`` (Tent, Wang et al. 2021): the batch-norm scales and shifts alone are moved to
      make the network's answers confident;
-   - ``pseudo``: self-training on what the physics vouches for. Pixels where the network
-     calls a defect and PCT's feature confirms it (robust z >= 4, as detection requires) are
-     defects; pixels of the likely-sound area are background; the rest is left out of the
-     loss. Every weight moves, at a tenth of the learning rate;
+   - ``pseudo``: self-training on what the physics vouches for. The network's regions that
+     PCT's feature confirms (robust z >= 4 in them, as detection requires) are defects;
+     pixels of the likely-sound area are background; the rest is left out of the loss. Half
+     the patches are centred on a pseudo-defect, as in training. Every weight moves, at a
+     tenth of the learning rate;
    - ``bn``: the statistics alone.
-3. **A guard**: the network before and after is run on every sequence of the folder, and its
-   regions lying mostly in the likely-sound area (pixels more than 2 px away from any pixel
-   where PCT's feature reaches 3 robust standard deviations, on the plate) are counted. When
-   adaptation raises that count, the original weights are kept and the record says so.
+3. **A guard**: the network before and after is run on every sequence of the folder. Two
+   counts are kept: its regions lying mostly in the likely-sound area (pixels more than 2 px
+   away from any pixel where PCT's feature reaches 3 robust standard deviations, on the
+   plate), and its regions PCT confirms (those detection keeps). When adaptation raises the
+   first or lowers the second, the original weights are kept and the record says so.
 
 The adapted checkpoint's ``info["adaptation"]`` records the folder, each file's SHA-256, the
 objective, the steps taken, the seconds, and the guard's counts.
@@ -44,8 +46,9 @@ __all__ = [
     "OBJECTIVES",
     "AdaptConfig",
     "AdaptResult",
+    "Calls",
     "adapt",
-    "count_sound_calls",
+    "count_calls",
     "likely_sound",
     "recalibrate_batch_norm",
 ]
@@ -98,6 +101,37 @@ class AdaptConfig:
     guard: bool = True
 
 
+@dataclass(frozen=True)
+class Calls:
+    """What a network calls over a folder, as the guard counts it.
+
+    Parameters
+    ----------
+    sound : int
+        Regions lying mostly (over half their pixels) in the likely-sound area.
+    confirmed : int
+        Regions PCT confirms (robust z >= :data:`~thermodefect.detect.model.Z_CONFIRM`
+        somewhere in them): those detection keeps.
+    """
+
+    sound: int
+    confirmed: int
+
+    def worse_than(self, other: Calls) -> bool:
+        """More regions on sound areas, or fewer confirmed ones, than ``other``.
+
+        Parameters
+        ----------
+        other : Calls
+            The counts to compare with.
+
+        Returns
+        -------
+        bool
+        """
+        return self.sound > other.sound or self.confirmed < other.confirmed
+
+
 @dataclass
 class AdaptResult:
     """What an adaptation produced.
@@ -108,8 +142,8 @@ class AdaptResult:
         The adapted network, or the original one when the guard refused the adaptation.
     accepted : bool
         Whether the adapted weights were kept.
-    calls_before, calls_after : int
-        Regions lying mostly in the likely-sound area, over the folder, before and after.
+    before, after : Calls
+        The network's regions over the folder before and after adaptation.
     steps : int
         Updates made.
     seconds : float
@@ -118,8 +152,8 @@ class AdaptResult:
 
     checkpoint: Checkpoint
     accepted: bool
-    calls_before: int
-    calls_after: int
+    before: Calls
+    after: Calls
     steps: int
     seconds: float
 
@@ -218,17 +252,17 @@ def _probability(model: nn.Module, x: np.ndarray, device: str) -> np.ndarray:
     return predict_probability(model, x, device=device)
 
 
-def count_sound_calls(
+def count_calls(
     model: nn.Module, targets, threshold: float, min_area: int, device: str = "cpu"
-) -> int:
-    """Regions the network calls whose pixels lie mostly (over half) in the likely-sound area.
+) -> Calls:
+    """Count the network's regions on likely-sound areas and those PCT confirms.
 
     Parameters
     ----------
     model : torch.nn.Module
         The network.
     targets : list
-        The folder's sequences as read for adaptation.
+        The folder's sequences as read for adaptation (``x``, ``z``, ``sound``).
     threshold : float
         Probability threshold.
     min_area : int
@@ -238,20 +272,22 @@ def count_sound_calls(
 
     Returns
     -------
-    int
+    Calls
     """
     from scipy import ndimage
 
+    from thermodefect.detect.model import Z_CONFIRM
     from thermodefect.methods import clean
 
-    total = 0
+    sound = confirmed = 0
     for t in targets:
         mask = clean(_probability(model, t.x, device) >= threshold, min_area=min_area)
-        labels, n = ndimage.label(mask)
+        labels, n = ndimage.label(mask, structure=np.ones((3, 3)))
         if n:
-            share = ndimage.mean(t.sound, labels, np.arange(1, n + 1))
-            total += int(np.sum(np.asarray(share) > 0.5))
-    return total
+            index = np.arange(1, n + 1)
+            sound += int(np.sum(np.asarray(ndimage.mean(t.sound, labels, index)) > 0.5))
+            confirmed += int(np.sum(np.asarray(ndimage.maximum(t.z, labels, index)) >= Z_CONFIRM))
+    return Calls(sound, confirmed)
 
 
 def _patches(targets, labels, config: AdaptConfig, step: int):
@@ -263,7 +299,8 @@ def _patches(targets, labels, config: AdaptConfig, step: int):
     for i in range(config.batch):
         rng = np.random.default_rng([config.seed, step, i])
         k = int(rng.integers(len(targets)))
-        x, y = random_patch(targets[k].x, labels[k], config.patch, rng, on_defect=False)
+        on_defect = rng.random() < 0.5  # half the patches on a pseudo-defect, as in training
+        x, y = random_patch(targets[k].x, labels[k], config.patch, rng, on_defect=on_defect)
         if rng.random() < 0.5:
             x, y = x[:, :, ::-1], y[:, ::-1]
         xs.append(np.ascontiguousarray(x))
@@ -272,14 +309,18 @@ def _patches(targets, labels, config: AdaptConfig, step: int):
 
 
 def _pseudo_labels(model, targets, ckpt: Checkpoint, device: str) -> list[np.ndarray]:
+    """1 on the network's regions PCT confirms (as detection keeps them), 0 on the
+    likely-sound area, -1 (ignored) elsewhere."""
+    from thermodefect.detect.decision import gate
     from thermodefect.detect.model import Z_CONFIRM
+    from thermodefect.methods import clean
 
     out = []
     for t in targets:
-        prob = _probability(model, t.x, device)
-        label = np.full(prob.shape, -1.0, np.float32)
+        mask = clean(_probability(model, t.x, device) >= ckpt.threshold, min_area=ckpt.min_area)
+        label = np.full(mask.shape, -1.0, np.float32)
         label[t.sound] = 0.0
-        label[(prob >= ckpt.threshold) & (t.z >= Z_CONFIRM)] = 1.0
+        label[gate(mask, t.z, Z_CONFIRM)] = 1.0
         out.append(label)
     return out
 
@@ -364,11 +405,11 @@ def adapt(
     targets = _read_targets(files, ckpt, quiet)
     original = ckpt.model.to(config.device).eval()
     model = copy.deepcopy(original)
-    before = count_sound_calls(original, targets, ckpt.threshold, ckpt.min_area, config.device)
+    before = count_calls(original, targets, ckpt.threshold, ckpt.min_area, config.device)
     recalibrate_batch_norm(model, [t.x for t in targets], config.device)
     steps = _optimise(model, targets, ckpt, config)
-    after = count_sound_calls(model, targets, ckpt.threshold, ckpt.min_area, config.device)
-    accepted = after <= before or not config.guard
+    after = count_calls(model, targets, ckpt.threshold, ckpt.min_area, config.device)
+    accepted = not after.worse_than(before) or not config.guard
     seconds = time.perf_counter() - t0
     record = {
         **asdict(config),
@@ -376,8 +417,8 @@ def adapt(
         "files": [{"name": Path(f).name, "sha256": sha256(Path(f))} for f in files],
         "steps_taken": steps,
         "seconds": seconds,
-        "sound_calls_before": before,
-        "sound_calls_after": after,
+        "before": asdict(before),
+        "after": asdict(after),
         "accepted": accepted,
     }
     adapted = replace(ckpt, model=model if accepted else original,
