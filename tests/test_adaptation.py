@@ -244,3 +244,19 @@ def test_adapt_command_writes_a_checkpoint_that_detect_loads(work, tmp_path, cap
     assert main(["--quiet", "detect", str(work / "data" / "tiny_0.mat"), "--model", str(out),
                  "--out", str(tmp_path / "det")]) == 0  # fmt: skip
     assert (tmp_path / "det" / "tiny_0_defects.csv").is_file()
+
+
+def test_pseudo_label_patches_centre_half_on_defects_and_cope_without_any():
+    from types import SimpleNamespace
+
+    from thermodefect.detect.adapt import _patches
+
+    targets = [SimpleNamespace(x=np.zeros((2, 40, 40), np.float32)) for _ in range(2)]
+    none = [np.full((40, 40), -1.0, np.float32), np.zeros((40, 40), np.float32)]
+    x, y = _patches(targets, none, AdaptConfig(batch=6, patch=16), 0)
+    assert x.shape == (6, 2, 16, 16) and y.shape == (6, 1, 16, 16) and not (y > 0.5).any()
+    one = [none[0], np.zeros((40, 40), np.float32)]
+    one[1][30:33, 5:8] = 1.0
+    _, y = _patches(targets, one, AdaptConfig(batch=200, patch=16), 0)
+    share = float((y.flatten(1) > 0.5).any(dim=1).float().mean())
+    assert 0.4 < share < 0.65  # about half the patches hold the one pseudo-defect

@@ -295,11 +295,14 @@ def _patches(targets, labels, config: AdaptConfig, step: int):
     flipped; images smaller than the patch are mirrored up to it."""
     from thermodefect.nn.data import random_patch
 
+    with_defects = [j for j, label in enumerate(labels) if np.any(label > 0.5)]
     xs, ys = [], []
     for i in range(config.batch):
         rng = np.random.default_rng([config.seed, step, i])
         k = int(rng.integers(len(targets)))
-        on_defect = rng.random() < 0.5  # half the patches on a pseudo-defect, as in training
+        on_defect = rng.random() < 0.5 and bool(with_defects)  # half, as in training
+        if on_defect:
+            k = with_defects[int(rng.integers(len(with_defects)))]
         x, y = random_patch(targets[k].x, labels[k], config.patch, rng, on_defect=on_defect)
         if rng.random() < 0.5:
             x, y = x[:, :, ::-1], y[:, ::-1]

@@ -147,6 +147,11 @@ def bottleneck(model: nn.Module) -> nn.Module:
     Returns
     -------
     torch.nn.Module
+
+    Raises
+    ------
+    ThermodefectError
+        For any other network.
     """
     from thermodefect.nn.unet import NestedUNet, UNet
 
