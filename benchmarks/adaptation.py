@@ -213,7 +213,7 @@ def _markdown(summary: dict) -> str:
             "| labelled specimens | plain: IoU | pretrained: IoU |",
             "| --- | --- | --- |",
         ]
-        for n, s in summary["curve"].items():
+        for n, s in sorted(summary["curve"].items(), key=lambda item: int(item[0])):
             lines.append(f"| {n} | {_fmt(s['plain']['IoU'])} | {_fmt(s['pretrain']['IoU'])} |")
     return "\n".join(lines) + "\n"
 
