@@ -33,6 +33,7 @@ __all__ = [
     "FileResult",
     "Manifest",
     "dask_client",
+    "file_records",
     "remove_leftovers",
     "run_batch",
     "settings_digest",
@@ -64,6 +65,25 @@ def sha256(path: Path) -> str:
                 for chunk in iter(lambda: fh.read(1 << 20), b""):
                     digest.update(chunk)
     return digest.hexdigest()
+
+
+def file_records(files) -> dict:
+    """Where a set of input files lies and what each held: for the record of a model made
+    from them.
+
+    Parameters
+    ----------
+    files : sequence of Path
+        Files of one folder (at least one).
+
+    Returns
+    -------
+    dict
+        ``folder`` (absolute) and ``files``: one ``{"name", "sha256"}`` per file.
+    """
+    paths = [Path(f) for f in files]
+    return {"folder": str(paths[0].parent.resolve()),
+            "files": [{"name": p.name, "sha256": sha256(p)} for p in paths]}  # fmt: skip
 
 
 @dataclass

@@ -390,7 +390,7 @@ def adapt(
         For an unknown objective, a network without batch norm or not a 2-D image network,
         or a sequence that cannot be read or is too short (naming the file).
     """
-    from thermodefect.batch import sha256
+    from thermodefect.batch import file_records
     from thermodefect.nn.adversarial import ADVERSARIAL_MODELS
     from thermodefect.nn.train import set_determinism
 
@@ -416,8 +416,7 @@ def adapt(
     seconds = time.perf_counter() - t0
     record = {
         **asdict(config),
-        "folder": str(Path(files[0]).parent.resolve()),
-        "files": [{"name": Path(f).name, "sha256": sha256(Path(f))} for f in files],
+        **file_records(files),
         "steps_taken": steps,
         "seconds": seconds,
         "before": asdict(before),

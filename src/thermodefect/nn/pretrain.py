@@ -221,7 +221,7 @@ def pretrain(
     """
     from tqdm import tqdm
 
-    from thermodefect.batch import sha256
+    from thermodefect.batch import file_records
     from thermodefect.nn.data import Augmenter, load_unlabelled, unlabelled_patches
     from thermodefect.nn.models import build_model, default_inputs, model_spec
     from thermodefect.nn.train import set_determinism
@@ -267,8 +267,7 @@ def pretrain(
     seconds = time.perf_counter() - t0
     info = {
         "config": asdict(config),
-        "files": [{"name": Path(f).name, "sha256": sha256(Path(f))} for f in files],
-        "folder": str(Path(files[0]).parent.resolve()),
+        **file_records(files),
         "losses": losses,
         "seconds": seconds,
     }

@@ -412,17 +412,16 @@ def _start_from(model, config: TrainConfig, inputs_cfg) -> dict | None:
             "sha256": start["sha256"]}  # fmt: skip
 
 
-def _target_set(config: TrainConfig, quiet: bool) -> tuple[list, list]:
-    """The unlabelled target specimens of domain training and their files' records."""
-    from thermodefect.batch import sha256
+def _target_set(config: TrainConfig, quiet: bool) -> tuple[list, dict | None]:
+    """The unlabelled target specimens of domain training and their files' record."""
+    from thermodefect.batch import file_records
     from thermodefect.io.files import sequence_files
     from thermodefect.nn.data import load_unlabelled
 
     if not config.domain:
-        return [], []
+        return [], None
     files = sequence_files(Path(config.domain))
-    records = [{"name": f.name, "sha256": sha256(f)} for f in files]
-    return load_unlabelled(files, quiet=quiet), records
+    return load_unlabelled(files, quiet=quiet), file_records(files)
 
 
 def _spawn(data_dir, out, config, splits, quiet) -> TrainResult:
@@ -494,7 +493,7 @@ def _run(rank, world, data_dir, out, config, splits, quiet) -> TrainResult:
     val_inputs, val_masks = zip(*[plain.full(s, val_rng) for s in val_set], strict=True) \
         if val_set else ((), ())  # fmt: skip
     loss_fn = LOSSES[config.loss]
-    target_set, target_files = _target_set(config, quiet or rank > 0)
+    target_set, target_record = _target_set(config, quiet or rank > 0)
     adv = None
     if config.adversarial > 0 or target_set:
         from thermodefect.nn.adversarial import Adversaries, seeded
@@ -589,8 +588,8 @@ def _run(rank, world, data_dir, out, config, splits, quiet) -> TrainResult:
     }
     if started is not None:
         info["init"] = started
-    if target_files:
-        info["domain"] = {"folder": str(Path(config.domain).resolve()), "files": target_files}
+    if target_record is not None:
+        info["domain"] = target_record
     ckpt = Checkpoint(config.model, {**model_spec(config.model).defaults, **config.options},
                       inputs_cfg, model, threshold, config.min_area, info)  # fmt: skip
     path = save_checkpoint(ckpt, out / "model.pt")
