@@ -308,3 +308,26 @@ def test_a_short_fast_record_and_a_long_slow_one_find_the_same_insert(method):
         assert len(detection.regions) == 1, (rate, method)
         iou = pixel_scores(detection.mask, seq.mask).iou
         assert iou >= (0.5 if method == "pct" else 0.2), (rate, method, iou)
+
+
+def _decide(images, z_min):
+    """The classical path's decision (surface marks aside) on a stack of method images."""
+    from thermodefect.detect.classical import MIN_AREA
+    from thermodefect.methods import clean, max_z
+
+    feature = max_z(images)
+    return gate(clean(decide(feature, z_min=z_min), min_area=MIN_AREA), feature, z_min)
+
+
+@pytest.mark.parametrize("blur_px", [0.0, 1.0, 1.5])
+def test_noise_alone_makes_no_region_at_the_default_level_nor_at_z_4(blur_px):
+    """Twenty stacks of six images (a PCT stack) of Gaussian noise, white or blurred: the
+    opening and the area floor, not the level, keep noise out
+    (docs/results.md#the-decision-level)."""
+    from thermodefect.detect.decision import Z_MIN
+
+    rng = np.random.default_rng(int(10 * blur_px))
+    for _ in range(20):
+        images = [ndimage.gaussian_filter(rng.normal(size=(96, 96)), blur_px) for _ in range(6)]
+        assert not _decide(images, Z_MIN).any()
+        assert not _decide(images, 4.0).any()

@@ -32,6 +32,7 @@ __all__ = [
     "LEVEL_SENSITIVE",
     "MIN_AREA",
     "detect",
+    "mask_of",
     "prepare",
 ]
 
@@ -99,6 +100,51 @@ def prepare(seq: Sequence, *, heating: bool = True) -> Sequence:
     return prepare_cooling(view, bad, baseline, heating=heating)
 
 
+def mask_of(
+    feature: np.ndarray,
+    cooling: Sequence,
+    *,
+    z_min: float = Z_MIN,
+    min_area: int = MIN_AREA,
+    decision: str = "significance",
+) -> np.ndarray:
+    """The defect mask of a feature image: the decision, the opening and area floor, regions
+    that reach ``z_min``, each cut to its defect's outline, surface marks left out.
+
+    Parameters
+    ----------
+    feature : (H, W) ndarray
+        A method's feature image in robust z units
+        (:func:`~thermodefect.detect.features.feature`).
+    cooling : Sequence
+        The prepared cooling it came from (:func:`prepare`), for the surface marks.
+    z_min : float
+        Significance in robust standard deviations.
+    min_area : int
+        Smallest region kept, pixels.
+    decision : str
+        A rule of :data:`~thermodefect.detect.DECISIONS`.
+
+    Returns
+    -------
+    (H, W) ndarray of bool
+
+    Raises
+    ------
+    ThermodefectError
+        For an unknown rule.
+    """
+    from thermodefect.methods import clean
+
+    mask = gate(clean(decide(feature, decision, z_min=z_min), min_area=min_area), feature, z_min)
+    mask = trim_halo(mask, feature, z_min)
+    marks = surface_marks(mask, cooling)
+    if marks.any():
+        logger.info("surface marks left out on %s (emissivity, not defects)", cooling.name)
+        mask &= ~marks
+    return mask
+
+
 def detect(
     seq: Sequence,
     method: str = "pct",
@@ -137,7 +183,7 @@ def detect(
     ThermodefectError
         For an unknown method or rule, or a sequence that cannot be prepared.
     """
-    from thermodefect.methods import METHODS, clean
+    from thermodefect.methods import METHODS
     from thermodefect.preprocess import warn_if_absolute
 
     METHODS.check(method)
@@ -145,12 +191,7 @@ def detect(
         warn_if_absolute(seq, method)
     cooling = prepare(seq) if prepared is None else prepared
     feature = method_feature(cooling, method)
-    mask = gate(clean(decide(feature, decision, z_min=z_min), min_area=min_area), feature, z_min)
-    mask = trim_halo(mask, feature, z_min)
-    marks = surface_marks(mask, cooling)
-    if marks.any():
-        logger.info("%s on %s: surface marks left out (emissivity, not defects)", method, seq.name)
-        mask &= ~marks
+    mask = mask_of(feature, cooling, z_min=z_min, min_area=min_area, decision=decision)
     regions = with_confidence(measure(mask, feature, seq=cooling), mask, feature)
     logger.debug("%s on %s: %d region(s)", method, seq.name, len(regions))
     return Detection(method, feature.astype(np.float32), mask, regions, cooling,
