@@ -165,3 +165,22 @@ def test_holes_in_a_plate_in_view_are_found_by_every_method():
         found = detect(seq, method, prepared=prepared)
         iou = (found.mask & seq.mask).sum() / (found.mask | seq.mask).sum()
         assert iou > 0.3, (method, iou)  # 0 for every method before the plate was found
+
+
+def test_a_structured_edge_band_is_judged_against_its_own_spread_and_a_quiet_one_is_left():
+    from thermodefect.methods._significance import edge_band_z
+    from thermodefect.preprocess.plate import interior
+
+    plate = np.zeros((48, 60), bool)
+    plate[4:44, 5:55] = True  # 40 x 50 px: a band of 10 px inside each side
+    band = plate.copy()
+    band[interior(plate)] = False
+    assert band.sum() == 40 * 50 - 20 * 30
+    z = np.where(plate, np.random.default_rng(0).normal(size=plate.shape), 0.0)
+    assert edge_band_z(z, plate) is z  # as spread as the plate: left alone
+    loud = np.where(band, 3.0 * z, z)
+    out = edge_band_z(loud, plate)
+    spread = 1.4826 * np.median(np.abs(loud[band] - np.median(loud[band])))
+    np.testing.assert_allclose(out[band], loud[band] / spread)
+    np.testing.assert_array_equal(out[~band], loud[~band])
+    assert 2.7 < spread < 3.3

@@ -2,9 +2,9 @@
 significance decision reads (:mod:`thermodefect.detect`).
 
 Each image loses its slow trend (and, on a plate smaller than the view, the cooling of the
-plate's edges), becomes robust z over the plate, is signed so that its strongest pixel is
-positive, keeps the defects of the other sign, and the images combine by their pixel-wise
-maximum.
+plate's edges), becomes robust z over the plate (its edge band judged against its own spread),
+is signed so that its strongest pixel is positive, keeps the defects of the other sign, and the
+images combine by their pixel-wise maximum.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from thermodefect.methods._segment import robust_z
 __all__ = [
     "LEAST_PEAK",
     "TOUCH_LEVEL",
+    "edge_band_z",
     "max_z",
     "opposite_sign",
     "signed_z",
@@ -80,9 +81,45 @@ def opposite_sign(z: np.ndarray) -> np.ndarray:
     return out
 
 
+def edge_band_z(z: np.ndarray, plate: np.ndarray) -> np.ndarray:
+    """Robust z over the plate with its edge band divided by the band's own robust spread when
+    that exceeds 1.
+
+    Where the plate's edges lie inside the view, what
+    :func:`~thermodefect.preprocess.plate.flatten_edges` leaves of their cooling (and of any
+    texture there, e.g. an FE mesh in the early frames) is a background of its own: on a
+    noise-free plate it stood 6-10 robust sigma of the whole plate above it, in the band alone.
+    The band (the plate less :func:`~thermodefect.preprocess.plate.interior`) is therefore
+    rescaled by 1.4826 times its median absolute deviation of z, where that is above 1; a band
+    as quiet as the plate is left as it is.
+
+    Parameters
+    ----------
+    z : (H, W) ndarray
+        Robust z over the plate (0 off it).
+    plate : (H, W) ndarray of bool
+        The pixels of the plate.
+
+    Returns
+    -------
+    (H, W) ndarray of float64
+        ``z`` itself when the band is not more spread than the plate.
+    """
+    from thermodefect.preprocess.plate import interior
+
+    band = plate.copy()
+    band[interior(plate)] = False
+    if not band.any():
+        return z
+    values = z[band]
+    spread = 1.4826 * float(np.median(np.abs(values - np.median(values))))
+    return np.where(band, z / spread, z) if spread > 1 else z
+
+
 def signed_z(image, plate: np.ndarray | None = None) -> np.ndarray:
-    """Robust z of one image freed of its slow trend (and of the plate edges' cooling and z
-    0 off the plate, given a plate mask), flipped so that its strongest pixel is positive.
+    """Robust z of one image freed of its slow trend (given a plate mask: freed of the plate
+    edges' cooling, the edge band judged against its own spread (:func:`edge_band_z`), and z 0
+    off the plate), flipped so that its strongest pixel is positive.
 
     Parameters
     ----------
@@ -106,7 +143,7 @@ def signed_z(image, plate: np.ndarray | None = None) -> np.ndarray:
         z = robust_z(detrend(np.asarray(image)))
     else:
         flat = detrend(flatten_edges(np.asarray(image), plate), plate)
-        z = np.where(plate, robust_z(flat, plate), 0.0)
+        z = edge_band_z(np.where(plate, robust_z(flat, plate), 0.0), plate)
     return -z if z.flat[np.argmax(np.abs(z))] < 0 else z
 
 
