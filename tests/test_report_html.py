@@ -28,7 +28,7 @@ def test_detect_writes_a_run_record_of_each_file(report_folders):
     data = (report_folders / "data" / "tiny_1.mat").read_bytes()
     assert record["sha256"] == hashlib.sha256(data).hexdigest()
     assert record["shape"][1:] == [48, 64] and record["frame_rate_hz"] > 0
-    assert record["settings"]["method"] == "pct" and record["settings"]["z_min"] == 6.0
+    assert record["settings"]["method"] == "pct" and record["settings"]["z_min"] == 5.0
     assert "out" not in record["settings"] and "report" not in record["settings"]
     assert "tiny_1_views.npz" in record["outputs"] and "tiny_1_overlay.png" in record["outputs"]
     assert all((report_folders / "with" / f).is_file() for f in record["outputs"])

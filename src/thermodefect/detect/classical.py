@@ -7,8 +7,8 @@ method's images (components, frames or frequencies), each freed of the plate edg
 and of a slow trend, turned into robust z-scores (median and MAD over the plate, so mostly of
 sound material) and signed so that its strongest pixel is positive, and their pixel-wise
 maximum as the feature image. A pixel is called defect when that z reaches ``z_min`` (default
-6: one Gaussian-noise image does so with probability 1e-9 per pixel, a dozen of them about
-1e-8) and its region keeps at least ``min_area`` pixels after an opening; each region is then
+5, :data:`~thermodefect.detect.decision.Z_MIN`) and its region keeps at least ``min_area``
+pixels after an opening; each region is then
 drawn at 30 % of its peak (:func:`~thermodefect.detect.decision.trim_halo`), and surface marks
 (:mod:`thermodefect.detect.marks`) are left out. A sound plate, evenly heated or not,
 therefore yields an empty table instead of the half-image that Otsu or K-means always return.
