@@ -89,19 +89,32 @@ def summarise(cells):
     return out
 
 
+def _totals(cells):
+    """Mean IoU over the groups with defects, their hits, and false calls on every sound plate."""
+    defective = [c for c in cells.values() if c["defects"]]
+    return (
+        f"{np.mean([c['iou'] for c in defective]):.3f}" if defective else "-",
+        f"{sum(c['hits'] for c in defective)}/{sum(c['defects'] for c in defective)}",
+        f"{sum(c['false_sound'] for c in cells.values())}/"
+        f"{sum(c['sound_plates'] for c in cells.values())}",
+    )
+
+
 def markdown(summary):
+    """One table per method: a row per level, a column per group, then the totals."""
     lines = []
     for method, by_level in summary.items():
         groups = list(next(iter(by_level.values())))
-        lines += [f"## {method}", "", "| level | " + " | ".join(groups) + " |",
-                  "| --- |" + " --- |" * len(groups)]  # fmt: skip
+        head = [*groups, "mean IoU (groups with defects)", "hits d/z >= 2", "false / sound plates"]
+        lines += [f"## {method}", "", "| level | " + " | ".join(head) + " |",
+                  "| --- |" + " --- |" * len(head)]  # fmt: skip
         for level, cells in by_level.items():
             row = []
             for g in groups:
                 c = cells[g]
                 hits = f"{c['hits']}/{c['defects']}" if c["defects"] else "-"
                 row.append(f"{c['iou']:.2f}, {hits}, {c['false_sound']}/{c['sound_plates']}")
-            lines.append(f"| z {level} | " + " | ".join(row) + " |")
+            lines.append(f"| z {level} | " + " | ".join([*row, *_totals(cells)]) + " |")
         lines.append("")
     lines.append("Each cell: mean IoU, hits at d/z >= 2, false calls / sound plates.")
     return "\n".join(lines) + "\n"
