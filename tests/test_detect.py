@@ -331,3 +331,19 @@ def test_noise_alone_makes_no_region_at_the_default_level_nor_at_z_4(blur_px):
         images = [ndimage.gaussian_filter(rng.normal(size=(96, 96)), blur_px) for _ in range(6)]
         assert not _decide(images, Z_MIN).any()
         assert not _decide(images, 4.0).any()
+
+
+def test_a_strip_along_the_image_border_is_dropped_and_a_defect_the_border_cuts_is_kept():
+    from thermodefect.detect.decision import drop_border_strips
+
+    mask = np.zeros((40, 50), bool)
+    mask[10:20, 47:50] = True  # 3 px wide along the right border
+    mask[0:2, 5:30] = True  # 2 px along the top
+    mask[25:35, 0:8] = True  # a defect cut by the left border, 8 px deep
+    mask[15:22, 20:27] = True  # inside
+    kept = drop_border_strips(mask)
+    assert not kept[10:20, 47:50].any() and not kept[0:2, 5:30].any()
+    np.testing.assert_array_equal(kept[25:35, 0:8], True)
+    np.testing.assert_array_equal(kept[15:22, 20:27], True)
+    assert kept.sum() == 10 * 8 + 7 * 7
+    assert not drop_border_strips(np.zeros((5, 5), bool)).any()

@@ -8,10 +8,11 @@ and of a slow trend, turned into robust z-scores (median and MAD over the plate,
 sound material) and signed so that its strongest pixel is positive, and their pixel-wise
 maximum as the feature image. A pixel is called defect when that z reaches ``z_min`` (default
 5, :data:`~thermodefect.detect.decision.Z_MIN`) and its region keeps at least ``min_area``
-pixels after an opening; each region is then
-drawn at 30 % of its peak (:func:`~thermodefect.detect.decision.trim_halo`), and surface marks
-(:mod:`thermodefect.detect.marks`) are left out. A sound plate, evenly heated or not,
-therefore yields an empty table instead of the half-image that Otsu or K-means always return.
+pixels after an opening; each region is then drawn at 30 % of its peak
+(:func:`~thermodefect.detect.decision.trim_halo`), and strips along the image border and
+surface marks (:mod:`thermodefect.detect.marks`) are left out. A sound plate, evenly heated
+or not, therefore yields an empty table instead of the half-image that Otsu or K-means always
+return.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import logging
 
 import numpy as np
 
-from thermodefect.detect.decision import Z_MIN, decide, gate, trim_halo
+from thermodefect.detect.decision import Z_MIN, decide, drop_border_strips, gate, trim_halo
 from thermodefect.detect.features import feature as method_feature
 from thermodefect.detect.marks import surface_marks
 from thermodefect.detect.ood import out_of_distribution
@@ -109,7 +110,8 @@ def mask_of(
     decision: str = "significance",
 ) -> np.ndarray:
     """The defect mask of a feature image: the decision, the opening and area floor, regions
-    that reach ``z_min``, each cut to its defect's outline, surface marks left out.
+    that reach ``z_min``, each cut to its defect's outline, strips along the image border
+    (:func:`~thermodefect.detect.decision.drop_border_strips`) and surface marks left out.
 
     Parameters
     ----------
@@ -137,7 +139,7 @@ def mask_of(
     from thermodefect.methods import clean
 
     mask = gate(clean(decide(feature, decision, z_min=z_min), min_area=min_area), feature, z_min)
-    mask = trim_halo(mask, feature, z_min)
+    mask = drop_border_strips(trim_halo(mask, feature, z_min))
     marks = surface_marks(mask, cooling)
     if marks.any():
         logger.info("surface marks left out on %s (emissivity, not defects)", cooling.name)
