@@ -310,12 +310,12 @@ def test_a_short_fast_record_and_a_long_slow_one_find_the_same_insert(method):
         assert iou >= (0.5 if method == "pct" else 0.2), (rate, method, iou)
 
 
-def _decide(images, z_min, pairs=False):
+def _decide(images, z_min):
     """The classical path's decision (surface marks aside) on a stack of method images."""
     from thermodefect.detect.classical import MIN_AREA
     from thermodefect.methods import clean, max_z
 
-    feature = max_z(images, pairs=pairs)
+    feature = max_z(images)
     return gate(clean(decide(feature, z_min=z_min), min_area=MIN_AREA), feature, z_min)
 
 
@@ -331,7 +331,6 @@ def test_noise_alone_makes_no_region_at_the_default_level_nor_at_z_4(blur_px):
         images = [ndimage.gaussian_filter(rng.normal(size=(96, 96)), blur_px) for _ in range(6)]
         assert not _decide(images, Z_MIN).any()
         assert not _decide(images, 4.0).any()
-        assert not _decide(images, Z_MIN, pairs=True).any()  # PCT's feature
 
 
 def test_a_strip_along_the_image_border_is_dropped_and_a_defect_the_border_cuts_is_kept():
@@ -348,23 +347,3 @@ def test_a_strip_along_the_image_border_is_dropped_and_a_defect_the_border_cuts_
     np.testing.assert_array_equal(kept[15:22, 20:27], True)
     assert kept.sum() == 10 * 8 + 7 * 7
     assert not drop_border_strips(np.zeros((5, 5), bool)).any()
-
-
-def test_a_defect_faint_in_two_uncorrelated_images_stands_out_in_their_pair():
-    """A disc 4.5 sigma high in two of six noise images: its scattered pixels over the level
-    in either image do not survive the opening; in their pair it stands at
-    (4.5 + 4.5) / sqrt(2) - 0.5 = 5.9."""
-    from thermodefect.detect.decision import Z_MIN
-    from thermodefect.methods import max_z
-    from thermodefect.methods._significance import PAIR_PENALTY
-
-    rng = np.random.default_rng(0)
-    y, x = np.mgrid[:96, :96]
-    disc = (y - 50) ** 2 + (x - 40) ** 2 <= 36
-    images = [rng.normal(size=(96, 96)) + 4.5 * disc * (k < 2) for k in range(6)]
-    single, paired = max_z(images), max_z(images, pairs=True)
-    expected = (4.5 + 4.5) / np.sqrt(2) - PAIR_PENALTY
-    assert np.median(paired[disc]) == pytest.approx(expected, abs=0.6)
-    np.testing.assert_array_less(single - 1e-12, paired)  # never below the maximum
-    assert _decide(images, Z_MIN, pairs=True)[disc].mean() > 0.5
-    assert not _decide(images, Z_MIN)[disc].any()

@@ -203,7 +203,7 @@ def _read_targets(files: list[Path], ckpt: Checkpoint, quiet: bool) -> list[_Tar
         seq = load(path)
         x = from_cooling(extract_cooling(seq), ckpt.inputs, baseline=rise_baseline(seq))
         prepared = prepare(seq)
-        z = feature(prepared, "pct", pairs=False)
+        z = feature(prepared, "pct")
         out.append(_Target(x, z, likely_sound(z, prepared.meta.extra.get("plate"))))
     return out
 

@@ -3,8 +3,7 @@
 A method's images (components, frames or frequencies, :data:`thermodefect.methods.METHODS`)
 are each turned into robust z-scores, signed so that the strongest pixel is positive (the
 defects of the other sign kept beside them), and combined by their pixel-wise maximum
-(:func:`thermodefect.methods.max_z`); for PCT, whose components carry uncorrelated noise, the
-best pair of components counts too.
+(:func:`thermodefect.methods.max_z`).
 """
 
 from __future__ import annotations
@@ -14,16 +13,11 @@ import numpy as np
 from thermodefect.sequence import Sequence
 
 __all__ = [
-    "UNCORRELATED",
     "feature",
 ]
 
-#: Methods whose images carry uncorrelated noise (PCT's components are orthogonal), so that
-#: :func:`thermodefect.methods.max_z` may also weigh pairs of them.
-UNCORRELATED = ("pct",)
 
-
-def feature(cooling: Sequence, method: str, *, pairs: bool | None = None) -> np.ndarray:
+def feature(cooling: Sequence, method: str) -> np.ndarray:
     """The feature image (H, W) of a registered method on a prepared cooling sequence.
 
     Parameters
@@ -32,8 +26,6 @@ def feature(cooling: Sequence, method: str, *, pairs: bool | None = None) -> np.
         Frames after the flash (:func:`thermodefect.detect.prepare`).
     method : str
         A name of :data:`thermodefect.methods.METHODS`.
-    pairs : bool, optional
-        Weigh pairs of images too (default: for the methods of :data:`UNCORRELATED`).
 
     Returns
     -------
@@ -48,6 +40,4 @@ def feature(cooling: Sequence, method: str, *, pairs: bool | None = None) -> np.
     """
     from thermodefect.methods import METHODS, max_z
 
-    if pairs is None:
-        pairs = method in UNCORRELATED
-    return max_z(METHODS[method](cooling), cooling.meta.extra.get("plate"), pairs=pairs)
+    return max_z(METHODS[method](cooling), cooling.meta.extra.get("plate"))

@@ -158,7 +158,7 @@ def detect_with_model(
         from thermodefect.detect.marks import surface_marks
 
         prepared = prepare(seq)
-        z = feature(prepared, fallback or "pct", pairs=False)  # the level confirm was set on
+        z = feature(prepared, fallback or "pct")
         mask = gate(mask, z, confirm) & ~surface_marks(mask, prepared)
     idx = frame_indices(cooling.n_frames, ckpt.inputs.n_frames, spacing="log")
     first = int(cooling.meta.extra.get("first_frame", 0))

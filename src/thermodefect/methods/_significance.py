@@ -15,7 +15,6 @@ from thermodefect.methods._segment import robust_z
 
 __all__ = [
     "LEAST_PEAK",
-    "PAIR_PENALTY",
     "TOUCH_LEVEL",
     "edge_band_z",
     "max_z",
@@ -30,11 +29,6 @@ TOUCH_LEVEL = 2.0
 #: Peak a region of the other sign must reach to count (below every level the decision rules
 #: and the network's confirmation use).
 LEAST_PEAK = 4.0
-
-
-#: Robust sigma a pair of images' combined evidence gives up (:func:`max_z` with ``pairs``):
-#: K images make K (K - 1) / 2 pairs to test beside the K images.
-PAIR_PENALTY = 0.5
 
 
 def opposite_sign(z: np.ndarray) -> np.ndarray:
@@ -153,7 +147,7 @@ def signed_z(image, plate: np.ndarray | None = None) -> np.ndarray:
     return -z if z.flat[np.argmax(np.abs(z))] < 0 else z
 
 
-def max_z(images, plate: np.ndarray | None = None, *, pairs: bool = False) -> np.ndarray:
+def max_z(images, plate: np.ndarray | None = None) -> np.ndarray:
     """Pixel-wise maximum of the robust z-scores of a stack of images, each flipped so that
     its strongest pixel is positive, with the defects of the other sign kept
     (:func:`opposite_sign`).
@@ -169,20 +163,12 @@ def max_z(images, plate: np.ndarray | None = None, *, pairs: bool = False) -> np
     first: it lost the deeper rows of defects, e.g. IoU 0.28 against 0.37 for PCT on the
     demo plates.)
 
-    With ``pairs`` (for images whose noise is uncorrelated, such as PCT's components), each
-    pixel also gets the best pair of images, (z_i + z_j) / sqrt(2) - :data:`PAIR_PENALTY`:
-    a deep defect that stands 4-5 sigma in two components at once (the demo plates' deeper
-    row) is then as plain as it is. Overlapping windows of one cooling (TSR, contrast, DAC)
-    share their noise, and a pair of them would overstate it.
-
     Parameters
     ----------
     images : sequence of (H, W) array_like
         At least one image.
     plate : (H, W) ndarray of bool, optional
         The pixels of the plate.
-    pairs : bool
-        Also the best pair of images (uncorrelated images only).
 
     Returns
     -------
@@ -197,13 +183,9 @@ def max_z(images, plate: np.ndarray | None = None, *, pairs: bool = False) -> np
     """
     if not images:
         raise ValueError("max_z needs at least one image")
-    evidence = []
+    out = None
     for image in images:
         z = signed_z(image, plate)
-        evidence.append(np.maximum(z, opposite_sign(z)))
-    out = np.max(evidence, axis=0)
-    if pairs:
-        for i, first in enumerate(evidence):
-            for second in evidence[i + 1 :]:
-                np.maximum(out, (first + second) / np.sqrt(2) - PAIR_PENALTY, out=out)
-    return out
+        z = np.maximum(z, opposite_sign(z))
+        out = z if out is None else np.maximum(out, z)
+    return out  # type: ignore[return-value]
