@@ -18,7 +18,6 @@ Writes OUT/summary.md (one table per method) and OUT/summary.json.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 from collections import defaultdict
 from pathlib import Path
@@ -29,20 +28,15 @@ from thermodefect.benchmark.truth import defect_truth
 from thermodefect.detect.classical import mask_of, prepare
 from thermodefect.detect.features import feature
 from thermodefect.evaluate.matching import match_footprints
+from thermodefect.evaluate.metrics import pixel_scores
 from thermodefect.io import load
 from thermodefect.methods import METHODS
-
-
-def _specimens(data: Path, split: str):
-    for row in csv.DictReader((data / "manifest.csv").open()):
-        if split == "all" or row["split"] == split:
-            yield row
+from thermodefect.simulate.dataset import read_manifest
 
 
 def _score(mask, feet, ratio, cell):
     truth = np.any(feet, axis=0) if feet else np.zeros(mask.shape, bool)
-    union = (mask | truth).sum()
-    cell["iou"].append(1.0 if union == 0 else float((mask & truth).sum() / union))
+    cell["iou"].append(pixel_scores(mask, truth).iou)
     match = match_footprints(mask, feet)
     big = np.asarray(ratio) >= 2
     cell["hits"] += int(match.hits[big].sum()) if feet else 0
@@ -57,7 +51,9 @@ def measure(datasets, methods, levels, split):
         lambda: {"iou": [], "hits": 0, "n": 0, "false_sound": [], "false_defective": [],
                  "size": []})))  # fmt: skip
     for data in datasets:
-        for row in _specimens(data, split):
+        for row in read_manifest(data):
+            if split != "all" and row["split"] != split:
+                continue
             cooling = prepare(load(data / f"{row['name']}.mat"))
             group = row.get("family") or data.name
             feet, ratio = defect_truth(data, row["name"], cooling.image_shape)
