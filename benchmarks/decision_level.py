@@ -2,7 +2,8 @@
 
 Every sequence of each dataset is prepared once and each method's feature image computed once;
 the decision (:func:`thermodefect.detect.classical.mask_of`: the level, the opening and area
-floor, halo trim, surface marks) then runs at each level of ``--levels``. Scored per group
+floor, halo trim, faint regions, surface marks) then runs at each level of ``--levels``
+(``--no-faint`` leaves the faint regions out). Scored per group
 (the family in a ``wide`` dataset, else the dataset): mean IoU, hits at d/z >= 2 (a region
 covering 20 % of the defect), false calls on sound plates, false calls per defective plate,
 median |found / true equivalent diameter - 1|.
@@ -26,7 +27,7 @@ import numpy as np
 
 from thermodefect.benchmark.truth import defect_truth
 from thermodefect.detect.classical import mask_of, prepare
-from thermodefect.detect.features import feature
+from thermodefect.detect.features import features
 from thermodefect.evaluate.matching import match_footprints
 from thermodefect.evaluate.metrics import pixel_scores
 from thermodefect.io import load
@@ -45,7 +46,7 @@ def _score(mask, feet, ratio, cell):
     cell["size"] += np.abs(match.diameter_ratio[match.hits] - 1).tolist()
 
 
-def measure(datasets, methods, levels, split):
+def measure(datasets, methods, levels, split, faint=True):
     """cells[method][level][group] -> lists and counts, every dataset read once."""
     cells = defaultdict(lambda: defaultdict(lambda: defaultdict(
         lambda: {"iou": [], "hits": 0, "n": 0, "false_sound": [], "false_defective": [],
@@ -58,9 +59,9 @@ def measure(datasets, methods, levels, split):
             group = row.get("family") or data.name
             feet, ratio = defect_truth(data, row["name"], cooling.image_shape)
             for method in methods:
-                image = feature(cooling, method)
+                image, blurred = features(cooling, method)
                 for level in levels:
-                    mask = mask_of(image, cooling, z_min=level)
+                    mask = mask_of(image, cooling, faint=blurred if faint else None, z_min=level)
                     _score(mask, list(feet), ratio, cells[method][level][group])
             print(data.name, row["name"], flush=True)
     return cells
@@ -123,8 +124,11 @@ def main(argv=None):
     ap.add_argument("--methods", nargs="+", default=list(METHODS))
     ap.add_argument("--levels", nargs="+", type=float, default=[6.0, 5.0, 4.0])
     ap.add_argument("--split", default="all")
+    ap.add_argument("--no-faint", action="store_true", help="leave the faint regions out")
     args = ap.parse_args(argv)
-    summary = summarise(measure(args.datasets, args.methods, args.levels, args.split))
+    summary = summarise(
+        measure(args.datasets, args.methods, args.levels, args.split, faint=not args.no_faint)
+    )
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "summary.json").write_text(json.dumps(summary, indent=1))
     (args.out / "summary.md").write_text(markdown(summary))

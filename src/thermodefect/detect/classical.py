@@ -9,7 +9,9 @@ sound material) and signed so that its strongest pixel is positive, and their pi
 maximum as the feature image. A pixel is called defect when that z reaches ``z_min`` (default
 5, :data:`~thermodefect.detect.decision.Z_MIN`) and its region keeps at least ``min_area``
 pixels after an opening; each region is then drawn at 30 % of its peak
-(:func:`~thermodefect.detect.decision.trim_halo`), and strips along the image border and
+(:func:`~thermodefect.detect.decision.trim_halo`). Defects too faint for that decision, whose
+pixels reach the level only here and there, are found in the same images blurred by one pixel
+(:func:`~thermodefect.detect.decision.faint_regions`). Strips along the image border and
 surface marks (:mod:`thermodefect.detect.marks`) are left out. A sound plate, evenly heated
 or not, therefore yields an empty table instead of the half-image that Otsu or K-means always
 return.
@@ -21,8 +23,15 @@ import logging
 
 import numpy as np
 
-from thermodefect.detect.decision import Z_MIN, decide, drop_border_strips, gate, trim_halo
-from thermodefect.detect.features import feature as method_feature
+from thermodefect.detect.decision import (
+    Z_MIN,
+    decide,
+    drop_border_strips,
+    faint_regions,
+    gate,
+    trim_halo,
+)
+from thermodefect.detect.features import features as method_features
 from thermodefect.detect.marks import surface_marks
 from thermodefect.detect.ood import out_of_distribution
 from thermodefect.detect.regions import Detection, measure, with_confidence
@@ -105,13 +114,16 @@ def mask_of(
     feature: np.ndarray,
     cooling: Sequence,
     *,
+    faint: np.ndarray | None = None,
     z_min: float = Z_MIN,
     min_area: int = MIN_AREA,
     decision: str = "significance",
 ) -> np.ndarray:
     """The defect mask of a feature image: the decision, the opening and area floor, regions
-    that reach ``z_min``, each cut to its defect's outline, strips along the image border
-    (:func:`~thermodefect.detect.decision.drop_border_strips`) and surface marks left out.
+    that reach ``z_min``, each cut to its defect's outline, the faint regions of the blurred
+    evidence (:func:`~thermodefect.detect.decision.faint_regions`) added, strips along the
+    image border (:func:`~thermodefect.detect.decision.drop_border_strips`) and surface marks
+    left out.
 
     Parameters
     ----------
@@ -120,6 +132,9 @@ def mask_of(
         (:func:`~thermodefect.detect.features.feature`).
     cooling : Sequence
         The prepared cooling it came from (:func:`prepare`), for the surface marks.
+    faint : (H, W) ndarray, optional
+        Its faint evidence (:func:`~thermodefect.detect.features.features`); none added
+        without it.
     z_min : float
         Significance in robust standard deviations.
     min_area : int
@@ -139,7 +154,10 @@ def mask_of(
     from thermodefect.methods import clean
 
     mask = gate(clean(decide(feature, decision, z_min=z_min), min_area=min_area), feature, z_min)
-    mask = drop_border_strips(trim_halo(mask, feature, z_min))
+    mask = trim_halo(mask, feature, z_min)
+    if faint is not None:
+        mask |= faint_regions(faint, feature, mask, z_min, min_area=min_area)
+    mask = drop_border_strips(mask)
     marks = surface_marks(mask, cooling)
     if marks.any():
         logger.info("surface marks left out on %s (emissivity, not defects)", cooling.name)
@@ -192,8 +210,8 @@ def detect(
     if method in LEVEL_SENSITIVE:
         warn_if_absolute(seq, method)
     cooling = prepare(seq) if prepared is None else prepared
-    feature = method_feature(cooling, method)
-    mask = mask_of(feature, cooling, z_min=z_min, min_area=min_area, decision=decision)
+    feature, faint = method_features(cooling, method)
+    mask = mask_of(feature, cooling, faint=faint, z_min=z_min, min_area=min_area, decision=decision)
     regions = with_confidence(measure(mask, feature, seq=cooling), mask, feature)
     logger.debug("%s on %s: %d region(s)", method, seq.name, len(regions))
     return Detection(method, feature.astype(np.float32), mask, regions, cooling,

@@ -34,9 +34,11 @@ from thermodefect.methods._segment import (
     threshold,
 )
 from thermodefect.methods._significance import (
+    FAINT_BLUR,
     LEAST_PEAK,
     TOUCH_LEVEL,
     max_z,
+    max_z_and_faint,
     opposite_sign,
     signed_z,
 )
@@ -54,6 +56,7 @@ METHODS.add("dac", dac_images, summary="differential absolute contrast")
 
 __all__ = [
     "CONTRASTS",
+    "FAINT_BLUR",
     "LEAST_PEAK",
     "METHODS",
     "NORMALIZATIONS",
@@ -70,6 +73,7 @@ __all__ = [
     "hos",
     "kmeans",
     "max_z",
+    "max_z_and_faint",
     "opposite_sign",
     "pct",
     "ppt",

@@ -14,10 +14,12 @@ import numpy as np
 from thermodefect.methods._segment import robust_z
 
 __all__ = [
+    "FAINT_BLUR",
     "LEAST_PEAK",
     "TOUCH_LEVEL",
     "edge_band_z",
     "max_z",
+    "max_z_and_faint",
     "opposite_sign",
     "signed_z",
 ]
@@ -29,6 +31,12 @@ TOUCH_LEVEL = 2.0
 #: Peak a region of the other sign must reach to count (below every level the decision rules
 #: and the network's confirmation use).
 LEAST_PEAK = 4.0
+
+#: Standard deviation (pixels) of the Gaussian that :func:`max_z` blurs each image with for the
+#: faint evidence: a defect whose pixels reach the decision level only here and there, so that
+#: the opening scatters them, becomes one region
+#: (:func:`thermodefect.detect.decision.faint_regions`).
+FAINT_BLUR = 1.0
 
 
 def opposite_sign(z: np.ndarray) -> np.ndarray:
@@ -137,17 +145,38 @@ def signed_z(image, plate: np.ndarray | None = None) -> np.ndarray:
     ThermodefectError
         For a non-finite image.
     """
-    from thermodefect.preprocess.plate import detrend, flatten_edges
-
-    if plate is None:
-        z = robust_z(detrend(np.asarray(image)))
-    else:
-        flat = detrend(flatten_edges(np.asarray(image), plate), plate)
-        z = edge_band_z(np.where(plate, robust_z(flat, plate), 0.0), plate)
+    z = _plate_z(_flat(image, plate), plate)
     return -z if z.flat[np.argmax(np.abs(z))] < 0 else z
 
 
-def max_z(images, plate: np.ndarray | None = None) -> np.ndarray:
+def _flat(image, plate: np.ndarray | None) -> np.ndarray:
+    """The image without its slow trend (and, given a plate, its edges' cooling)."""
+    from thermodefect.preprocess.plate import detrend, flatten_edges
+
+    if plate is None:
+        return detrend(np.asarray(image))
+    return detrend(flatten_edges(np.asarray(image), plate), plate)
+
+
+def _plate_z(flat: np.ndarray, plate: np.ndarray | None) -> np.ndarray:
+    """Robust z of a flattened image over the plate, its edge band on its own spread."""
+    if plate is None:
+        return robust_z(flat)
+    return edge_band_z(np.where(plate, robust_z(flat, plate), 0.0), plate)
+
+
+def _blur(flat: np.ndarray, sigma: float, plate: np.ndarray | None) -> np.ndarray:
+    """Gaussian blur of ``sigma`` pixels, over the plate's pixels alone when given."""
+    from scipy import ndimage
+
+    if plate is None:
+        return ndimage.gaussian_filter(flat, sigma)
+    weight = ndimage.gaussian_filter(plate.astype(np.float64), sigma, mode="constant")
+    blurred = ndimage.gaussian_filter(np.where(plate, flat, 0.0), sigma, mode="constant")
+    return np.where(plate, blurred / np.maximum(weight, 1e-6), 0.0)
+
+
+def max_z(images, plate: np.ndarray | None = None, *, blur: float = 0.0) -> np.ndarray:
     """Pixel-wise maximum of the robust z-scores of a stack of images, each flipped so that
     its strongest pixel is positive, with the defects of the other sign kept
     (:func:`opposite_sign`).
@@ -169,6 +198,10 @@ def max_z(images, plate: np.ndarray | None = None) -> np.ndarray:
         At least one image.
     plate : (H, W) ndarray of bool, optional
         The pixels of the plate.
+    blur : float
+        Standard deviation in pixels of a Gaussian each image is blurred with after losing
+        its trend, before its z (over the plate alone; the sign stays that of the image
+        itself); 0 for none. :data:`FAINT_BLUR` gives the faint evidence.
 
     Returns
     -------
@@ -181,11 +214,46 @@ def max_z(images, plate: np.ndarray | None = None) -> np.ndarray:
     ThermodefectError
         For a non-finite image.
     """
+    return _max_z(images, plate, (blur,))[0]
+
+
+def max_z_and_faint(images, plate: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`max_z` of a stack of images and their faint evidence (the same blurred by
+    :data:`FAINT_BLUR` pixels), each image's trend removed once for both.
+
+    Parameters
+    ----------
+    images : sequence of (H, W) array_like
+        At least one image.
+    plate : (H, W) ndarray of bool, optional
+        The pixels of the plate.
+
+    Returns
+    -------
+    feature, faint : (H, W) ndarray of float64
+
+    Raises
+    ------
+    ValueError
+        For an empty sequence.
+    ThermodefectError
+        For a non-finite image.
+    """
+    feature, faint = _max_z(images, plate, (0.0, FAINT_BLUR))
+    return feature, faint
+
+
+def _max_z(images, plate: np.ndarray | None, blurs: tuple[float, ...]) -> list[np.ndarray]:
+    """:func:`max_z` at each blur of ``blurs``, each image flattened once."""
     if not images:
         raise ValueError("max_z needs at least one image")
-    out = None
+    out: list = [None] * len(blurs)
     for image in images:
-        z = signed_z(image, plate)
-        z = np.maximum(z, opposite_sign(z))
-        out = z if out is None else np.maximum(out, z)
-    return out  # type: ignore[return-value]
+        flat = _flat(image, plate)
+        plain = _plate_z(flat, plate)
+        sign = -1.0 if plain.flat[np.argmax(np.abs(plain))] < 0 else 1.0
+        for i, blur in enumerate(blurs):
+            z = sign * (_plate_z(_blur(flat, blur, plate), plate) if blur > 0 else plain)
+            z = np.maximum(z, opposite_sign(z))
+            out[i] = z if out[i] is None else np.maximum(out[i], z)
+    return out
