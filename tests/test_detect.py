@@ -12,7 +12,7 @@ from scipy import ndimage
 from thermodefect.cli import main
 from thermodefect.detect import DECISIONS, decide, detect, gate, prepare
 from thermodefect.errors import ThermodefectError
-from thermodefect.methods import METHODS
+from thermodefect.methods import METHODS, clean
 from thermodefect.sequence import Sequence
 from thermodefect.simulate import from_dict, run
 
@@ -310,16 +310,14 @@ def test_a_short_fast_record_and_a_long_slow_one_find_the_same_insert(method):
         assert iou >= (0.5 if method == "pct" else 0.2), (rate, method, iou)
 
 
-def _decide(images, z_min):
-    """The classical path's decision (surface marks aside) on a stack of method images, the
-    faint regions of the blurred evidence included."""
+def _decide(feature, faint, z_min):
+    """The classical path's decision (surface marks aside) on a method's feature and faint
+    evidence (:func:`thermodefect.methods.max_z_and_faint`), the faint regions included."""
     from thermodefect.detect.classical import MIN_AREA
     from thermodefect.detect.decision import faint_regions
-    from thermodefect.methods import FAINT_BLUR, clean, max_z
 
-    feature = max_z(images)
     mask = gate(clean(decide(feature, z_min=z_min), min_area=MIN_AREA), feature, z_min)
-    return mask | faint_regions(max_z(images, blur=FAINT_BLUR), feature, mask, z_min)
+    return mask | faint_regions(faint, feature, mask, z_min)
 
 
 @pytest.mark.parametrize("blur_px", [0.0, 1.0, 1.5])
@@ -328,12 +326,14 @@ def test_noise_alone_makes_no_region_at_the_default_level_nor_at_z_4(blur_px):
     opening and the area floor, not the level, keep noise out
     (docs/results.md#the-decision-level)."""
     from thermodefect.detect.decision import Z_MIN
+    from thermodefect.methods import max_z_and_faint
 
     rng = np.random.default_rng(int(10 * blur_px))
     for _ in range(20):
         images = [ndimage.gaussian_filter(rng.normal(size=(96, 96)), blur_px) for _ in range(6)]
-        assert not _decide(images, Z_MIN).any()
-        assert not _decide(images, 4.0).any()
+        feature, faint = max_z_and_faint(images)
+        assert not _decide(feature, faint, Z_MIN).any()
+        assert not _decide(feature, faint, 4.0).any()
 
 
 def test_a_faint_disc_is_found_in_the_blurred_evidence_and_a_hot_spot_is_not():
@@ -342,7 +342,7 @@ def test_a_faint_disc_is_found_in_the_blurred_evidence_and_a_hot_spot_is_not():
     near z 9. A 2 x 2 spot at 30 sigma is not faint: the decision left it out for its size."""
     from thermodefect.detect.classical import MIN_AREA
     from thermodefect.detect.decision import Z_MIN, faint_regions
-    from thermodefect.methods import FAINT_BLUR, clean, max_z
+    from thermodefect.methods import FAINT_BLUR, max_z
 
     rng = np.random.default_rng(5)
     images = [rng.normal(size=(96, 96)) for _ in range(6)]
