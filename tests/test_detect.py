@@ -357,9 +357,13 @@ def test_a_faint_disc_is_found_in_the_blurred_evidence_and_a_hot_spot_is_not():
     assert (found & disc).sum() / (found | disc).sum() > 0.5
     assert not found[65:77, 15:27].any()
     assert feature[70:72, 20:22].max() > Z_MIN + 2  # the spot was strong, not faint
-    near = np.zeros_like(mask)
-    near[33:35, 60:62] = True  # a region the decision kept, 2 px from the disc's edge
-    assert not faint_regions(max_z(images, blur=FAINT_BLUR), feature, near, Z_MIN).any()
+    assert np.nonzero(found.any(axis=1))[0].max() == 35
+    faint = max_z(images, blur=FAINT_BLUR)
+    kept = np.zeros_like(mask)
+    kept[39:41, 60:62] = True  # a region the decision kept, 4 rows below the faint one
+    assert not faint_regions(faint, feature, kept, Z_MIN).any()
+    kept = np.roll(kept, 1, axis=0)  # 5 rows below: the faint region stands on its own
+    assert (faint_regions(faint, feature, kept, Z_MIN) == found).all()
 
 
 def test_a_strip_along_the_image_border_is_dropped_and_a_defect_the_border_cuts_is_kept():
