@@ -23,6 +23,7 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "TABLE_FIELDS": ".regions",
         "measure": ".regions",
         "write_table": ".regions",
+        "detect_combined": ".combined",
         "default_checkpoint_path": ".model",
         "detect_with_model": ".model",
         "load_model": ".model",

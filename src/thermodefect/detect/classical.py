@@ -42,6 +42,7 @@ __all__ = [
     "LEVEL_SENSITIVE",
     "MIN_AREA",
     "detect",
+    "detect_and_faint",
     "mask_of",
     "prepare",
 ]
@@ -203,6 +204,39 @@ def detect(
     ThermodefectError
         For an unknown method or rule, or a sequence that cannot be prepared.
     """
+    return detect_and_faint(seq, method, z_min=z_min, min_area=min_area, decision=decision,
+                            prepared=prepared)[0]  # fmt: skip
+
+
+def detect_and_faint(
+    seq: Sequence,
+    method: str = "pct",
+    *,
+    z_min: float = Z_MIN,
+    min_area: int = MIN_AREA,
+    decision: str = "significance",
+    prepared: Sequence | None = None,
+) -> tuple[Detection, np.ndarray]:
+    """:func:`detect`, and the method's faint evidence it decided with.
+
+    Parameters
+    ----------
+    seq, method, z_min, min_area, decision, prepared
+        As :func:`detect` takes them.
+
+    Returns
+    -------
+    found : Detection
+        As :func:`detect` returns it.
+    faint : (H, W) ndarray of float64
+        The method's images blurred by one pixel, in robust z
+        (:func:`~thermodefect.detect.features.features`).
+
+    Raises
+    ------
+    ThermodefectError
+        For an unknown method or rule, or a sequence that cannot be prepared.
+    """
     from thermodefect.methods import METHODS
     from thermodefect.preprocess import warn_if_absolute
 
@@ -214,5 +248,6 @@ def detect(
     mask = mask_of(feature, cooling, faint=faint, z_min=z_min, min_area=min_area, decision=decision)
     regions = with_confidence(measure(mask, feature, seq=cooling), mask, feature)
     logger.debug("%s on %s: %d region(s)", method, seq.name, len(regions))
-    return Detection(method, feature.astype(np.float32), mask, regions, cooling,
-                     out_of_distribution=out_of_distribution(cooling))  # fmt: skip
+    found = Detection(method, feature.astype(np.float32), mask, regions, cooling,
+                      out_of_distribution=out_of_distribution(cooling))  # fmt: skip
+    return found, faint

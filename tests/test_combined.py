@@ -1,0 +1,114 @@
+"""A classical method and a network together: which of the network's regions are added."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from thermodefect.detect.combined import (
+    EDGE_CLEARANCE,
+    FAINT_CONFIRM,
+    detect_combined,
+    network_additions,
+)
+from thermodefect.detect.model import Z_CONFIRM
+
+from .conftest import simulated_plate
+
+
+def _box(shape, r0, r1, c0, c1):
+    out = np.zeros(shape, bool)
+    out[r0:r1, c0:c1] = True
+    return out
+
+
+def test_network_regions_are_added_where_the_method_missed_them_and_its_evidence_confirms():
+    shape = (60, 60)
+    found = _box(shape, 10, 16, 10, 16)
+    feature = np.zeros(shape)
+    touching = _box(shape, 14, 20, 14, 20)  # overlaps what the method found
+    weak = _box(shape, 30, 36, 10, 16)  # the method's evidence stays under Z_CONFIRM
+    confirmed = _box(shape, 30, 36, 30, 36)
+    strip = _box(shape, 54, 59, 10, 50)  # 2-6 px from the bottom border, evidence 8
+    feature[touching] = feature[confirmed] = Z_CONFIRM + 0.5
+    feature[weak] = Z_CONFIRM - 0.5
+    feature[strip] = 8.0
+    added = network_additions(touching | weak | confirmed | strip, found, feature)
+    np.testing.assert_array_equal(added, confirmed)
+    # 2 px further in, 3 of its 5 rows lie within the clearance; 8 px further in, none does.
+    assert not network_additions(np.roll(strip, -2, 0), found, np.roll(feature, -2, 0)).any()
+    assert network_additions(np.roll(strip, -8, 0), found, np.roll(feature, -8, 0)).any()
+    assert network_additions(weak, found, feature, confirm=Z_CONFIRM - 1).any()
+    # One pixel at z 4.5 in a region whose evidence blurred by a pixel stays under 3 is noise.
+    faint = np.where(confirmed, FAINT_CONFIRM - 0.5, 0.0)
+    assert not network_additions(confirmed, found, feature, faint).any()
+    faint[32, 32] = FAINT_CONFIRM
+    np.testing.assert_array_equal(network_additions(confirmed, found, feature, faint), confirmed)
+
+
+def test_the_plates_edge_inside_the_view_counts_as_its_boundary():
+    shape = (60, 60)
+    plate = _box(shape, 5, 55, 5, 55)
+    band = _box(shape, 7, 11, 15, 45)  # 2-5 px inside the plate's top edge
+    feature = np.where(band, 8.0, 0.0)
+    nothing = np.zeros(shape, bool)
+    assert network_additions(band, nothing, feature).any()  # 7 px from the image border
+    assert not network_additions(band, nothing, feature, plate=plate).any()
+    assert EDGE_CLEARANCE == 6
+
+
+class _Heard:
+    """What detect_with_model answers: one network mask, or its out-of-distribution reason."""
+
+    def __init__(self, mask, reason=None):
+        self.mask, self.reason = mask, reason
+
+    def __call__(self, seq, ckpt, **kwargs):
+        from thermodefect.detect.regions import Detection
+
+        assert kwargs["confirm"] is None and kwargs["fallback"] is None
+        return Detection("model:fake", self.mask.astype(np.float32), self.mask, [], seq,
+                         out_of_distribution=self.reason)  # fmt: skip
+
+
+def test_the_combined_detection_keeps_the_methods_regions_and_adds_the_networks(monkeypatch):
+    import thermodefect.detect.model as model
+    from thermodefect.detect import detect, prepare
+
+    seq = simulated_plate([(15, 15, 7, 0.3), (45, 45, 8, 0.6)], shape=(60, 60))
+    prepared = prepare(seq)
+    alone = detect(seq, "pct", prepared=prepared)
+    assert len(alone.regions) == 2
+    missed = alone.mask.copy()
+    missed[:, 30:] = False  # as if the method had found the first hole only
+    faint = np.full(missed.shape, 5.0)
+    monkeypatch.setattr("thermodefect.detect.classical.detect_and_faint",
+                        lambda s, m, **kw: (replace(alone, mask=missed), faint))  # fmt: skip
+    net = np.zeros(seq.frames.shape[1:], bool)
+    net[40:51, 40:51] = True  # the second hole, drawn wider by the network
+    monkeypatch.setattr(model, "detect_with_model", _Heard(net))
+    both = detect_combined(seq, None, prepared=prepared)
+    assert both.method == "pct + model:fake"
+    np.testing.assert_array_equal(both.mask, missed | net)
+    assert len(both.regions) == 2 and all(0 < r.confidence <= 1 for r in both.regions)
+    monkeypatch.setattr(model, "detect_with_model", _Heard(net, "covers most of the plate"))
+    unheard = detect_combined(seq, None, prepared=prepared)
+    np.testing.assert_array_equal(unheard.mask, missed)
+    assert unheard.out_of_distribution == "the network was not used: covers most of the plate"
+
+
+def test_a_network_region_touching_a_found_one_leaves_the_methods_outline(monkeypatch):
+    import thermodefect.detect.model as model
+
+    seq = simulated_plate([(30, 30, 8, 0.3)], shape=(60, 60))
+    from thermodefect.detect import detect
+
+    alone = detect(seq, "pct")
+    wide = np.zeros(alone.mask.shape, bool)
+    wide[20:41, 20:41] = True
+    monkeypatch.setattr(model, "detect_with_model", _Heard(wide))
+    both = detect_combined(seq, None)
+    np.testing.assert_array_equal(both.mask, alone.mask)
+    assert [r.area_px for r in both.regions] == pytest.approx([r.area_px for r in alone.regions])
