@@ -1,10 +1,13 @@
 """The leave-one-family-out protocol over every family of the ``wide`` generator.
 
 For each family F: train the UNet on all other families (train and val splits) under one
-fixed budget, then score it, the built-in network and every classical method on all of F's
-specimens (``thermodefect benchmark DATA --leave-out F``). Beside it, the in-family score:
-the same network trained on every family under the same budget, scored on F's test-split
-specimens. Last, the sound-plate null: every detector on every plate without defects.
+fixed budget, then score it, PCT with its regions added (``detect``'s default rule, with the
+network trained without F) and every classical method on all of F's specimens
+(``thermodefect benchmark DATA --leave-out F --combine pct``; the built-in network, trained on
+every family, is scored too, in OUT/F/results.md, but it is not held out). Beside it, the
+in-family score: the same network trained on every family under the same budget, scored on
+F's test-split specimens. Last, the sound-plate null: every detector on every plate without
+defects.
 
 Writes OUT/{family}/results.md|csv per held-out family, OUT/all/ (the in-family network),
 OUT/sound/ (the null), and OUT/summary.md, the table docs/results.md quotes.
@@ -86,7 +89,7 @@ def main() -> None:
         t0 = time.perf_counter()
         held = leave_family_out(
             args.data, family, args.out / family, model=args.model, inputs=args.inputs,
-            budget=budget, quiet=True,
+            budget=budget, combine="pct", quiet=True,
         )  # fmt: skip
         write_benchmark(held, args.out / family)
         try:
@@ -102,13 +105,13 @@ def main() -> None:
         best = max(classical, key=lambda r: r["IoU"])
         lines.append(
             f"| {family} | {counts[family]} | {_cells(_row(held, trained))} | "
-            f"{in_family} | "
-            f"{_cells(_row(held, 'unet (built-in)'))} | {best['method']}: {_cells(best)} |"
+            f"{_cells(_row(held, f'pct + {trained}'))} | {in_family} | "
+            f"{best['method']}: {_cells(best)} |"
         )
         print(lines[-1], f"({time.perf_counter() - t0:.0f} s)", flush=True)
     null = run_benchmark(
         args.data, methods=list(METHODS), models=["default", str(everything)],
-        split="all", sound_only=True, quiet=True,
+        split="all", sound_only=True, combine="pct", quiet=True,
     )  # fmt: skip
     write_benchmark(null, args.out / "sound")
     null_cells = " | ".join(
@@ -116,10 +119,10 @@ def main() -> None:
     )
     header = (
         "| held-out family | specimens | UNet without it: IoU | hits d/z >= 2 | false / sound "
+        "plate | diameter error | PCT + UNet without it: IoU | hits d/z >= 2 | false / sound "
         "plate | diameter error | UNet with it (test split): IoU | hits d/z >= 2 | false / "
-        "sound plate | diameter error (n) | built-in UNet: IoU | hits d/z >= 2 | false / sound "
-        "plate | diameter error | best classical: IoU | hits d/z >= 2 | false / sound plate | "
-        "diameter error |\n|" + " --- |" * 18
+        "sound plate | diameter error (n) | best classical: IoU | hits d/z >= 2 | false / sound "
+        "plate | diameter error |\n|" + " --- |" * 18
     )
     text = (
         f"{header}\n"

@@ -60,6 +60,7 @@ def leave_family_out(
     inputs: dict | None = None,
     budget: Budget | None = None,
     methods=None,
+    combine: str | None = None,
     device: str = "cpu",
     seed: int = 0,
     quiet: bool = False,
@@ -88,6 +89,9 @@ def leave_family_out(
         Training budget; default :class:`Budget`.
     methods : list of str, optional
         Classical methods scored; default all.
+    combine : str, optional
+        A classical method each network is also scored with
+        (:func:`~thermodefect.detect.combined.detect_combined`).
     device : str
         Torch device.
     seed : int
@@ -128,6 +132,7 @@ def leave_family_out(
         split="all",
         device=device,
         families=[family],
+        combine=combine,
         quiet=quiet,
     )
     result.data = f"{Path(data_dir).name} without {family}, scored on {family}"

@@ -102,10 +102,11 @@ Detector = Callable[[Sequence, Sequence | None], Detection]
 
 
 def _detectors(
-    methods, models, device: str, decisions: dict
+    methods, models, device: str, decisions: dict, combine: str | None = None
 ) -> tuple[dict[str, tuple[Detector, bool]], list[NetworkInfo]]:
     """label -> (function(seq, prepared) -> Detection, needs the classical preparation), and
-    what each network's checkpoint says about it."""
+    what each network's checkpoint says about it; with ``combine``, each network also added
+    to that classical method (``METHOD + NETWORK``)."""
     from thermodefect.detect import detect
 
     out: dict[str, tuple[Detector, bool]] = {}
@@ -128,6 +129,8 @@ def _detectors(
             if label in out:  # two checkpoints of one network: tell them apart by file
                 label = f"{label} ({'built-in' if path == 'default' else path})"
             out[label] = (partial(_network, detect_with_model, ckpt, device), False)
+            if combine is not None:
+                out[f"{combine} + {label}"] = (partial(_combined, ckpt, device, combine), True)
             info = ckpt.info
             seconds = info.get("training_seconds")
             networks.append(
@@ -148,6 +151,13 @@ def _detectors(
 def _network(detect_with_model, ckpt, device: str, seq, _prepared) -> Detection:
     """A network's detector: the classical preparation is not used."""
     return detect_with_model(seq, ckpt, device=device)
+
+
+def _combined(ckpt, device: str, method: str, seq, prepared) -> Detection:
+    """A classical method with a network's regions added (the default decision's rule)."""
+    from thermodefect.detect.combined import detect_combined
+
+    return detect_combined(seq, ckpt, method, device=device, prepared=prepared)
 
 
 def _specimen(data_dir: Path, name: str) -> tuple[Sequence, np.ndarray]:
@@ -259,6 +269,7 @@ def run_benchmark(
     n_examples: int = 2,
     families: list[str] | None = None,
     sound_only: bool = False,
+    combine: str | None = None,
     quiet: bool = False,
 ) -> BenchmarkResult:
     """Score classical methods (all by default) and trained networks on a dataset split.
@@ -287,6 +298,9 @@ def run_benchmark(
         Score only the specimens of these families (the manifest's ``family`` column).
     sound_only : bool
         Score only the plates without defects.
+    combine : str, optional
+        A classical method: each network is also scored with its regions added to the
+        method's (:func:`~thermodefect.detect.combined.detect_combined`).
     quiet : bool
         No progress bar.
 
@@ -315,7 +329,9 @@ def run_benchmark(
         chosen = tune_decisions(data_dir, names, decisions, quiet=quiet)
     elif decisions:
         chosen = {m: decisions[0] for m in names}
-    detectors, networks = _detectors(methods, models, device, chosen)
+    if combine is not None:
+        method_names([combine], models)  # a registered method
+    detectors, networks = _detectors(methods, models, device, chosen, combine)
     rows = select_rows(read_manifest(data_dir), split, families, sound_only, data_dir)
     stats: dict[str, dict[str, list]] = {m: {k: [] for k in SCORE_KEYS} for m in detectors}
     classical = any(needs for _, needs in detectors.values())
@@ -352,7 +368,7 @@ def run_benchmark(
             s["sound"].append(not feet)
             s["seconds"].append(seconds)
             if examples is not None and i < n_examples:
-                examples(found, f"{row['name']}_{m.split(' ')[0]}")
+                examples(found, f"{row['name']}_{m.replace(' + ', '+').split(' ')[0]}")
     return BenchmarkResult(Path(data_dir).name, split, len(rows), stats, networks)
 
 

@@ -32,6 +32,10 @@ def add_parsers(sub) -> None:
     p.add_argument(
         "--models", nargs="+", default=[], help="checkpoints to score too ('default': built-in)"
     )
+    p.add_argument(
+        "--combine", metavar="METHOD", choices=list(METHODS),
+        help="also score each model's regions added to METHOD's (detect's default rule)",
+    )  # fmt: skip
     p.add_argument("--device", default="cpu", help="torch device for models")
     p.add_argument(
         "--decisions", nargs="+", choices=list(DECISIONS), default=["significance"],
@@ -72,13 +76,13 @@ def cmd_benchmark(args) -> int:
         result = leave_family_out(
             args.data_dir, args.leave_out, args.out, model=args.model,
             budget=Budget(epochs=args.epochs, steps=args.steps), methods=args.methods,
-            device=args.device, quiet=args.quiet,
+            combine=args.combine, device=args.device, quiet=args.quiet,
         )  # fmt: skip
     else:
         result = run_benchmark(
             args.data_dir, methods=args.methods, models=args.models, split=args.split,
             device=args.device, decisions=args.decisions, families=args.family,
-            sound_only=args.sound_only, quiet=args.quiet,
+            sound_only=args.sound_only, combine=args.combine, quiet=args.quiet,
             examples=lambda found, name: write_detection(found, args.out / "examples", name),
         )  # fmt: skip
     text = write_benchmark(result, args.out)
