@@ -3,11 +3,12 @@ waits for it: a fresh process per run, start-up and imports included.
 
 Writes a 300 x 480 x 640 float32 .npy (369 MB: a plate with four holes, a Gaussian flash,
 noise and a few dead pixels), runs the command line for each method (``model``: the
-built-in network) and reports wall-clock seconds (from the interpreter's start) and the
-peak resident set of the child relative to the file's size; for the classical methods also
-the time of each preprocessing stage in this process. Linux only.
+built-in network; ``default``: no option, PCT with the built-in network) and reports
+wall-clock seconds (from the interpreter's start) and the peak resident set of the child
+relative to the file's size; for the classical methods also the time of each preprocessing
+stage in this process. Linux only.
 
-    python benchmarks/bench_detect_cli.py [--methods pct tsr model] [--repeats 3]
+    python benchmarks/bench_detect_cli.py [--methods default pct tsr model] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -79,9 +80,15 @@ def stages(path: Path, method: str) -> dict[str, float]:
     return out
 
 
+LABELS = {
+    "model": "--model default (built-in network)",
+    "default": "(no option: PCT and the built-in network)",
+}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--methods", nargs="+", default=["pct", "tsr", "model"])
+    ap.add_argument("--methods", nargs="+", default=["default", "pct", "tsr", "model"])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--dir", type=Path, default=Path("/tmp/td-detect"))
     args = ap.parse_args()
@@ -93,7 +100,7 @@ def main() -> None:
     print(f"{path}: {size / 2**20:.0f} MiB")
     for method in args.methods:
         walls, peaks = [], []
-        how = ["--model", "default"] if method == "model" else ["--method", method]
+        how = {"model": ["--model", "default"], "default": []}.get(method, ["--method", method])
         for _ in range(args.repeats):
             cmd = [sys.executable, "-c", CHILD, "--quiet", "detect", str(path), *how,
                    "--out", str(args.dir / f"out_{method}")]  # fmt: skip
@@ -103,11 +110,11 @@ def main() -> None:
             code, peak = done.stdout.split()
             assert code == "0", done.stderr
             peaks.append(int(peak))
-        label = "--model default (built-in network)" if method == "model" else f"--method {method}"
+        label = LABELS.get(method, f"--method {method}")
         print(f"detect {label}: {min(walls):.2f}-{max(walls):.2f} s end to end, "
               f"peak memory {statistics.median(peaks) / size:.2f} x the file "
               f"({statistics.median(peaks) / 2**20:.0f} MiB)")  # fmt: skip
-        if method != "model":
+        if method not in ("model", "default"):
             parts = stages(path, method)
             print("  stages: " + ", ".join(f"{k} {v:.2f} s" for k, v in parts.items()))
 

@@ -97,14 +97,19 @@ def test_a_sound_plate_with_a_heating_gradient_and_row_noise_gives_no_false_call
         assert detect(seq, "pct").regions == []
 
 
-def test_detect_runs_pct_by_default_and_the_network_on_request(tmp_path, capsys):
+def test_detect_runs_pct_with_the_network_by_default_and_either_alone_on_request(tmp_path, capsys):
     seq = _gradient_with_row_noise(0)
     np.save(tmp_path / "plate.npy", seq.frames)
-    assert main(["detect", str(tmp_path / "plate.npy"), "--out", str(tmp_path / "a")]) == 0
+    plate = str(tmp_path / "plate.npy")
+    assert main(["detect", plate, "--out", str(tmp_path / "a")]) == 0
+    assert "0 defects (pct + model:unet)" in capsys.readouterr().out
+    assert main(["detect", plate, "--method", "pct", "--out", str(tmp_path / "b")]) == 0
     assert "0 defects (pct)" in capsys.readouterr().out
-    args = ["detect", str(tmp_path / "plate.npy"), "--model", "default", "--out"]
-    assert main([*args, str(tmp_path / "b")]) == 0
-    assert "(model:unet)" in capsys.readouterr().out
+    assert main(["detect", plate, "--model", "default", "--out", str(tmp_path / "c")]) == 0
+    assert "0 defects (model:unet)" in capsys.readouterr().out
+    args = ["detect", plate, "--method", "tsr", "--model", "default", "--out"]
+    assert main([*args, str(tmp_path / "d")]) == 0
+    assert "0 defects (tsr + model:unet)" in capsys.readouterr().out
 
 
 def test_confidence_follows_the_logistic_model_and_reaches_the_table(tmp_path):

@@ -35,9 +35,10 @@ def cmd_demo(args) -> int:
 
 def demo(out: Path, *, quiet: bool = False, n: int = DEMO_PLATES) -> None:
     """Simulate ``n`` CFRP plates with flat-bottom holes, run the PCA workflow, export frames,
-    curves and an overview figure, detect with the default method and write its HTML report,
-    benchmark every classical method and the built-in network on the plates (with the
-    benchmark's report), and say where everything is.
+    curves and an overview figure, detect with the default rule and write its HTML report,
+    benchmark every classical method, the built-in network and the default rule (PCT with the
+    network's regions added) on the plates (with the benchmark's report), and say where
+    everything is.
 
     Raises
     ------
@@ -82,7 +83,7 @@ def demo(out: Path, *, quiet: bool = False, n: int = DEMO_PLATES) -> None:
     _detect_with_report(sequence_files(data), out / "detect")
     examples = out / "benchmark" / "examples"
     result = run_benchmark(
-        data, methods=list(METHODS), models=["default"], split="all", quiet=quiet,
+        data, methods=list(METHODS), models=["default"], split="all", combine="pct", quiet=quiet,
         examples=lambda found, name: write_detection(found, examples, name),
     )  # fmt: skip
     table = write_benchmark(result, out / "benchmark")
@@ -95,12 +96,12 @@ def demo(out: Path, *, quiet: bool = False, n: int = DEMO_PLATES) -> None:
             f"  {out / 'pca_imgs'}/   PCT images {{name}}_{{0..3}}.png and explained_variance.csv\n"
             f"  {out / 'frames'}/     frames and temperature curves of the first plate\n"
             f"  {out / 'overview.png'}  a frame, PCT images and the label of every plate\n"
-            f"  {out / 'detect'}/     thermodefect detect (PCT) of every plate: masks, overlays, "
-            f"defect tables, and report.html (open it in a browser)\n"
+            f"  {out / 'detect'}/     thermodefect detect (PCT with the built-in network) of every "
+            f"plate: masks, overlays, defect tables, and report.html (open it in a browser)\n"
             f"  {out / 'benchmark'}/  results.md/.csv (the table above, and the depth of each "
             "defect found against the truth), pod.png, depth.png, report.html, examples/ "
-            "(masks, overlays, defect tables of the first two plates for every method and the "
-            "built-in network)"
+            "(masks, overlays, defect tables of the first two plates for every method, the "
+            "built-in network and the default rule)"
         )
 
 

@@ -1,5 +1,6 @@
-"""``thermodefect detect``: find defects with a classical method (PCT by default, the detector
-that holds best on data it was not made from), the built-in network or a trained one."""
+"""``thermodefect detect``: find defects with a classical method, a network, or both (by default
+PCT with the built-in network's regions it missed added: the rule that holds best on data it
+was not made from)."""
 
 from __future__ import annotations
 
@@ -23,9 +24,10 @@ from thermodefect.cli._common import (
 )
 from thermodefect.errors import ThermodefectError
 
-#: What ``detect`` runs without --method or --model: the detector with the best IoU over the
-#: held-out families of the leave-one-family-out protocol and no false call on their sound
-#: plates (docs/results.md).
+#: The classical method of ``detect``'s default rule (with the built-in network's confirmed
+#: regions added, :func:`~thermodefect.detect.combined.detect_combined`), and the one a
+#: network gives way to out of distribution: the best mean IoU over the held-out families of
+#: the leave-one-family-out protocol (docs/results.md#the-default-decision).
 DEFAULT_METHOD = "pct"
 
 
@@ -36,18 +38,20 @@ def add_parsers(sub) -> None:
 
     p = sub.add_parser(
         "detect",
-        help="find defects (PCT by default, another method, the built-in or a trained model)",
-    )
-    p.add_argument("files", type=Path, nargs="+", help="sequence files")
-    how = p.add_mutually_exclusive_group()
-    how.add_argument(
-        "--method", choices=list(METHODS),
-        help=choices_help(f"a classical method (default: {DEFAULT_METHOD})", METHODS),
+        help=f"find defects ({DEFAULT_METHOD} and the built-in network by default, a method, "
+             "a model, or both)",
     )  # fmt: skip
-    how.add_argument(
+    p.add_argument("files", type=Path, nargs="+", help="sequence files")
+    p.add_argument(
+        "--method", choices=list(METHODS),
+        help=choices_help("a classical method alone, or with --model both (default: "
+                          f"{DEFAULT_METHOD} with the built-in network)", METHODS),
+    )  # fmt: skip
+    p.add_argument(
         "--model", type=Path,
-        help="a network instead: 'default' (built-in) or a checkpoint from train; out of "
-             f"distribution it gives way to {DEFAULT_METHOD}",
+        help="a network alone ('default': built-in, or a checkpoint from train; out of "
+             f"distribution it gives way to {DEFAULT_METHOD}), or with --method both: the "
+             "method's regions and the network's it missed",
     )  # fmt: skip
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--device", default="cpu", help="torch device for models")
@@ -127,7 +131,20 @@ class FileDetector(FileTask):
         args = self.args
         if self._run is not None:
             return self._run
-        if args.model is not None:
+        both = not args.depth_only and (args.model is None) == (args.method is None)
+        if both:
+            from thermodefect.detect.combined import detect_combined
+            from thermodefect.detect.model import load_model
+
+            model = args.model or "default"
+            ckpt = load_model(None if str(model) == "default" else model, args.device)
+            method = args.method or DEFAULT_METHOD
+
+            def run(seq):
+                return detect_combined(seq, ckpt, method, device=args.device,
+                                       threshold=args.threshold, min_area=args.min_area,
+                                       z_min=args.z_min, decision=args.decision)  # fmt: skip
+        elif args.model is not None:
             from thermodefect.detect.model import detect_with_model, load_model
 
             ckpt = load_model(None if str(args.model) == "default" else args.model, args.device)
