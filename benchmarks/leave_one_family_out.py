@@ -10,7 +10,7 @@ F's test-split specimens. Last, the sound-plate null: every detector on every pl
 defects.
 
 Writes OUT/{family}/results.md|csv per held-out family, OUT/all/ (the in-family network),
-OUT/sound/ (the null), and OUT/summary.md, the table docs/results.md quotes.
+OUT/null/ (the null), and OUT/summary.md, the table docs/results.md quotes.
 
     thermodefect simulate wide --preset wide --n 135 --seed 2026
     python benchmarks/leave_one_family_out.py wide --out runs/lofo
@@ -113,7 +113,7 @@ def main() -> None:
         args.data, methods=list(METHODS), models=["default", str(everything)],
         split="all", sound_only=True, combine="pct", quiet=True,
     )  # fmt: skip
-    write_benchmark(null, args.out / "sound")
+    write_benchmark(null, args.out / "null")  # not "sound": that family has its own folder
     null_cells = " | ".join(
         f"{r['method']} {np.mean(null.stats[r['method']]['false']):.2f}" for r in records(null)
     )

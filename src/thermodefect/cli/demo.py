@@ -17,9 +17,9 @@ def add_parsers(sub) -> None:
         description=(
             f"Simulate {DEMO_PLATES} CFRP plates with grids of flat-bottom holes (preset "
             "cfrp-fbh), write the seed's PCA images, frames and cooling curves of the first plate "
-            "and an overview figure, detect the defects with the default method into an HTML "
-            "report, then benchmark every classical method and the built-in network on the "
-            "plates; ends by saying where everything is."
+            "and an overview figure, detect the defects with the default rule into an HTML "
+            "report, then benchmark every classical method, the built-in network and the "
+            "default rule on the plates; ends by saying where everything is."
         ),
     )
     p.add_argument("--out", type=Path, default=Path("demo_out"), help="output folder")
