@@ -26,12 +26,16 @@ docs: $(STAMP)
 	$(VENV)/bin/sphinx-build -W --keep-going -q -b html docs/api docs/api/_build
 	@echo "API reference: docs/api/_build/index.html"
 
+# Two test processes of one thread each: the suite is mostly single-threaded Python, and two
+# processes of two threads each on two cores spend their time waiting for each other.
+TEST_ENV := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
+
 test: lint docs
-	$(VENV)/bin/pytest -q --cov --cov-report=
+	$(TEST_ENV) $(VENV)/bin/pytest -q -n 2 --dist loadfile --cov --cov-report=
 	@echo "statement coverage of the package: $$($(VENV)/bin/coverage report --format=total)%"
 
 test-fast: $(STAMP)
-	$(VENV)/bin/pytest -q -m "not slow"
+	$(TEST_ENV) $(VENV)/bin/pytest -q -n 2 --dist loadfile -m "not slow"
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_pct.py

@@ -118,6 +118,9 @@ def test_failed_files_are_reported_and_redone_on_rerun(files, tmp_path, capsys):
 
 
 def test_an_unreachable_scheduler_or_no_dask_is_one_line(files, tmp_path, capsys, monkeypatch):
+    import thermodefect.batch
+
+    monkeypatch.setattr(thermodefect.batch, "SCHEDULER_TIMEOUT_S", 0.5)
     _, paths = files
     argv = ["detect", str(paths[0]), "--out", str(tmp_path / "o"), "--scheduler",
             "tcp://127.0.0.1:9"]  # fmt: skip

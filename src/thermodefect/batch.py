@@ -28,6 +28,7 @@ from thermodefect.io.files import TEMP_PREFIX, atomic_path
 
 __all__ = [
     "MANIFEST",
+    "SCHEDULER_TIMEOUT_S",
     "SUMMARY",
     "BatchRun",
     "FileResult",
@@ -44,6 +45,9 @@ logger = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 SUMMARY = "summary.csv"
+
+#: Seconds to wait for a running scheduler before saying it cannot be reached.
+SCHEDULER_TIMEOUT_S = 10.0
 
 
 def sha256(path: Path) -> str:
@@ -251,7 +255,7 @@ def dask_client(workers: int | None, scheduler: str | None):
         ) from None
     if scheduler:
         try:
-            return Client(scheduler, timeout="10s")
+            return Client(scheduler, timeout=f"{SCHEDULER_TIMEOUT_S}s")
         except OSError as exc:
             raise ThermodefectError(
                 f"cannot reach the Dask scheduler {scheduler} ({short(exc)})"
