@@ -53,6 +53,9 @@ class DepthHit:
     shallower_mm : float or None
         The bound reported instead of a depth for a defect shallower than the record
         resolves, mm.
+    outline_corrected : bool
+        The detector drew the outline at the halo-corrected size already
+        (:mod:`thermodefect.detect.outline`): the corrected diameter is the outline's.
     """
 
     true_mm: float
@@ -62,6 +65,7 @@ class DepthHit:
     early_diameter_mm: float | None
     outline_ratio: float | None
     shallower_mm: float | None = None
+    outline_corrected: bool = False
 
     @property
     def ratio(self) -> float:
@@ -77,7 +81,11 @@ class DepthHit:
         elif row == "corrected diameter":
             ratio = self.outline_ratio
             outline = None if ratio is None else ratio * self.true_diameter_mm
-            d = corrected_diameter(outline, self.early_diameter_mm)
+            d = (
+                outline
+                if self.outline_corrected
+                else corrected_diameter(outline, self.early_diameter_mm)
+            )
         else:
             value = self.estimates_mm.get(row)
             return None if value is None else value / self.true_mm - 1
@@ -120,12 +128,14 @@ def depth_hits(
         return []
     labels, n = ndimage.label(found.mask, structure=np.ones((3, 3)))
     windows = size_windows(cooling)
+    corrected = {r.id: r.corrected_diameter_mm is not None for r in found.regions}
     out = []
     for i, foot in enumerate(feet):
         overlap = np.bincount(labels[np.asarray(foot, bool)], minlength=n + 1)[1:]
         if not match.hits[i] or not overlap.any():
             continue
-        est = depth_of_region(cooling, labels == int(np.argmax(overlap)) + 1, found.mask,
+        k = int(np.argmax(overlap)) + 1
+        est = depth_of_region(cooling, labels == k, found.mask,
                               found.feature, settings["diffusivity"],
                               thickness_mm=settings["thickness_mm"], spread=settings["spread"],
                               windows=windows)  # fmt: skip
@@ -136,7 +146,8 @@ def depth_hits(
             interval = (est.lo_mm, est.hi_mm)
         ratio = None if match.diameter_ratio is None else float(match.diameter_ratio[i])
         out.append(DepthHit(float(depths[i]), float(diameters[i]), values, interval,
-                            est.diameter_mm, ratio, est.shallower_mm))  # fmt: skip
+                            est.diameter_mm, ratio, est.shallower_mm,
+                            corrected.get(k, False)))  # fmt: skip
     return out
 
 

@@ -14,7 +14,8 @@ pixels reach the level only here and there, are found in the same images blurred
 (:func:`~thermodefect.detect.decision.faint_regions`). Strips along the image border and
 surface marks (:mod:`thermodefect.detect.marks`) are left out. A sound plate, evenly heated
 or not, therefore yields an empty table instead of the half-image that Otsu or K-means always
-return.
+return. Finally each region is redrawn at its halo-corrected diameter
+(:mod:`thermodefect.detect.outline`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from thermodefect.detect.decision import (
 from thermodefect.detect.features import features as method_features
 from thermodefect.detect.marks import surface_marks
 from thermodefect.detect.ood import out_of_distribution
+from thermodefect.detect.outline import halo_corrected, with_early_sizes
 from thermodefect.detect.regions import Detection, measure, with_confidence
 from thermodefect.errors import ThermodefectError
 from thermodefect.sequence import Sequence
@@ -246,7 +248,12 @@ def detect_and_faint(
     cooling = prepare(seq) if prepared is None else prepared
     feature, faint = method_features(cooling, method)
     mask = mask_of(feature, cooling, faint=faint, z_min=z_min, min_area=min_area, decision=decision)
+    early = None
+    if decision == "significance":
+        mask, early = halo_corrected(mask, feature, cooling)
     regions = with_confidence(measure(mask, feature, seq=cooling), mask, feature)
+    if early is not None:
+        regions = with_early_sizes(regions, mask, early)
     logger.debug("%s on %s: %d region(s)", method, seq.name, len(regions))
     found = Detection(method, feature.astype(np.float32), mask, regions, cooling,
                       out_of_distribution=out_of_distribution(cooling))  # fmt: skip

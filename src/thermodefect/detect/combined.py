@@ -147,6 +147,7 @@ def detect_combined(
     from thermodefect.detect.decision import Z_MIN
     from thermodefect.detect.marks import surface_marks
     from thermodefect.detect.model import detect_with_model
+    from thermodefect.detect.outline import early_map, with_early_sizes
     from thermodefect.detect.regions import measure, with_confidence
 
     cooling = prepare(seq) if prepared is None else prepared
@@ -167,4 +168,5 @@ def detect_combined(
         return replace(found, method=f"{method} + {heard.method}")
     mask = found.mask | added
     regions = with_confidence(measure(mask, found.feature, seq=cooling), mask, found.feature)
+    regions = with_early_sizes(regions, mask, early_map(found.regions, found.mask))
     return replace(found, method=f"{method} + {heard.method}", mask=mask, regions=regions)

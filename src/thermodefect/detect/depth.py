@@ -962,6 +962,15 @@ def corrected_diameter(outline_mm: float | None, early_mm: float | None) -> floa
     return float(outline_mm ** (1 - HALO_WEIGHT) * early_mm**HALO_WEIGHT)
 
 
+def _sizes(region, early_mm: float | None) -> dict:
+    """The early and corrected diameters of a region: its own where its outline was already
+    drawn at the corrected size (:mod:`thermodefect.detect.outline`), else from ``early_mm``."""
+    if region.corrected_diameter_mm is not None:
+        return {}
+    return {"early_diameter_mm": early_mm,
+            "corrected_diameter_mm": corrected_diameter(region.diameter_mm, early_mm)}  # fmt: skip
+
+
 def check_rise(seq: Sequence) -> None:
     """Refuse a record whose values keep an unknown offset: absolute temperatures or counts
     with no pre-flash frame to subtract (:func:`thermodefect.preprocess.absolute_without_preflash`).
@@ -1070,9 +1079,7 @@ def with_depth(
                                depth_hi_mm=est.hi_mm if est.shallower_mm is None
                                else est.shallower_mm,
                                depth_method=est.methods or None,
-                               early_diameter_mm=est.diameter_mm,
-                               corrected_diameter_mm=corrected_diameter(
-                                   r.diameter_mm, est.diameter_mm)))  # fmt: skip
+                               **_sizes(r, est.diameter_mm)))  # fmt: skip
     if deeper and all(r.depth_mm is None for r in regions):
         raise ThermodefectError(
             f"every defect lies deeper than the plate's thickness of {thickness_mm:g} mm "

@@ -71,11 +71,13 @@ class Region:
     early_diameter_mm : float or None
         Equivalent diameter of the early half-contrast outline, before lateral diffusion
         widens the defect's image (:func:`thermodefect.detect.depth.early_diameter`), mm;
-        None where the depth step did not run.
+        None where neither the outline step (:mod:`thermodefect.detect.outline`) nor the
+        depth step ran.
     corrected_diameter_mm : float or None
-        ``diameter_mm`` corrected for the diffusion halo with the early diameter
-        (:func:`thermodefect.detect.depth.corrected_diameter`), mm; None where the depth
-        step did not run.
+        The decision's outline diameter corrected for the diffusion halo with the early
+        diameter (:func:`thermodefect.detect.depth.corrected_diameter`), mm: equal to
+        ``diameter_mm`` where the outline was drawn at that size (the significance
+        decision); None where neither step ran.
     """
 
     id: int

@@ -1,0 +1,176 @@
+"""Region outlines drawn at the halo-corrected size.
+
+Lateral diffusion spreads a defect's image beyond its edge, and the significance decision's
+outline follows that spread; the early half-contrast outline
+(:func:`~thermodefect.detect.depth.early_diameter`) misses the defect's faint rim. Their
+weighted geometric mean (:func:`~thermodefect.detect.depth.corrected_diameter`) is closer to
+the true diameter than either on the simulated sets, on the FE check set and on the demo's
+plates (docs/results.md#outlines-at-the-halo-corrected-size). Each region is therefore
+shrunk or grown to that diameter: shrunk to the pixels deepest inside it, grown by the
+pixels nearest to it but never within two pixels of another region, so its shape is kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from thermodefect.sequence import Sequence
+
+__all__ = ["early_map", "halo_corrected", "resized", "with_early_sizes"]
+
+#: 8-connectivity, as the regions are numbered.
+_RING = np.ones((3, 3), bool)
+
+
+def resized(region: np.ndarray, area: int, keep_off: np.ndarray, image: np.ndarray) -> np.ndarray:
+    """``region`` shrunk or grown to ``area`` pixels, keeping its shape.
+
+    Parameters
+    ----------
+    region : (H, W) ndarray of bool
+        One connected region.
+    area : int
+        Pixels wanted (at least 1).
+    keep_off : (H, W) ndarray of bool
+        Pixels a grown region may not take.
+    image : (H, W) ndarray
+        Breaks ties between pixels as deep inside (or as near) as each other: the weakest
+        are dropped first, the strongest taken first.
+
+    Returns
+    -------
+    (H, W) ndarray of bool
+        The ``area`` pixels deepest inside ``region`` when it is smaller; ``region`` with
+        the free pixels nearest to it when larger (fewer when fewer are free).
+    """
+    from scipy import ndimage
+
+    have = int(region.sum())
+    area = max(int(area), 1)
+    out = region.copy()
+    if area < have:
+        inside = ndimage.distance_transform_edt(np.pad(region, 1))[1:-1, 1:-1]
+        pixels = np.flatnonzero(region)
+        order = np.lexsort((image.flat[pixels], inside.flat[pixels]))  # shallowest first
+        out.flat[pixels[order[: have - area]]] = False
+        return out
+    free = np.flatnonzero(~region & ~keep_off)
+    if area == have or free.size == 0:
+        return out
+    outside = ndimage.distance_transform_edt(~region)
+    order = np.lexsort((-image.flat[free], outside.flat[free]))  # nearest first
+    out.flat[free[order[: area - have]]] = True
+    return out
+
+
+def halo_corrected(
+    mask: np.ndarray, feature: np.ndarray, cooling: Sequence
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every region of ``mask`` redrawn at its halo-corrected equivalent diameter.
+
+    Parameters
+    ----------
+    mask : (H, W) ndarray of bool
+        The decision's regions.
+    feature : (H, W) ndarray
+        The image they were found on (robust z).
+    cooling : Sequence
+        The prepared cooling frames.
+
+    Returns
+    -------
+    mask : (H, W) ndarray of bool
+        The redrawn regions.
+    early : (H, W) ndarray of float32
+        On each redrawn region, the early half-contrast diameter (pixels) of the region it
+        came from; 0 elsewhere.
+    """
+    from scipy import ndimage
+
+    from thermodefect.detect.depth import corrected_diameter, early_diameter, size_windows
+
+    labels, n = ndimage.label(mask, structure=_RING)
+    out = np.zeros(mask.shape, bool)
+    early = np.zeros(mask.shape, np.float32)
+    if n == 0:
+        return out, early
+    windows = size_windows(cooling)
+    for k in range(1, n + 1):
+        region = labels == k
+        own = 2 * float(np.sqrt(region.sum() / np.pi))
+        first = early_diameter(cooling, region, mask, feature, windows)
+        target = corrected_diameter(own, first) or own
+        others = ndimage.binary_dilation(mask & ~region, _RING, iterations=2)
+        drawn = resized(region, round(np.pi * target**2 / 4), others, feature)
+        out |= drawn
+        early[drawn] = first
+    return out, early
+
+
+def with_early_sizes(regions: list, mask: np.ndarray, early: np.ndarray) -> list:
+    """``regions`` (measured on halo-corrected ``mask``) with their early diameter and their
+    corrected diameter, which their outline now is, in mm.
+
+    Parameters
+    ----------
+    regions : list of Region
+        From :func:`~thermodefect.detect.regions.measure` of ``mask``.
+    mask : (H, W) ndarray of bool
+        :func:`halo_corrected`'s mask.
+    early : (H, W) ndarray
+        :func:`halo_corrected`'s early diameters, pixels.
+
+    Returns
+    -------
+    list of Region
+        Unchanged where the pixel pitch is unknown, and each region where ``early`` is 0
+        (not redrawn).
+    """
+    from scipy import ndimage
+
+    from thermodefect.detect.regions import label_regions
+
+    if not regions or regions[0].diameter_mm is None:
+        return regions
+    labels, n = label_regions(mask)
+    first = ndimage.maximum(early, labels, index=np.arange(1, n + 1))
+    out = []
+    for r in regions:
+        if first[r.id - 1] > 0:
+            r = replace(r, early_diameter_mm=float(first[r.id - 1]) * _pitch(r),
+                        corrected_diameter_mm=r.diameter_mm)  # fmt: skip
+        out.append(r)
+    return out
+
+
+def early_map(regions: list, mask: np.ndarray) -> np.ndarray:
+    """The early diameters (pixels) of ``regions`` painted on their pixels, as
+    :func:`halo_corrected` gives them, for regions measured again with others added.
+
+    Parameters
+    ----------
+    regions : list of Region
+        Measured on ``mask``.
+    mask : (H, W) ndarray of bool
+        Their mask.
+
+    Returns
+    -------
+    (H, W) ndarray of float32
+        0 off the regions and on those without an early diameter.
+    """
+    from thermodefect.detect.regions import label_regions
+
+    labels, _ = label_regions(mask)
+    sizes = np.zeros(len(regions) + 1, np.float32)
+    for r in regions:
+        if r.early_diameter_mm is not None and r.diameter_mm:
+            sizes[r.id] = r.early_diameter_mm / _pitch(r)
+    return sizes[labels]
+
+
+def _pitch(region) -> float:
+    """A region's pixel pitch in mm, from its area and equivalent diameter."""
+    return region.diameter_mm / (2 * np.sqrt(region.area_px / np.pi))
