@@ -112,3 +112,19 @@ def test_a_network_region_touching_a_found_one_leaves_the_methods_outline(monkey
     both = detect_combined(seq, None)
     np.testing.assert_array_equal(both.mask, alone.mask)
     assert [r.area_px for r in both.regions] == pytest.approx([r.area_px for r in alone.regions])
+
+
+def test_the_network_alone_drops_a_confirmed_region_along_the_plates_boundary(monkeypatch):
+    from thermodefect.detect import model
+
+    seq = simulated_plate([(20, 30, 10, 0.3)])
+    shape = seq.frames.shape[1:]
+    band, hole = _box(shape, 0, 4, 10, 30), _box(shape, 16, 25, 26, 35)
+    z = np.where(band | hole, 10.0, 0.0)  # both confirmed by the physics
+    monkeypatch.setattr("thermodefect.nn.infer.predict_probability",
+                        lambda net, x, device: np.where(band | hole, 0.9, 0.0))  # fmt: skip
+    monkeypatch.setattr("thermodefect.detect.features.feature", lambda prepared, method: z)
+    found = model.detect_with_model(seq, model.load_model())
+    assert found.out_of_distribution is None
+    assert not (found.mask & band).any()  # z 10 there: only the boundary rule drops it
+    assert not (found.mask & ~hole).any() and found.mask.sum() >= 0.9 * hole.sum()

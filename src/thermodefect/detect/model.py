@@ -89,7 +89,9 @@ def detect_with_model(
     detection says why. Otherwise each region of the network must be confirmed by the
     physics: the fallback method's feature image must reach ``confirm`` robust standard
     deviations in it (what a heating gradient, row noise or texture made the network call
-    does not), and must not be a surface mark (:mod:`thermodefect.detect.marks`).
+    does not), it must not lie mostly along the plate's boundary
+    (:data:`~thermodefect.detect.combined.EDGE_CLEARANCE`) and must not be a surface mark
+    (:mod:`thermodefect.detect.marks`).
 
     Parameters
     ----------
@@ -153,13 +155,15 @@ def detect_with_model(
     z = None
     if confirm is not None and mask.any():
         from thermodefect.detect.classical import prepare
-        from thermodefect.detect.decision import gate
+        from thermodefect.detect.combined import network_additions
         from thermodefect.detect.features import feature
         from thermodefect.detect.marks import surface_marks
 
         prepared = prepare(seq)
         z = feature(prepared, fallback or "pct")
-        mask = gate(mask, z, confirm) & ~surface_marks(mask, prepared)
+        nothing = np.zeros(mask.shape, bool)
+        mask = network_additions(mask, nothing, z, plate=prepared.meta.extra.get("plate"),
+                                 confirm=confirm) & ~surface_marks(mask, prepared)  # fmt: skip
     idx = frame_indices(cooling.n_frames, ckpt.inputs.n_frames, spacing="log")
     first = int(cooling.meta.extra.get("first_frame", 0))
     shown = cooling.derive(
