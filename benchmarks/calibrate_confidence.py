@@ -1,14 +1,15 @@
 """Fit the confidence of detected regions and measure its calibration.
 
-Runs ``thermodefect detect``'s default (PCT, significance) on every specimen of the fitting
-sets, labels each reported region true when it touches a defect (the benchmark's rule for a
+Runs PCT (significance) on every specimen of the fitting sets, or with ``--model`` PCT with
+the network's confirmed regions added (``thermodefect detect``'s default with ``--model
+default``), labels each reported region true when it touches a defect (the benchmark's rule for a
 false call), and fits P(true) = sigmoid(b0 + b1 ln(peak z) + b2 ln(area px)) by maximum
 likelihood. Then reports, on the fitting sets and on held-out sets, the expected calibration
 error (ECE, 10 equal-width bins, weighted by their counts) and draws the reliability diagram.
 
     python benchmarks/calibrate_confidence.py \
         --fit wide:train wide:val bench:val --test wide:test bench:test check:all \
-        --figure docs/images/confidence-reliability.png
+        --figure docs/images/confidence-reliability.png [--model default]
 
 Prints the coefficients of its fit; ECE is reported for that fit and for the coefficients the
 package holds (``thermodefect.detect.confidence``), which the figure draws.
@@ -29,8 +30,11 @@ from thermodefect.io import load
 from thermodefect.simulate.dataset import read_manifest
 
 
-def regions_of(spec: str) -> tuple[np.ndarray, np.ndarray]:
-    """(n, 2) region features and (n,) labels of every region PCT reports on DATA:SPLIT."""
+def regions_of(spec: str, ckpt=None) -> tuple[np.ndarray, np.ndarray]:
+    """(n, 2) region features and (n,) labels of every region PCT (with the network ``ckpt``'s
+    confirmed regions added, when given) reports on DATA:SPLIT."""
+    from thermodefect.detect import detect_combined
+
     folder, split = spec.split(":")
     xs, ys = [], []
     for row in read_manifest(Path(folder)):
@@ -38,7 +42,7 @@ def regions_of(spec: str) -> tuple[np.ndarray, np.ndarray]:
             continue
         seq = load(Path(folder) / f"{row['name']}.mat")
         feet, _ = defect_truth(Path(folder), row["name"], seq.image_shape)
-        found = detect(seq)
+        found = detect(seq) if ckpt is None else detect_combined(seq, ckpt)
         labels, n = ndimage.label(found.mask, structure=np.ones((3, 3)))
         touched = np.zeros(n + 1, bool)
         for foot in feet:
@@ -84,12 +88,18 @@ def main() -> None:
     ap.add_argument("--fit", nargs="+", required=True, help="DATA:SPLIT sets to fit on")
     ap.add_argument("--test", nargs="+", default=[], help="DATA:SPLIT held-out sets")
     ap.add_argument("--figure", type=Path, help="reliability diagram (PNG)")
+    ap.add_argument("--model", help="a checkpoint added to PCT ('default': the built-in one)")
     args = ap.parse_args()
-    parts = [regions_of(s) for s in args.fit]
+    ckpt = None
+    if args.model:
+        from thermodefect.detect import load_model
+
+        ckpt = load_model(None if args.model == "default" else Path(args.model))
+    parts = [regions_of(s, ckpt) for s in args.fit]
     x, y = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
     beta = fit(x, y)
     print(f"fitted on {len(y)} regions ({int((~y).sum())} false): coefficients {beta.round(4)}")
-    sets = {"fit": (x, y)} | {s: regions_of(s) for s in args.test}
+    sets = {"fit": (x, y)} | {s: regions_of(s, ckpt) for s in args.test}
     import matplotlib
 
     matplotlib.use("Agg")
@@ -114,7 +124,8 @@ def main() -> None:
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.02)
     ax.legend(fontsize=7, loc="lower right")
-    ax.set_title("Reliability of region confidence (PCT, default detect)", fontsize=9)
+    who = "PCT" if ckpt is None else f"PCT + {args.model}"
+    ax.set_title(f"Reliability of region confidence ({who})", fontsize=9)
     fig.tight_layout()
     if args.figure:
         fig.savefig(args.figure, dpi=110)
