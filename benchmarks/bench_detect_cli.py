@@ -54,9 +54,12 @@ def make_plate(path: Path, t: int = 300, h: int = 480, w: int = 640) -> None:
 
 
 def stages(path: Path, method: str) -> dict[str, float]:
-    """Seconds of each stage of a classical detection, in this process."""
+    """Seconds of each stage of a classical detection, in this process (the outline: the
+    regions redrawn at their halo-corrected size)."""
     from thermodefect.detect import prepare
-    from thermodefect.detect.features import feature
+    from thermodefect.detect.classical import mask_of
+    from thermodefect.detect.features import features
+    from thermodefect.detect.outline import halo_corrected
     from thermodefect.io import load
     from thermodefect.preprocess import correct_heating, extract_cooling, replace_bad_pixels
 
@@ -75,8 +78,14 @@ def stages(path: Path, method: str) -> dict[str, float]:
     out["heating"] = time.perf_counter() - t0
     prepared = prepare(seq)
     t0 = time.perf_counter()
-    feature(prepared, method)
+    image, faint = features(prepared, method)
     out[f"{method} feature"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    mask = mask_of(image, prepared, faint=faint)
+    out["decision"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    halo_corrected(mask, image, prepared)
+    out["outline"] = time.perf_counter() - t0
     return out
 
 
