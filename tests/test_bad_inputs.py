@@ -337,6 +337,9 @@ CASES = [
     # checkpoints
     ("ckpt-garbage", lambda d: _write(d / "m.pt", b"\x00garbage" * 40),
      ["detect", "{k}/good.npy", "--model", "{d}/m.pt", "--out", "{d}/o"], "m.pt"),
+    ("ckpt-garbage-with-method", lambda d: _write(d / "m.pt", b"\x00garbage" * 40),
+     ["detect", "{k}/good.npy", "--model", "{d}/m.pt", "--method", "pct", "--out", "{d}/o"],
+     "m.pt"),
     ("ckpt-truncated", lambda d: _write(d / "m.pt", b"PK\x03\x04" + b"\x00" * 30),
      ["detect", "{k}/good.npy", "--model", "{d}/m.pt", "--out", "{d}/o"], "m.pt"),
     ("ckpt-missing-keys", _checkpoint({"format": "thermodefect-checkpoint", "version": 1}),

@@ -69,6 +69,7 @@ class _Heard:
         from thermodefect.detect.regions import Detection
 
         assert kwargs["confirm"] is None and kwargs["fallback"] is None
+        assert kwargs["plate_checked"]  # the method's out-of-distribution test stands
         return Detection("model:fake", self.mask.astype(np.float32), self.mask, [], seq,
                          out_of_distribution=self.reason)  # fmt: skip
 
@@ -97,6 +98,29 @@ def test_the_combined_detection_keeps_the_methods_regions_and_adds_the_networks(
     unheard = detect_combined(seq, None, prepared=prepared)
     np.testing.assert_array_equal(unheard.mask, missed)
     assert unheard.out_of_distribution == "the network was not used: covers most of the plate"
+
+
+def test_a_network_given_as_a_loader_is_loaded_only_when_it_is_heard(monkeypatch):
+    import thermodefect.detect.model as model
+    from thermodefect.detect import detect
+
+    seq = simulated_plate([(30, 30, 8, 0.3)], shape=(60, 60))
+    alone = detect(seq, "pct")
+    loads = []
+
+    def loader():
+        loads.append(1)
+        return "the network"
+
+    monkeypatch.setattr(model, "detect_with_model", _Heard(np.zeros(alone.mask.shape, bool)))
+    warms = replace(alone, out_of_distribution="warms")
+    monkeypatch.setattr("thermodefect.detect.classical.detect_and_faint",
+                        lambda s, m, **kw: (warms, None))  # fmt: skip
+    assert detect_combined(seq, loader).out_of_distribution == "warms" and not loads
+    monkeypatch.setattr("thermodefect.detect.classical.detect_and_faint",
+                        lambda s, m, **kw: (alone, np.zeros(alone.mask.shape)))  # fmt: skip
+    np.testing.assert_array_equal(detect_combined(seq, loader).mask, alone.mask)
+    assert loads == [1]
 
 
 def test_a_network_region_touching_a_found_one_leaves_the_methods_outline(monkeypatch):

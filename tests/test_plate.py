@@ -84,6 +84,20 @@ def test_detrend_removes_a_quadratic_surface_and_keeps_a_defect():
     np.testing.assert_allclose(out[20:26, 30:36], 1.0, atol=1e-9)
 
 
+def test_detrend_of_a_large_image_fits_a_sample_and_removes_the_trend_everywhere(monkeypatch):
+    from thermodefect.preprocess import plate as plate_module
+
+    y, x = np.mgrid[-1:1:480j, -1:1:640j]
+    surface = 2.0 + 0.5 * x - 0.3 * y + 0.8 * x * x + 0.2 * x * y - 0.4 * y * y
+    image = surface + np.random.default_rng(3).normal(0, 0.01, surface.shape)
+    image[200:260, 300:360] += 1.0
+    sampled = detrend(image)  # 307200 pixels: every second row and column fitted
+    np.testing.assert_allclose(sampled[:100, :100].mean(), 0.0, atol=1e-3)
+    np.testing.assert_allclose(sampled[200:260, 300:360].mean(), 1.0, atol=1e-3)
+    monkeypatch.setattr(plate_module, "DETREND_SAMPLE", image.size)
+    np.testing.assert_allclose(sampled, detrend(image), atol=2e-3)
+
+
 def test_robust_z_keeps_gaussian_noise_and_does_not_blow_up_quantised_levels():
     noise = np.random.default_rng(1).normal(size=(100, 100))
     assert robust_z(noise).std() == pytest.approx(1.0, abs=0.03)

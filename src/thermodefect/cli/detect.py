@@ -133,17 +133,24 @@ class FileDetector(FileTask):
             return self._run
         both = not args.depth_only and (args.model is None) == (args.method is None)
         if both:
+            from concurrent.futures import ThreadPoolExecutor
+
             from thermodefect.detect.combined import detect_combined
             from thermodefect.detect.model import load_model
 
             model = args.model or "default"
-            ckpt = load_model(None if str(model) == "default" else model, args.device)
+            # torch and the network load beside the classical method (about 2 s saved)
+            loading = ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-model").submit(
+                load_model, None if str(model) == "default" else model, args.device
+            )
             method = args.method or DEFAULT_METHOD
 
             def run(seq):
-                return detect_combined(seq, ckpt, method, device=args.device,
-                                       threshold=args.threshold, min_area=args.min_area,
-                                       z_min=args.z_min, decision=args.decision)  # fmt: skip
+                found = detect_combined(seq, loading.result, method, device=args.device,
+                                        threshold=args.threshold, min_area=args.min_area,
+                                        z_min=args.z_min, decision=args.decision)  # fmt: skip
+                loading.result()  # a broken network file is an error where it was not heard too
+                return found
         elif args.model is not None:
             from thermodefect.detect.model import detect_with_model, load_model
 

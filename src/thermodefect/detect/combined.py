@@ -12,11 +12,16 @@ which the network draws wider.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from thermodefect.detect.regions import Detection
-from thermodefect.nn.checkpoint import Checkpoint
 from thermodefect.sequence import Sequence
+
+if TYPE_CHECKING:  # torch loads with the first network, not with this module
+    from thermodefect.nn.checkpoint import Checkpoint
 
 __all__ = [
     "EDGE_CLEARANCE",
@@ -93,7 +98,7 @@ def network_additions(
 
 def detect_combined(
     seq: Sequence,
-    ckpt: Checkpoint,
+    ckpt: Checkpoint | Callable[[], Checkpoint],
     method: str = "pct",
     *,
     device: str = "cpu",
@@ -109,8 +114,10 @@ def detect_combined(
     ----------
     seq : Sequence
         A raw sequence (see :func:`~thermodefect.detect.classical.detect`).
-    ckpt : Checkpoint
-        The network (:func:`~thermodefect.detect.model.load_model`).
+    ckpt : Checkpoint or callable
+        The network (:func:`~thermodefect.detect.model.load_model`), or a function that
+        returns it, called once the method has decided and only when the network is heard
+        (the command line loads the network while the method runs).
     method : str
         A name of :data:`~thermodefect.methods.METHODS`.
     device : str
@@ -156,8 +163,10 @@ def detect_combined(
                                     decision=decision, prepared=cooling)  # fmt: skip
     if found.out_of_distribution is not None:
         return found
-    heard = detect_with_model(seq, ckpt, device=device, threshold=threshold,
-                              min_area=min_area, fallback=None, confirm=None)  # fmt: skip
+    network = ckpt() if callable(ckpt) else ckpt
+    heard = detect_with_model(seq, network, device=device, threshold=threshold,
+                              min_area=min_area, fallback=None, confirm=None,
+                              plate_checked=True)  # fmt: skip
     if heard.out_of_distribution is not None:
         return replace(found, out_of_distribution=f"the network was not used: "
                                                   f"{heard.out_of_distribution}")  # fmt: skip

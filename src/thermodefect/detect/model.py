@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from thermodefect.detect.regions import Detection
 from thermodefect.errors import ThermodefectError
-from thermodefect.nn.checkpoint import Checkpoint, load_checkpoint
 from thermodefect.sequence import Sequence
+
+if TYPE_CHECKING:  # torch loads with the first network, not with this module
+    from thermodefect.nn.checkpoint import Checkpoint
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -66,6 +69,8 @@ def load_model(path: Path | None = None, device: str = "cpu") -> Checkpoint:
     ThermodefectError
         For a missing, damaged or incompatible checkpoint.
     """
+    from thermodefect.nn.checkpoint import load_checkpoint
+
     return load_checkpoint(default_checkpoint_path() if path is None else path, device)
 
 
@@ -78,6 +83,7 @@ def detect_with_model(
     min_area: int | None = None,
     fallback: str | None = "pct",
     confirm: float | None = Z_CONFIRM,
+    plate_checked: bool = False,
 ) -> Detection:
     """Probability map, cleaned mask and measured regions of one raw sequence.
 
@@ -109,6 +115,10 @@ def detect_with_model(
         Classical method used out of distribution (None: keep the network's answer, flagged).
     confirm : float or None
         Robust z of the fallback method's feature a region must reach (None: no check).
+    plate_checked : bool
+        True when the caller has already found the sequence to be a flashed plate cooling
+        (:func:`~thermodefect.detect.ood.out_of_distribution` of its prepared cooling): only
+        the network's answer is then tested.
 
     Returns
     -------
@@ -145,7 +155,8 @@ def detect_with_model(
         raise ThermodefectError(f"a probability threshold must lie in (0, 1); got {thr}")
     area = ckpt.min_area if min_area is None else int(min_area)
     mask = clean(prob >= thr, min_area=area)
-    reason = out_of_distribution(cooling, baseline) or model_out_of_distribution(mask)
+    reason = None if plate_checked else out_of_distribution(cooling, baseline)
+    reason = reason or model_out_of_distribution(mask)
     if reason is not None and fallback is not None:
         from thermodefect.detect.classical import detect
 
