@@ -139,7 +139,7 @@ class FileDetector(FileTask):
             from thermodefect.detect.model import load_model
 
             model = args.model or "default"
-            # torch and the network load beside the classical method (1-1.7 s saved on 2 cores)
+            # torch and the network load while the classical method runs (docs/performance.md)
             loading = ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-model").submit(
                 load_model, None if str(model) == "default" else model, args.device
             )
