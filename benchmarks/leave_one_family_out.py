@@ -16,22 +16,30 @@ OUT/null/ (the null), and OUT/summary.md, the table docs/results.md quotes.
     python benchmarks/leave_one_family_out.py wide --out runs/lofo
     python benchmarks/leave_one_family_out.py wide --out runs/lofo-features \
         --inputs '{"mode": "features"}'
+
+Networks too slow to train on the CPU (the 3-D stunet-att) are trained on a GPU machine first,
+several at once, then scored where the data is (the second run finds them trained):
+
+    python benchmarks/leave_one_family_out.py wide --out runs/lofo-stunet --model stunet-att \
+        --device cuda --train-only --jobs 10
+    python benchmarks/leave_one_family_out.py wide --out runs/lofo-stunet --model stunet-att
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
 
 from thermodefect.benchmark import records, run_benchmark
-from thermodefect.benchmark.leave_out import Budget, leave_family_out
+from thermodefect.benchmark.leave_out import Budget, leave_family_out, train_without
 from thermodefect.errors import ThermodefectError
 from thermodefect.methods import METHODS
-from thermodefect.nn.train import TrainConfig, train
 from thermodefect.report import write_benchmark
 from thermodefect.simulate.dataset import read_manifest
 from thermodefect.simulate.wide import FAMILIES
@@ -51,13 +59,22 @@ def _cells(r: dict) -> str:
     )
 
 
-def _train_all(data: Path, out: Path, budget: Budget, model: str, inputs: dict) -> Path:
-    """The network trained on every family under ``budget``: the in-family reference."""
-    config = TrainConfig(
-        model=model, inputs=inputs, epochs=budget.epochs, steps=budget.steps, batch=budget.batch,
-        patch=budget.patch, patience=budget.epochs,
-    )  # fmt: skip
-    return train(data, out, config, quiet=True).checkpoint
+def _train_every(args, budget: Budget) -> None:
+    """Train the in-family network and every held-out family's, ``args.jobs`` at a time
+    (processes sharing the device), and stop: the scoring run on another machine reuses them."""
+    jobs = [(None, args.out / "all")] + [(f, args.out / f) for f in args.families]
+    options = {"model": args.model, "inputs": args.inputs, "budget": budget,
+               "device": args.device, "quiet": True}  # fmt: skip
+    t0 = time.perf_counter()
+    context = multiprocessing.get_context("spawn")  # CUDA cannot be forked
+    with ProcessPoolExecutor(args.jobs, mp_context=context) as pool:
+        futures = {
+            pool.submit(train_without, args.data, family, out, **options): family or "all"
+            for family, out in jobs
+        }  # fmt: skip
+        for future in as_completed(futures):
+            print(f"{futures[future]}: {future.result()} ({time.perf_counter() - t0:.0f} s)",
+                  flush=True)  # fmt: skip
 
 
 def main() -> None:
@@ -72,30 +89,37 @@ def main() -> None:
         default={},
         help='input settings as JSON, e.g. \'{"mode": "features"}\'',
     )
+    parser.add_argument("--device", default="cpu", help="torch device of training and scoring")
+    parser.add_argument(
+        "--train-only",
+        action="store_true",
+        help="train the networks (--jobs at a time) and stop; a later run without it scores them",
+    )
+    parser.add_argument("--jobs", type=int, default=1, help="networks trained at once")
     args = parser.parse_args()
     budget = Budget()
+    if args.train_only:
+        _train_every(args, budget)
+        return
     counts = {f: sum(r["family"] == f for r in read_manifest(args.data)) for f in FAMILIES}
     t0 = time.perf_counter()
-    everything = Path(args.out / "all" / "model" / "model.pt")
-    if everything.exists():  # a rerun reuses the in-family network
-        print(f"in-family network: {everything} (kept)", flush=True)
-    else:
-        everything = _train_all(
-            args.data, args.out / "all" / "model", budget, args.model, args.inputs
-        )
-        print(f"in-family network: {time.perf_counter() - t0:.0f} s", flush=True)
+    everything = train_without(
+        args.data, None, args.out / "all", model=args.model, inputs=args.inputs, budget=budget,
+        device=args.device, quiet=True,
+    )  # fmt: skip
+    print(f"in-family network: {everything} ({time.perf_counter() - t0:.0f} s)", flush=True)
     lines = []
     for family in args.families:
         t0 = time.perf_counter()
         held = leave_family_out(
             args.data, family, args.out / family, model=args.model, inputs=args.inputs,
-            budget=budget, combine="pct", quiet=True,
+            budget=budget, combine="pct", device=args.device, quiet=True,
         )  # fmt: skip
         write_benchmark(held, args.out / family)
         try:
             inside = run_benchmark(
                 args.data, models=[str(everything)], split="test",
-                families=[family], quiet=True,
+                families=[family], device=args.device, quiet=True,
             )  # fmt: skip
             in_family = f"{_cells(_row(inside, next(iter(inside.stats))))} ({inside.n_specimens})"
         except ThermodefectError:  # no test specimen of this family
@@ -111,7 +135,7 @@ def main() -> None:
         print(lines[-1], f"({time.perf_counter() - t0:.0f} s)", flush=True)
     null = run_benchmark(
         args.data, methods=list(METHODS), models=["default", str(everything)],
-        split="all", sound_only=True, combine="pct", quiet=True,
+        split="all", sound_only=True, combine="pct", device=args.device, quiet=True,
     )  # fmt: skip
     write_benchmark(null, args.out / "null")  # not "sound": that family has its own folder
     null_cells = " | ".join(

@@ -98,3 +98,21 @@ def test_diameter_ratio_of_a_hit_by_hand():
     match = match_footprints(pred, [truth, np.roll(truth, 10, axis=0)])
     assert match.hits.tolist() == [True, False] and match.false_calls == 1
     assert match.diameter_ratio[0] == pytest.approx(1.5) and np.isnan(match.diameter_ratio[1])
+
+
+def test_train_without_reuses_a_network_trained_elsewhere(families, tmp_path):
+    from thermodefect.benchmark.leave_out import Budget, train_without
+    from thermodefect.nn.checkpoint import load_checkpoint
+
+    budget = Budget(epochs=1, steps=1, batch=2, patch=32)
+    checkpoint = train_without(families, None, tmp_path, budget=budget, quiet=True)
+    assert checkpoint == tmp_path / "model" / "model.pt"
+    assert load_checkpoint(checkpoint).info["train_config"]["exclude"] == []
+    # The device is not part of "trained the same way": a GPU-trained network is scored on
+    # the CPU, and asking for CUDA here finds it trained instead of needing a GPU.
+    stamp = checkpoint.stat().st_mtime_ns
+    assert train_without(families, None, tmp_path, budget=budget, device="cuda") == checkpoint
+    assert checkpoint.stat().st_mtime_ns == stamp
+    # Another budget is another network.
+    train_without(families, None, tmp_path, budget=replace(budget, steps=2), quiet=True)
+    assert load_checkpoint(checkpoint).info["train_config"]["steps"] == 2

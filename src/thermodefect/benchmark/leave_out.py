@@ -12,6 +12,7 @@ from thermodefect.benchmark.run import BenchmarkResult, run_benchmark, select_ro
 __all__ = [
     "Budget",
     "leave_family_out",
+    "train_without",
 ]
 
 
@@ -49,6 +50,65 @@ def _trained_as(checkpoint: Path, config) -> bool:
     keys = ("model", "epochs", "steps", "batch", "patch", "seed", "exclude")
     same = all(stored.get(k) == getattr(config, k) for k in keys)
     return same and all(stored.get(k, {}) == getattr(config, k) for k in ("inputs", "options"))
+
+
+def train_without(
+    data_dir: Path,
+    family: str | None,
+    out: Path,
+    *,
+    model: str = "unet",
+    inputs: dict | None = None,
+    budget: Budget | None = None,
+    device: str = "cpu",
+    seed: int = 0,
+    quiet: bool = False,
+) -> Path:
+    """Train ``model`` on every family of ``data_dir`` but ``family`` under ``budget`` into
+    ``out/model``, unless a network trained the same way is already there.
+
+    :func:`leave_family_out` scores what this trains, so the networks of the protocol can be
+    trained on one machine (a GPU) and scored on another: the device is not part of what
+    "trained the same way" compares.
+
+    Parameters
+    ----------
+    data_dir : Path
+        A dataset of a ``wide`` preset.
+    family : str or None
+        The family held out; ``None`` trains on every family (the in-family reference).
+    out : Path
+        Folder of the held-out family (the network goes to ``out/model``).
+    model, inputs, budget, device, seed, quiet
+        As in :func:`leave_family_out`.
+
+    Returns
+    -------
+    Path
+        The checkpoint, ``out/model/model.pt``.
+
+    Raises
+    ------
+    ThermodefectError
+        For a family the dataset does not hold, or a dataset that leaves nothing to train on.
+    """
+    from thermodefect.nn.train import TrainConfig, train
+    from thermodefect.simulate.dataset import read_manifest
+
+    if family is not None:
+        select_rows(read_manifest(data_dir), "all", [family], False, data_dir)
+    budget = budget or Budget()
+    config = TrainConfig(
+        model=model, inputs=dict(inputs or {}), epochs=budget.epochs, steps=budget.steps,
+        batch=budget.batch, patch=budget.patch, patience=budget.epochs, seed=seed, device=device,
+        exclude=[] if family is None else [family],
+    )  # fmt: skip
+    checkpoint = Path(out) / "model" / "model.pt"
+    if not _trained_as(checkpoint, config):
+        trained = train(data_dir, Path(out) / "model", config, quiet=quiet)
+        assert trained is not None  # a single-process run always returns
+        checkpoint = trained.checkpoint
+    return checkpoint
 
 
 def leave_family_out(
@@ -110,21 +170,11 @@ def leave_family_out(
         For a family the dataset does not hold, or a dataset that leaves nothing to train on.
     """
     from thermodefect.methods import METHODS
-    from thermodefect.nn.train import TrainConfig, train
-    from thermodefect.simulate.dataset import read_manifest
 
-    select_rows(read_manifest(data_dir), "all", [family], False, data_dir)
-    budget = budget or Budget()
-    config = TrainConfig(
-        model=model, inputs=dict(inputs or {}), epochs=budget.epochs, steps=budget.steps,
-        batch=budget.batch, patch=budget.patch, patience=budget.epochs, seed=seed, device=device,
-        exclude=[family],
+    checkpoint = train_without(
+        data_dir, family, out, model=model, inputs=inputs, budget=budget, device=device,
+        seed=seed, quiet=quiet,
     )  # fmt: skip
-    checkpoint = Path(out) / "model" / "model.pt"
-    if not _trained_as(checkpoint, config):
-        trained = train(data_dir, Path(out) / "model", config, quiet=quiet)
-        assert trained is not None  # a single-process run always returns
-        checkpoint = trained.checkpoint
     result = run_benchmark(
         data_dir,
         methods=list(METHODS) if methods is None else methods,
