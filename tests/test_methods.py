@@ -116,3 +116,25 @@ def test_thresholds_kmeans_and_region_growing():
     assert np.array_equal(mask, truth)
     with pytest.raises(ThermodefectError, match="outside"):
         region_grow(image, [(40, 1)])
+
+
+def test_region_max_and_mean_by_hand_and_against_scipy():
+    from scipy import ndimage
+
+    from thermodefect.methods import region_max, region_mean
+
+    labels = np.array([[1, 1, 0], [0, 2, 2], [3, 0, 2]])
+    values = np.array([[1.0, -4.0, 99.0], [99.0, 2.0, 5.0], [-7.0, 99.0, -1.0]])
+    assert region_max(values, labels, 3).tolist() == [1.0, 5.0, -7.0]  # 99s lie outside
+    assert region_mean(values, labels, 3).tolist() == [-1.5, 2.0, -7.0]
+    assert region_max(values > 0, labels, 3).tolist() == [1.0, 1.0, 0.0]  # bool images
+    assert region_max(values, labels, 4)[3] == -np.inf and np.isnan(
+        region_mean(values, labels, 4)[3]
+    )
+    assert region_max(values, np.zeros_like(labels), 0).shape == (0,)
+    rng = np.random.default_rng(3)
+    z = rng.normal(size=(60, 80))
+    many, n = ndimage.label(z > 1, structure=np.ones((3, 3)))
+    index = np.arange(1, n + 1)
+    assert np.array_equal(region_max(z, many, n), ndimage.maximum(z, many, index))
+    assert np.allclose(region_mean(z, many, n), ndimage.mean(z, many, index))

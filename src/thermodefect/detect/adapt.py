@@ -277,16 +277,15 @@ def count_calls(
     from scipy import ndimage
 
     from thermodefect.detect.model import Z_CONFIRM
-    from thermodefect.methods import clean
+    from thermodefect.methods import clean, region_max, region_mean
 
     sound = confirmed = 0
     for t in targets:
         mask = clean(_probability(model, t.x, device) >= threshold, min_area=min_area)
         labels, n = ndimage.label(mask, structure=np.ones((3, 3)))
         if n:
-            index = np.arange(1, n + 1)
-            sound += int(np.sum(np.asarray(ndimage.mean(t.sound, labels, index)) > 0.5))
-            confirmed += int(np.sum(np.asarray(ndimage.maximum(t.z, labels, index)) >= Z_CONFIRM))
+            sound += int(np.sum(region_mean(t.sound, labels, n) > 0.5))
+            confirmed += int(np.sum(region_max(t.z, labels, n) >= Z_CONFIRM))
     return Calls(sound, confirmed)
 
 

@@ -80,19 +80,19 @@ def network_additions(
     from scipy import ndimage
 
     from thermodefect.detect.model import Z_CONFIRM
+    from thermodefect.methods import region_max, region_mean
 
     labels, n = ndimage.label(network, structure=np.ones((3, 3)))
     if n == 0:
         return np.zeros(network.shape, bool)
     inside = np.ones(network.shape, bool) if plate is None else np.asarray(plate, bool)
     near_edge = ndimage.distance_transform_edt(np.pad(inside, 1))[1:-1, 1:-1] <= clearance
-    index = np.arange(1, n + 1)
     level = Z_CONFIRM if confirm is None else confirm
-    keep = np.asarray(ndimage.maximum(feature, labels, index)) >= level
+    keep = region_max(feature, labels, n) >= level
     if faint is not None:
-        keep &= np.asarray(ndimage.maximum(faint, labels, index)) >= FAINT_CONFIRM
-    keep &= np.asarray(ndimage.mean(near_edge, labels, index)) <= 0.5
-    keep &= ~np.asarray(ndimage.maximum(found, labels, index), bool)
+        keep &= region_max(faint, labels, n) >= FAINT_CONFIRM
+    keep &= region_mean(near_edge, labels, n) <= 0.5
+    keep &= region_max(found, labels, n) == 0
     return np.concatenate([[False], keep])[labels]
 
 

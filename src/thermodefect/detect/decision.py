@@ -88,11 +88,12 @@ def gate(mask: np.ndarray, feature: np.ndarray, z_min: float) -> np.ndarray:
     """
     from scipy import ndimage
 
+    from thermodefect.methods import region_max
+
     labels, n = ndimage.label(mask, structure=np.ones((3, 3)))
     if n == 0:
         return mask
-    peaks = ndimage.maximum(feature, labels, index=np.arange(1, n + 1))
-    keep = np.concatenate([[False], np.asarray(peaks) >= z_min])
+    keep = np.concatenate([[False], region_max(feature, labels, n) >= z_min])
     return keep[labels]
 
 
@@ -229,15 +230,14 @@ def faint_regions(
     """
     from scipy import ndimage
 
-    from thermodefect.methods import clean
+    from thermodefect.methods import clean, region_max
 
     level = z_min + FAINT_MARGIN
     found = trim_halo(gate(clean(faint >= level, min_area=min_area), faint, level), faint, level)
     labels, n = ndimage.label(found, structure=np.ones((3, 3)))
     if n == 0:
         return found
-    peaks = np.asarray(ndimage.maximum(feature, labels, index=np.arange(1, n + 1)))
-    keep = np.concatenate([[False], peaks < z_min + FAINT_CEILING])
+    keep = np.concatenate([[False], region_max(feature, labels, n) < z_min + FAINT_CEILING])
     near = ndimage.binary_dilation(mask, np.ones((3, 3), bool), iterations=FAINT_CLEARANCE)
     keep[np.unique(labels[near & found])] = False
     return keep[labels]

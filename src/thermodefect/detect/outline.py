@@ -128,14 +128,13 @@ def with_early_sizes(regions: list, mask: np.ndarray, early: np.ndarray) -> list
         Unchanged where the pixel pitch is unknown, and each region where ``early`` is 0
         (not redrawn).
     """
-    from scipy import ndimage
-
     from thermodefect.detect.regions import label_regions
+    from thermodefect.methods import region_max
 
     if not regions or regions[0].diameter_mm is None:
         return regions
     labels, n = label_regions(mask)
-    first = ndimage.maximum(early, labels, index=np.arange(1, n + 1))
+    first = region_max(early, labels, n)
     out = []
     for r in regions:
         if first[r.id - 1] > 0:

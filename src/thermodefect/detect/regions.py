@@ -269,14 +269,13 @@ def with_confidence(regions: list[Region], mask: np.ndarray, z: np.ndarray) -> l
     """
     from dataclasses import replace
 
-    from scipy import ndimage
-
     from thermodefect.detect.confidence import confidence_of
+    from thermodefect.methods import region_max
 
     if not regions:
         return regions
     labels, n = label_regions(mask)
-    peaks = ndimage.maximum(z, labels, index=np.arange(1, n + 1))
+    peaks = region_max(z, labels, n)
     return [
         replace(r, confidence=confidence_of(float(peaks[r.id - 1]), r.area_px)) for r in regions
     ]

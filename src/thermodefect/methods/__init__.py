@@ -30,6 +30,8 @@ from thermodefect.methods._segment import (
     clean,
     kmeans,
     region_grow,
+    region_max,
+    region_mean,
     robust_z,
     threshold,
 )
@@ -78,6 +80,8 @@ __all__ = [
     "pct",
     "ppt",
     "region_grow",
+    "region_max",
+    "region_mean",
     "robust_z",
     "signed_z",
     "sound_curve",

@@ -147,6 +147,57 @@ def region_grow(image: np.ndarray, seeds=None, *, tolerance: float = 0.5, max_se
     return out
 
 
+def region_max(values: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
+    """The largest value in each labelled region.
+
+    Reads the labelled pixels alone, so it costs their number: ``scipy.ndimage.maximum``
+    sorts every pixel of the image, about 25 ms per call on 480 x 640.
+
+    Parameters
+    ----------
+    values : (H, W) ndarray
+        Any real (or bool) image.
+    labels : (H, W) ndarray of int
+        Regions 1..n, 0 outside (as ``scipy.ndimage.label`` gives them).
+    n : int
+        Number of regions.
+
+    Returns
+    -------
+    (n,) ndarray of float64
+        -inf for a label without pixels.
+    """
+    out = np.full(n + 1, -np.inf)
+    inside = labels > 0
+    np.maximum.at(out, labels[inside], np.asarray(values, np.float64)[inside])
+    return out[1:]
+
+
+def region_mean(values: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
+    """The mean value in each labelled region (see :func:`region_max`).
+
+    Parameters
+    ----------
+    values : (H, W) ndarray
+        Any real (or bool) image.
+    labels : (H, W) ndarray of int
+        Regions 1..n, 0 outside.
+    n : int
+        Number of regions.
+
+    Returns
+    -------
+    (n,) ndarray of float64
+        NaN for a label without pixels.
+    """
+    inside = labels > 0
+    at = labels[inside]
+    total = np.bincount(at, np.asarray(values, np.float64)[inside], minlength=n + 1)[1:]
+    count = np.bincount(at, minlength=n + 1)[1:]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return total / count
+
+
 def robust_z(image: np.ndarray, sound: np.ndarray | None = None) -> np.ndarray:
     """(image - median) / (1.4826 MAD), statistics over ``sound`` pixels (default: all).
 

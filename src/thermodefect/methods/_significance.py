@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from thermodefect.methods._segment import robust_z
+from thermodefect.methods._segment import region_max, robust_z
 
 __all__ = [
     "FAINT_BLUR",
@@ -67,14 +67,12 @@ def opposite_sign(z: np.ndarray) -> np.ndarray:
         return out
     ring = np.ones((3, 3), bool)
     neg, n = ndimage.label(-z >= TOUCH_LEVEL, structure=ring)
-    peaks = np.asarray(ndimage.maximum(-z, neg, np.arange(1, n + 1)))
+    peaks = region_max(-z, neg, n)
     candidates = np.flatnonzero(peaks >= LEAST_PEAK) + 1
     if candidates.size == 0:
         return out
     pos, m = ndimage.label(z >= TOUCH_LEVEL, structure=ring)
-    pos_peak = np.zeros(m + 1)
-    if m:
-        pos_peak[1:] = ndimage.maximum(z, pos, np.arange(1, m + 1))
+    pos_peak = np.concatenate([[0.0], region_max(z, pos, m)])
     boxes = ndimage.find_objects(neg)
     for k in candidates:
         rows, cols = boxes[k - 1]
