@@ -84,3 +84,33 @@ def test_a_sound_mask_and_an_unknown_pitch_pass_through():
     mask, early = halo_corrected(empty, np.zeros(empty.shape), cooling)
     assert not mask.any() and not early.any()
     assert with_early_sizes([], empty, early) == []
+
+
+def test_a_region_redrawn_on_its_crop_is_the_one_the_whole_image_gives():
+    from thermodefect.detect.depth import EARLY_REACH, early_diameter_of
+    from thermodefect.detect.outline import _around, _redrawn
+
+    rng = np.random.default_rng(5)
+    feature = ndimage.gaussian_filter(rng.normal(size=(90, 120)), 1.5)
+    mask = feature > 0.25
+    mask[40:50, 0:120:3] = True  # a comb of thin regions: growth must go around them
+    labels, n = ndimage.label(mask, structure=np.ones((3, 3)))
+    assert n > 20
+    for k, box in enumerate(ndimage.find_objects(labels), start=1):
+        region = labels == k
+        others = ndimage.binary_dilation(mask & ~region, np.ones((3, 3)), iterations=2)
+        for area in (max(int(region.sum()) // 2, 1), 4 * int(region.sum()) + 60):
+            at, drawn = _redrawn(labels, k, box, area, feature)
+            whole = np.zeros(mask.shape, bool)
+            whole[at] = drawn
+            assert np.array_equal(whole, resized(region, area, others, feature)), (k, area)
+    # The early diameter reads the window means within EARLY_REACH of the region alone.
+    windows = np.stack([feature * s for s in (1.0, 0.8, 0.5)]).astype(np.float32)
+    for k, box in enumerate(ndimage.find_objects(labels), start=1):
+        near = _around(box, EARLY_REACH, mask.shape)
+        region = labels == k
+        full = early_diameter_of(windows, region, mask, feature)
+        crop = early_diameter_of(
+            windows[:, near[0], near[1]], region[near], mask[near], feature[near]
+        )
+        assert crop == full, k

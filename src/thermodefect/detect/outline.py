@@ -89,7 +89,12 @@ def halo_corrected(
     """
     from scipy import ndimage
 
-    from thermodefect.detect.depth import corrected_diameter, early_diameter, size_windows
+    from thermodefect.detect.depth import (
+        EARLY_REACH,
+        corrected_diameter,
+        early_diameter_of,
+        size_windows,
+    )
 
     labels, n = ndimage.label(mask, structure=_RING)
     out = np.zeros(mask.shape, bool)
@@ -97,16 +102,63 @@ def halo_corrected(
     if n == 0:
         return out, early
     windows = size_windows(cooling)
-    for k in range(1, n + 1):
-        region = labels == k
+    plate = cooling.meta.extra.get("plate")
+    for k, box in enumerate(ndimage.find_objects(labels), start=1):
+        near = _around(box, EARLY_REACH, mask.shape)
+        region = labels[near] == k
         own = 2 * float(np.sqrt(region.sum() / np.pi))
-        first = early_diameter(cooling, region, mask, feature, windows)
+        first = early_diameter_of(
+            windows[:, near[0], near[1]], region, mask[near], feature[near],
+            None if plate is None else plate[near],
+        )  # fmt: skip
         target = corrected_diameter(own, first) or own
-        others = ndimage.binary_dilation(mask & ~region, _RING, iterations=2)
-        drawn = resized(region, round(np.pi * target**2 / 4), others, feature)
-        out |= drawn
-        early[drawn] = first
+        at, drawn = _redrawn(labels, k, box, round(np.pi * target**2 / 4), feature)
+        out[at] |= drawn
+        early[at][drawn] = first
     return out, early
+
+
+def _around(box: tuple, margin: int, shape: tuple) -> tuple[slice, slice]:
+    """``box`` (a pair of slices) grown by ``margin`` pixels on every side, within ``shape``."""
+    return tuple(
+        slice(max(s.start - margin, 0), min(s.stop + margin, size))
+        for s, size in zip(box, shape, strict=True)
+    )  # type: ignore[return-value]
+
+
+def _redrawn(labels: np.ndarray, k: int, box: tuple, area: int, feature: np.ndarray):
+    """Region ``k`` of ``labels`` :func:`resized` to ``area`` pixels, kept 2 pixels from the
+    other regions, on the smallest crop around ``box`` that gives the answer the whole image
+    would: one where every pixel it takes lies nearer to the region than the crop's edge.
+
+    Returns
+    -------
+    at : (slice, slice)
+        The crop.
+    drawn : ndarray of bool
+        The redrawn region on it.
+    """
+    from scipy import ndimage
+
+    margin = int(np.ceil(np.sqrt(area / np.pi))) + 2
+    while True:
+        outer = _around(box, margin + 2, labels.shape)  # the other regions' 2-pixel keep-off
+        at = _around(box, margin, labels.shape)
+        inner = tuple(
+            slice(a.start - o.start, a.stop - o.start) for a, o in zip(at, outer, strict=True)
+        )
+        near = labels[outer]
+        others = ndimage.binary_dilation((near > 0) & (near != k), _RING, iterations=2)[inner]
+        region = labels[at] == k
+        drawn = resized(region, area, others, feature[at])
+        whole = at == (slice(0, labels.shape[0]), slice(0, labels.shape[1]))
+        grown = drawn & ~region
+        if whole or not grown.any():
+            return at, drawn
+        reach = ndimage.distance_transform_edt(~region)[grown].max()
+        if reach < margin and drawn.sum() == area:
+            return at, drawn
+        margin *= 2
 
 
 def with_early_sizes(regions: list, mask: np.ndarray, early: np.ndarray) -> list:
