@@ -208,7 +208,7 @@ def diffusivity_of(material: str | None = None, diffusivity: float | None = None
     return float(lookup(material).diffusivity("z"))
 
 
-def _sound_ring(plate, region: np.ndarray, regions: np.ndarray, width: int):
+def _sound_ring(plate: np.ndarray | None, region: np.ndarray, regions: np.ndarray, width: int):
     """The plate's pixels (all when ``plate`` is None) within ``width`` pixels of ``region``
     and 3 or more from every region."""
     from scipy import ndimage

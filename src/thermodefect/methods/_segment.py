@@ -150,8 +150,9 @@ def region_grow(image: np.ndarray, seeds=None, *, tolerance: float = 0.5, max_se
 def region_max(values: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
     """The largest value in each labelled region.
 
-    Reads the labelled pixels alone, so it costs their number: ``scipy.ndimage.maximum``
-    sorts every pixel of the image, about 25 ms per call on 480 x 640.
+    One pass over the labels, then work in proportion to the labelled pixels:
+    ``scipy.ndimage.maximum`` sorts every pixel of the image, about 25 ms per call on
+    480 x 640.
 
     Parameters
     ----------
@@ -169,7 +170,7 @@ def region_max(values: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
     """
     out = np.full(n + 1, -np.inf)
     inside = labels > 0
-    np.maximum.at(out, labels[inside], np.asarray(values, np.float64)[inside])
+    np.maximum.at(out, labels[inside], np.asarray(values)[inside])
     return out[1:]
 
 
@@ -192,7 +193,7 @@ def region_mean(values: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
     """
     inside = labels > 0
     at = labels[inside]
-    total = np.bincount(at, np.asarray(values, np.float64)[inside], minlength=n + 1)[1:]
+    total = np.bincount(at, np.asarray(values)[inside].astype(np.float64), minlength=n + 1)[1:]
     count = np.bincount(at, minlength=n + 1)[1:]
     with np.errstate(invalid="ignore", divide="ignore"):
         return total / count
