@@ -136,12 +136,12 @@ class FileDetector(FileTask):
             from concurrent.futures import ThreadPoolExecutor
 
             from thermodefect.detect.combined import detect_combined
-            from thermodefect.detect.model import load_model
+            from thermodefect.detect.model import load_detector
 
             model = args.model or "default"
             # torch and the network load while the classical method runs (docs/performance.md)
             loading = ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-model").submit(
-                load_model, None if str(model) == "default" else model, args.device
+                load_detector, None if str(model) == "default" else model, args.device
             )
             method = args.method or DEFAULT_METHOD
 
@@ -152,9 +152,9 @@ class FileDetector(FileTask):
                 loading.result()  # a broken network file is an error where it was not heard too
                 return found
         elif args.model is not None:
-            from thermodefect.detect.model import detect_with_model, load_model
+            from thermodefect.detect.model import detect_with_model, load_detector
 
-            ckpt = load_model(None if str(args.model) == "default" else args.model, args.device)
+            ckpt = load_detector(None if str(args.model) == "default" else args.model, args.device)
 
             def run(seq):
                 return detect_with_model(seq, ckpt, device=args.device, threshold=args.threshold,

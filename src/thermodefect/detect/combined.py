@@ -22,6 +22,7 @@ from thermodefect.sequence import Sequence
 
 if TYPE_CHECKING:  # torch loads with the first network, not with this module
     from thermodefect.nn.checkpoint import Checkpoint
+    from thermodefect.nn.onnx_network import OnnxNetwork
 
 __all__ = [
     "EDGE_CLEARANCE",
@@ -98,7 +99,7 @@ def network_additions(
 
 def detect_combined(
     seq: Sequence,
-    ckpt: Checkpoint | Callable[[], Checkpoint],
+    ckpt: Checkpoint | OnnxNetwork | Callable[[], Checkpoint | OnnxNetwork],
     method: str = "pct",
     *,
     device: str = "cpu",
@@ -114,8 +115,8 @@ def detect_combined(
     ----------
     seq : Sequence
         A raw sequence (see :func:`~thermodefect.detect.classical.detect`).
-    ckpt : Checkpoint or callable
-        The network (:func:`~thermodefect.detect.model.load_model`), or a function that
+    ckpt : Checkpoint, OnnxNetwork or callable
+        The network (:func:`~thermodefect.detect.model.load_detector`), or a function that
         returns it, called once the method has decided and only when the network is heard
         (the command line loads the network while the method runs).
     method : str

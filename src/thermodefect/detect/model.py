@@ -14,15 +14,22 @@ from thermodefect.sequence import Sequence
 
 if TYPE_CHECKING:  # torch loads with the first network, not with this module
     from thermodefect.nn.checkpoint import Checkpoint
+    from thermodefect.nn.onnx_network import OnnxNetwork
 
 __all__ = [
     "DEFAULT_MODEL",
+    "DEFAULT_ONNX",
     "default_checkpoint_path",
     "detect_with_model",
+    "load_detector",
     "load_model",
 ]
 
 DEFAULT_MODEL = "default.pt"
+
+#: The same network exported to ONNX (``nn.export.export_onnx``), which detection runs through
+#: onnxruntime when it is installed: no torch to import.
+DEFAULT_ONNX = "default.onnx"
 
 #: A network's region is kept only where the classical feature (robust z of the fallback
 #: method) reaches this somewhere in it. With the out-of-distribution fallback and the mark
@@ -74,9 +81,37 @@ def load_model(path: Path | None = None, device: str = "cpu") -> Checkpoint:
     return load_checkpoint(default_checkpoint_path() if path is None else path, device)
 
 
+def load_detector(path: Path | None = None, device: str = "cpu") -> Checkpoint | OnnxNetwork:
+    """The network detection runs: the built-in one through onnxruntime when onnxruntime is
+    installed and the device is the CPU (the same probabilities within float32 rounding, and
+    no torch to import), else :func:`load_model`'s checkpoint.
+
+    Parameters
+    ----------
+    path : Path, optional
+        A checkpoint written by ``thermodefect train`` (default: the built-in network).
+    device : str
+        Torch device.
+
+    Returns
+    -------
+    Checkpoint or OnnxNetwork
+
+    Raises
+    ------
+    ThermodefectError
+        For a missing, damaged or incompatible network file.
+    """
+    from thermodefect.nn.onnx_network import load_onnx, onnxruntime_available
+
+    if path is None and device == "cpu" and onnxruntime_available():
+        return load_onnx(default_checkpoint_path().with_name(DEFAULT_ONNX))
+    return load_model(path, device)
+
+
 def detect_with_model(
     seq: Sequence,
-    ckpt: Checkpoint,
+    ckpt: Checkpoint | OnnxNetwork,
     *,
     device: str = "cpu",
     threshold: float | None = None,
@@ -136,8 +171,8 @@ def detect_with_model(
     from thermodefect.detect.ood import model_out_of_distribution, out_of_distribution
     from thermodefect.detect.regions import measure, with_confidence
     from thermodefect.methods import clean
-    from thermodefect.nn.infer import predict_probability
     from thermodefect.nn.inputs import from_cooling
+    from thermodefect.nn.onnx_network import OnnxNetwork
     from thermodefect.preprocess import (
         extract_cooling,
         frame_indices,
@@ -149,7 +184,12 @@ def detect_with_model(
     cooling = extract_cooling(seq)
     baseline = rise_baseline(seq)
     x = from_cooling(cooling, ckpt.inputs, baseline=baseline)
-    prob = predict_probability(ckpt.model, x, device=device)
+    if isinstance(ckpt, OnnxNetwork):
+        prob = ckpt.probability(x)
+    else:
+        from thermodefect.nn.infer import predict_probability
+
+        prob = predict_probability(ckpt.model, x, device=device)
     thr = ckpt.threshold if threshold is None else float(threshold)
     if not 0 < thr < 1:
         raise ThermodefectError(f"a probability threshold must lie in (0, 1); got {thr}")

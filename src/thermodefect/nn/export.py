@@ -94,10 +94,15 @@ def _add_metadata(path: Path, ckpt: Checkpoint) -> None:
     import onnx
 
     proto = onnx.load(str(path))
+    from thermodefect.nn.infer import _multiple
+
     meta = {
         "thermodefect_model": ckpt.model_name,
         "thermodefect_inputs": json.dumps(ckpt.inputs.to_dict()),
         "thermodefect_threshold": str(ckpt.threshold),
+        "thermodefect_min_area": str(ckpt.min_area),
+        "thermodefect_multiple": str(_multiple(ckpt.model)),
+        "thermodefect_kind": getattr(ckpt.model, "kind", "image"),
     }
     for key, value in meta.items():
         entry = proto.metadata_props.add()
