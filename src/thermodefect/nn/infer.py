@@ -42,12 +42,8 @@ def predict_probability(
         clips.
     device : str
         Torch device.
-    tile : int
-        Largest tile side in pixels.
-    overlap : int
-        Overlap of neighbouring tiles in pixels.
-    batch : int
-        Tiles per forward pass.
+    tile, overlap, batch
+        As in :func:`~thermodefect.nn.tiling.tiled_probability`.
 
     Returns
     -------
