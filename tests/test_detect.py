@@ -150,6 +150,7 @@ def test_absolute_temperatures_and_counts_give_the_answer_of_the_rise(caplog):
     """With pre-flash frames, an ambient of 295 K or linear counts with a fixed pattern change
     nothing; without them, the offset-free methods agree and the others warn."""
     from thermodefect.detect import detect_with_model, load_model
+    from thermodefect.detect.model import load_detector
     from thermodefect.preprocess import subtract_baseline
 
     seq = _plate("gaussian", holes=[(10, 12, 5.0, 0.3), (22, 12, 6.0, 0.4)])
@@ -166,10 +167,11 @@ def test_absolute_temperatures_and_counts_give_the_answer_of_the_rise(caplog):
         for other in (kelvin, counts):
             assert (detect(other, method).mask ^ expected).sum() <= 3, method
     model = load_model()
-    expected = detect_with_model(rise, model)
-    for other in (kelvin, counts):
-        found = detect_with_model(other, model)
-        np.testing.assert_allclose(found.feature, expected.feature, atol=2e-3)
+    for network in (model, load_detector()):  # through torch and through onnxruntime
+        expected = detect_with_model(rise, network)
+        for other in (kelvin, counts):
+            found = detect_with_model(other, network)
+            np.testing.assert_allclose(found.feature, expected.feature, atol=2e-3)
     assert "pre-flash" not in caplog.text
 
     flash = int(np.argmax(seq.frames.mean(axis=(1, 2))))

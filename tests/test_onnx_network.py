@@ -46,7 +46,7 @@ def test_detection_through_onnxruntime_is_the_torch_detection():
     assert onnx.method == torch_path.method == "model:unet"
 
 
-def test_torch_serves_when_onnxruntime_is_missing_or_a_checkpoint_is_named(monkeypatch, tmp_path):
+def test_torch_serves_when_onnxruntime_is_missing_or_a_checkpoint_is_named(monkeypatch):
     from thermodefect.nn.checkpoint import Checkpoint
 
     assert isinstance(load_detector(default_checkpoint_path()), Checkpoint)
