@@ -3,6 +3,8 @@ file and streamed block by block, with the same answer as the in-memory path."""
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
@@ -13,6 +15,7 @@ from thermodefect.io.files import (
     column_blocks,
     frame_blocks,
     frames_mean,
+    frames_means,
     is_mapped,
     scratch_array,
 )
@@ -45,6 +48,18 @@ def test_frame_blocks_and_frames_mean_stream_a_memory_map_to_the_exact_mean(tmp_
     assert starts == [0, 10, 20, 30]
     assert_allclose(frames_mean(mapped, 4, 29), frames[4:29].mean(0, dtype=np.float64))
     assert_array_equal(mapped, frames)
+
+
+def test_frames_means_of_consecutive_ranges_in_one_pass_equal_each_ranges_mean(tmp_path):
+    frames = np.random.default_rng(1).normal(size=(37, 5, 6)).astype(np.float32)
+    np.save(tmp_path / "x.npy", frames)
+    mapped = np.load(tmp_path / "x.npy", mmap_mode="r")
+    for edges in ([0, 1, 2, 5, 17, 37], [3, 9, 30], [10, 11]):
+        for step in (4, 10, None):  # ranges across block boundaries, and one block
+            means = frames_means(mapped, edges, step)
+            assert means.shape == (len(edges) - 1, 5, 6) and means.dtype == np.float64
+            for k, (a, b) in enumerate(pairwise(edges)):
+                assert_allclose(means[k], frames[a:b].mean(0, dtype=np.float64), rtol=1e-12)
 
 
 def test_column_blocks_read_a_mapped_file_or_a_scratch_array_row_by_row(tmp_path):

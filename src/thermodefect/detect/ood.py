@@ -14,7 +14,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from thermodefect.io.files import frames_mean
+from thermodefect.io.files import frames_means
 from thermodefect.sequence import Sequence
 
 __all__ = [
@@ -38,14 +38,11 @@ WARMING_SHARE = 0.25
 MODEL_SHARE = 0.5
 
 
-def _binned(frames: np.ndarray, spacing: str = "log") -> np.ndarray:
-    """(B, H*W) means of the frames over log-spaced (or evenly spaced) bins of frame index."""
-    t = frames.shape[0]
+def _edges(t: int, spacing: str) -> np.ndarray:
+    """Edges of :data:`LOG_BINS` log-spaced (or evenly spaced) bins of ``t`` frame indices."""
     if spacing == "log":
-        edges = np.unique(np.round(np.geomspace(1, t + 1, LOG_BINS + 1)).astype(int) - 1)
-    else:
-        edges = np.unique(np.round(np.linspace(0, t, LOG_BINS + 1)).astype(int))
-    return np.stack([frames_mean(frames, a, b).ravel() for a, b in pairwise(edges)])
+        return np.unique(np.round(np.geomspace(1, t + 1, LOG_BINS + 1)).astype(int) - 1)
+    return np.unique(np.round(np.linspace(0, t, LOG_BINS + 1)).astype(int))
 
 
 def warming_share(frames: np.ndarray, plate: np.ndarray | None = None) -> float:
@@ -75,8 +72,17 @@ def warming_share(frames: np.ndarray, plate: np.ndarray | None = None) -> float:
 
 
 def _bins(frames: np.ndarray) -> dict[str, np.ndarray]:
-    """The frames binned both ways (:func:`_binned`)."""
-    return {spacing: _binned(frames, spacing) for spacing in ("log", "even")}
+    """(B, H*W) means of the frames over log-spaced and over evenly spaced bins of frame
+    index (:func:`_edges`), from one pass: the sums over the ranges both sets of edges cut."""
+    t = frames.shape[0]
+    cuts = np.union1d(_edges(t, "log"), _edges(t, "even"))
+    sums = frames_means(frames, cuts).reshape(len(cuts) - 1, -1) * np.diff(cuts)[:, None]
+    at = {int(c): k for k, c in enumerate(cuts)}
+    out = {}
+    for spacing in ("log", "even"):
+        ranges = pairwise(int(c) for c in _edges(t, spacing))
+        out[spacing] = np.stack([sums[at[a] : at[b]].sum(axis=0) / (b - a) for a, b in ranges])
+    return out
 
 
 def _share(bins: dict[str, np.ndarray], shape: tuple, plate: np.ndarray | None) -> float:
@@ -99,9 +105,12 @@ def _warming(curves: np.ndarray, noise: float) -> np.ndarray:
     (see :func:`warming_share`)."""
     span = curves.max(axis=0) - curves.min(axis=0)
     peak = np.argmax(curves, axis=0)
-    after = np.arange(curves.shape[0])[:, None] > peak[None, :]
-    low = np.minimum.accumulate(np.where(after, curves, np.inf), axis=0)
-    rise = np.where(after, curves - low, 0.0).max(axis=0)
+    low = np.full(curves.shape[1], np.inf)  # the lowest value after the peak so far
+    rise = np.zeros(curves.shape[1])  # the largest rise above it since
+    for b, curve in enumerate(curves):  # bin by bin: no (B, N) temporaries
+        after = b > peak
+        np.minimum(low, np.where(after, curve, np.inf), out=low)
+        np.maximum(rise, np.where(after, curve - low, 0.0), out=rise)
     return rise > np.maximum(0.1 * span, 6 * noise)
 
 

@@ -7,6 +7,7 @@ import mmap
 import os
 import tempfile
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ __all__ = [
     "frame_blocks",
     "frames_dot",
     "frames_mean",
+    "frames_means",
     "is_mapped",
     "output_names",
     "release_pages",
@@ -274,6 +276,35 @@ def frames_mean(frames: np.ndarray, start: int = 0, stop: int | None = None) -> 
     for _, block in frame_blocks(part):
         total += block.sum(axis=0, dtype=np.float64)
     return total / max(1, part.shape[0])
+
+
+def frames_means(frames: np.ndarray, edges: np.ndarray, step: int | None = None) -> np.ndarray:
+    """Means over consecutive ranges of frames, ``edges[i]:edges[i + 1]`` (float64), in one
+    pass block by block (:func:`frames_mean` reads the frames once per range).
+
+    Parameters
+    ----------
+    frames : (T, H, W) ndarray
+        Frames, possibly memory-mapped.
+    edges : (K + 1,) array of int
+        Increasing frame indices in [0, T].
+    step : int, optional
+        Frames per block (:func:`frame_blocks`).
+
+    Returns
+    -------
+    (K, H, W) ndarray of float64
+    """
+    edges = np.asarray(edges, int)
+    out = np.zeros((len(edges) - 1, *frames.shape[1:]))
+    lo, hi = int(edges[0]), int(edges[-1])
+    for t0, block in frame_blocks(frames[lo:hi], step):
+        a0, a1 = lo + t0, lo + t0 + len(block)
+        for k, (start, stop) in enumerate(pairwise(edges.tolist())):
+            start, stop = max(start, a0), min(stop, a1)
+            if start < stop:
+                out[k] += block[start - a0 : stop - a0].sum(axis=0, dtype=np.float64)
+    return out / np.maximum(np.diff(edges), 1)[:, None, None]
 
 
 def frames_dot(frames: np.ndarray, weights: np.ndarray) -> np.ndarray:
