@@ -382,3 +382,21 @@ def test_a_strip_along_the_image_border_is_dropped_and_a_defect_the_border_cuts_
     np.testing.assert_array_equal(kept[15:22, 20:27], True)
     assert kept.sum() == 10 * 8 + 7 * 7
     assert not drop_border_strips(np.zeros((5, 5), bool)).any()
+
+
+def test_clean_opens_by_a_disc_fills_holes_and_floors_4_connected_regions_by_hand():
+    mask = np.zeros((12, 14), bool)
+    mask[1:6, 1:6] = True  # 25 pixels: the opening by the cross cuts its 4 corners
+    mask[8:10, 1:3] = True  # 2 x 2: opened away
+    expected = mask.copy()
+    expected[8:10, 1:3] = False
+    expected[[1, 1, 5, 5], [1, 5, 1, 5]] = False
+    np.testing.assert_array_equal(clean(mask, min_area=9), expected)
+    ring = np.zeros((9, 9), bool)
+    ring[2:7, 2:7] = True
+    ring[3:6, 3:6] = False  # a 16-pixel outline, filled to 25
+    assert clean(ring, min_area=20, opening=0).sum() == 25
+    corners = np.zeros((8, 8), bool)
+    corners[1:4, 1:4] = corners[4:7, 4:7] = True  # two 3 x 3 blocks touching by a corner
+    assert not clean(corners, min_area=10, opening=0).any()  # 4-connected: 9 pixels each
+    np.testing.assert_array_equal(clean(corners, min_area=9, opening=0), corners)
