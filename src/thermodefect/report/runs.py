@@ -48,6 +48,7 @@ def run_record(
     out_of_distribution: str | None,
     settings: dict,
     outputs: list[str],
+    sha256: str | None = None,
 ) -> dict:
     """The record of one detection.
 
@@ -69,13 +70,16 @@ def run_record(
         Every setting of the command (values made JSON-safe).
     outputs : list of str
         File names written into the output folder for this input.
+    sha256 : str, optional
+        The input's SHA-256 when the caller has it (:func:`thermodefect.batch.sha256`);
+        computed here otherwise.
 
     Returns
     -------
     dict
     """
     from thermodefect import __version__
-    from thermodefect.batch import sha256
+    from thermodefect.batch import sha256 as file_sha256
 
     meta = seq.meta
     return {
@@ -83,7 +87,7 @@ def run_record(
         "version": __version__,
         "name": name,
         "file": str(Path(path).resolve()),
-        "sha256": sha256(Path(path)),
+        "sha256": file_sha256(Path(path)) if sha256 is None else sha256,
         "shape": list(seq.frames.shape),
         "frame_rate_hz": meta.frame_rate,
         "pixel_pitch_mm": meta.pixel_pitch_mm,
