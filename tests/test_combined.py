@@ -100,7 +100,7 @@ def test_the_combined_detection_keeps_the_methods_regions_and_adds_the_networks(
     assert unheard.out_of_distribution == "the network was not used: covers most of the plate"
 
 
-def test_a_network_given_as_a_loader_is_loaded_only_when_it_is_heard(monkeypatch):
+def test_the_networks_answer_is_left_out_where_the_method_finds_the_sequence_unknown(monkeypatch):
     import thermodefect.detect.model as model
     from thermodefect.detect import detect
 
@@ -112,15 +112,20 @@ def test_a_network_given_as_a_loader_is_loaded_only_when_it_is_heard(monkeypatch
         loads.append(1)
         return "the network"
 
-    monkeypatch.setattr(model, "detect_with_model", _Heard(np.zeros(alone.mask.shape, bool)))
+    elsewhere = np.zeros(alone.mask.shape, bool)
+    elsewhere[5:15, 45:55] = True  # a region the network would add
+    monkeypatch.setattr(model, "detect_with_model", _Heard(elsewhere))
     warms = replace(alone, out_of_distribution="warms")
     monkeypatch.setattr("thermodefect.detect.classical.detect_and_faint",
-                        lambda s, m, **kw: (warms, None))  # fmt: skip
-    assert detect_combined(seq, loader).out_of_distribution == "warms" and not loads
+                        lambda s, m, **kw: (warms, np.full(alone.mask.shape, 9.0)))  # fmt: skip
+    unknown = detect_combined(seq, loader)
+    assert unknown is warms and loads == [1]  # loaded and run beside the method, not heard
     monkeypatch.setattr("thermodefect.detect.classical.detect_and_faint",
-                        lambda s, m, **kw: (alone, np.zeros(alone.mask.shape)))  # fmt: skip
-    np.testing.assert_array_equal(detect_combined(seq, loader).mask, alone.mask)
-    assert loads == [1]
+                        lambda s, m, **kw: (replace(alone, feature=np.full(alone.mask.shape, 9.0)),
+                                            np.full(alone.mask.shape, 9.0)))  # fmt: skip
+    heard = detect_combined(seq, loader)
+    np.testing.assert_array_equal(heard.mask, alone.mask | elsewhere)
+    assert loads == [1, 1]
 
 
 def test_a_network_region_touching_a_found_one_leaves_the_methods_outline(monkeypatch):
@@ -152,3 +157,37 @@ def test_the_network_alone_drops_a_confirmed_region_along_the_plates_boundary(mo
     assert found.out_of_distribution is None
     assert not (found.mask & band).any()  # z 10 there: only the boundary rule drops it
     assert not (found.mask & ~hole).any() and found.mask.sum() >= 0.9 * hole.sum()
+
+
+def test_the_combined_detection_reads_the_mean_response_once_and_hears_the_network_beside(
+    monkeypatch,
+):
+    import threading
+
+    import thermodefect.preprocess as preprocess
+    from thermodefect.detect.model import load_detector
+    from thermodefect.preprocess import flash
+
+    seq = simulated_plate([(30, 30, 8, 0.3)], shape=(60, 60))
+    counted, threads = [], set()
+    real = flash.mean_response
+
+    def mean_response(s):
+        counted.append(s.name)
+        return real(s)
+
+    monkeypatch.setattr(flash, "mean_response", mean_response)
+    monkeypatch.setattr(preprocess, "mean_response", mean_response)
+    import thermodefect.detect.model as model
+
+    heard = model.detect_with_model
+
+    def detect_with_model(*args, **kwargs):
+        threads.add(threading.current_thread().name)
+        return heard(*args, **kwargs)
+
+    monkeypatch.setattr(model, "detect_with_model", detect_with_model)
+    both = detect_combined(seq, load_detector())
+    assert counted == [seq.name]  # flash, baseline, level and both paths from one pass
+    assert threads and threading.main_thread().name not in threads
+    assert both.regions and both.out_of_distribution is None

@@ -58,7 +58,7 @@ MIN_AREA = 9
 LEVEL_SENSITIVE = ("tsr", "dac")
 
 
-def prepare(seq: Sequence, *, heating: bool = True) -> Sequence:
+def prepare(seq: Sequence, *, heating: bool = True, response: np.ndarray | None = None) -> Sequence:
     """Bad pixels replaced, background around the plate filled, uneven heating corrected,
     cooling after the flash kept.
 
@@ -84,6 +84,9 @@ def prepare(seq: Sequence, *, heating: bool = True) -> Sequence:
         A raw sequence (rise after the flash, as the seed's files hold).
     heating : bool
         False leaves uneven heating uncorrected (for :mod:`thermodefect.detect.thickness`).
+    response : (T,) ndarray, optional
+        :func:`~thermodefect.preprocess.mean_response` of ``seq`` when the caller has it (one
+        pass over the frames less).
 
     Returns
     -------
@@ -98,13 +101,15 @@ def prepare(seq: Sequence, *, heating: bool = True) -> Sequence:
     from thermodefect.preprocess import (
         extract_cooling,
         find_bad_pixels,
+        mean_response,
         prepare_cooling,
         rise_baseline,
     )
 
+    response = mean_response(seq) if response is None else response
     bad = find_bad_pixels(seq)
-    baseline = rise_baseline(seq)
-    view = extract_cooling(seq)
+    baseline = rise_baseline(seq, response)
+    view = extract_cooling(seq, response=response)
     if view.n_frames < 8:
         raise ThermodefectError(
             f"only {view.n_frames} frames follow the flash; at least 8 are needed",
@@ -218,6 +223,7 @@ def detect_and_faint(
     min_area: int = MIN_AREA,
     decision: str = "significance",
     prepared: Sequence | None = None,
+    response: np.ndarray | None = None,
 ) -> tuple[Detection, np.ndarray]:
     """:func:`detect`, and the method's faint evidence it decided with.
 
@@ -225,6 +231,8 @@ def detect_and_faint(
     ----------
     seq, method, z_min, min_area, decision, prepared
         As :func:`detect` takes them.
+    response : (T,) ndarray, optional
+        :func:`~thermodefect.preprocess.mean_response` of ``seq`` when the caller has it.
 
     Returns
     -------
@@ -244,8 +252,8 @@ def detect_and_faint(
 
     METHODS.check(method)
     if method in LEVEL_SENSITIVE:
-        warn_if_absolute(seq, method)
-    cooling = prepare(seq) if prepared is None else prepared
+        warn_if_absolute(seq, method, response)
+    cooling = prepare(seq, response=response) if prepared is None else prepared
     feature, faint = method_features(cooling, method)
     mask = mask_of(feature, cooling, faint=faint, z_min=z_min, min_area=min_area, decision=decision)
     early = None

@@ -117,8 +117,10 @@ def detect_combined(
         A raw sequence (see :func:`~thermodefect.detect.classical.detect`).
     ckpt : Checkpoint, OnnxNetwork or callable
         The network (:func:`~thermodefect.detect.model.load_detector`), or a function that
-        returns it, called once the method has decided and only when the network is heard
-        (the command line loads the network while the method runs).
+        returns it (the command line loads the network while the file loads). The network
+        runs in a thread beside the method (its input, onnxruntime and torch work outside
+        the interpreter's lock, so two cores do both at once); its answer is used only when
+        the method finds the sequence in distribution.
     method : str
         A name of :data:`~thermodefect.methods.METHODS`.
     device : str
@@ -149,6 +151,7 @@ def detect_combined(
         For an unknown method or rule, a threshold outside (0, 1) or a sequence too short for
         the network.
     """
+    from concurrent.futures import ThreadPoolExecutor
     from dataclasses import replace
 
     from thermodefect.detect.classical import MIN_AREA, detect_and_faint, prepare
@@ -157,17 +160,25 @@ def detect_combined(
     from thermodefect.detect.model import detect_with_model
     from thermodefect.detect.outline import early_map, with_early_sizes
     from thermodefect.detect.regions import measure, with_confidence
+    from thermodefect.preprocess import mean_response
 
-    cooling = prepare(seq) if prepared is None else prepared
-    found, faint = detect_and_faint(seq, method, z_min=Z_MIN if z_min is None else z_min,
-                                    min_area=MIN_AREA if min_area is None else min_area,
-                                    decision=decision, prepared=cooling)  # fmt: skip
+    def hear():
+        network = ckpt() if callable(ckpt) else ckpt
+        return detect_with_model(seq, network, device=device, threshold=threshold,
+                                 min_area=min_area, fallback=None, confirm=None,
+                                 plate_checked=True, response=response)  # fmt: skip
+
+    response = mean_response(seq)  # read once for the flash, the baseline and the level
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="network") as pool:
+        hearing = pool.submit(hear)
+        cooling = prepare(seq, response=response) if prepared is None else prepared
+        found, faint = detect_and_faint(seq, method, z_min=Z_MIN if z_min is None else z_min,
+                                        min_area=MIN_AREA if min_area is None else min_area,
+                                        decision=decision, prepared=cooling,
+                                        response=response)  # fmt: skip
+        heard = hearing.result()
     if found.out_of_distribution is not None:
         return found
-    network = ckpt() if callable(ckpt) else ckpt
-    heard = detect_with_model(seq, network, device=device, threshold=threshold,
-                              min_area=min_area, fallback=None, confirm=None,
-                              plate_checked=True)  # fmt: skip
     if heard.out_of_distribution is not None:
         return replace(found, out_of_distribution=f"the network was not used: "
                                                   f"{heard.out_of_distribution}")  # fmt: skip

@@ -119,6 +119,7 @@ def detect_with_model(
     fallback: str | None = "pct",
     confirm: float | None = Z_CONFIRM,
     plate_checked: bool = False,
+    response: np.ndarray | None = None,
 ) -> Detection:
     """Probability map, cleaned mask and measured regions of one raw sequence.
 
@@ -154,6 +155,9 @@ def detect_with_model(
         True when the caller has already found the sequence to be a flashed plate cooling
         (:func:`~thermodefect.detect.ood.out_of_distribution` of its prepared cooling): only
         the network's answer is then tested.
+    response : (T,) ndarray, optional
+        :func:`~thermodefect.preprocess.mean_response` of ``seq`` when the caller has it (the
+        flash, the baseline and the level are all read from it).
 
     Returns
     -------
@@ -176,13 +180,15 @@ def detect_with_model(
     from thermodefect.preprocess import (
         extract_cooling,
         frame_indices,
+        mean_response,
         rise_baseline,
         warn_if_absolute,
     )
 
-    warn_if_absolute(seq, "the network")
-    cooling = extract_cooling(seq)
-    baseline = rise_baseline(seq)
+    response = mean_response(seq) if response is None else response
+    warn_if_absolute(seq, "the network", response)
+    cooling = extract_cooling(seq, response=response)
+    baseline = rise_baseline(seq, response)
     x = from_cooling(cooling, ckpt.inputs, baseline=baseline)
     if isinstance(ckpt, OnnxNetwork):
         prob = ckpt.probability(x)
@@ -210,7 +216,7 @@ def detect_with_model(
         from thermodefect.detect.features import feature
         from thermodefect.detect.marks import surface_marks
 
-        prepared = prepare(seq)
+        prepared = prepare(seq, response=response)
         z = feature(prepared, fallback or "pct")
         nothing = np.zeros(mask.shape, bool)
         mask = network_additions(mask, nothing, z, plate=prepared.meta.extra.get("plate"),

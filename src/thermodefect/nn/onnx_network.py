@@ -116,6 +116,9 @@ def load_onnx(path: Path, threads: int | None = None) -> OnnxNetwork:
     options = ort.SessionOptions()
     if threads:
         options.intra_op_num_threads = threads
+    # Idle pool threads sleep instead of spinning: the network runs beside the classical
+    # method (thermodefect.detect.combined), whose passes need the same cores.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
         session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own exception types

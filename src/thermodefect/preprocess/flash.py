@@ -145,7 +145,7 @@ def subtract_baseline(seq: Sequence, method: str = "first", *, n: int = 10) -> S
 RISE_TOLERANCE = 0.05
 
 
-def rise_baseline(seq: Sequence) -> np.ndarray | None:
+def rise_baseline(seq: Sequence, response: np.ndarray | None = None) -> np.ndarray | None:
     """What to subtract from every frame to turn a sequence into a temperature rise.
 
     Files of other tools and cameras hold absolute temperatures or counts; the seed's and the
@@ -158,6 +158,8 @@ def rise_baseline(seq: Sequence) -> np.ndarray | None:
     ----------
     seq : Sequence
         A raw sequence.
+    response : (T,) ndarray, optional
+        Its :func:`mean_response` when the caller has it (one pass over the frames less).
 
     Returns
     -------
@@ -165,7 +167,7 @@ def rise_baseline(seq: Sequence) -> np.ndarray | None:
         ``None`` when the values are a rise already, or when there are no pre-flash frames to
         take a baseline from (:func:`absolute_without_preflash` tells that case).
     """
-    response = mean_response(seq)
+    response = mean_response(seq) if response is None else response
     onset = _onset(response)
     if onset == 0:
         return None
@@ -179,7 +181,7 @@ def rise_baseline(seq: Sequence) -> np.ndarray | None:
     return before.astype(np.float32)
 
 
-def absolute_without_preflash(seq: Sequence) -> bool:
+def absolute_without_preflash(seq: Sequence, response: np.ndarray | None = None) -> bool:
     """Whether the values look like absolute temperatures or counts (far from zero next to the
     flash's rise) while no pre-flash frame shows where zero is.
 
@@ -187,18 +189,20 @@ def absolute_without_preflash(seq: Sequence) -> bool:
     ----------
     seq : Sequence
         A raw sequence.
+    response : (T,) ndarray, optional
+        Its :func:`mean_response` when the caller has it.
 
     Returns
     -------
     bool
     """
-    response = mean_response(seq)
+    response = mean_response(seq) if response is None else response
     if _onset(response) > 0:
         return False
     return bool(abs(response[-1]) > 2 * abs(response[0] - response[-1]))
 
 
-def warn_if_absolute(seq: Sequence, reader: str) -> None:
+def warn_if_absolute(seq: Sequence, reader: str, response: np.ndarray | None = None) -> None:
     """Log a warning when :func:`absolute_without_preflash` holds for ``seq``.
 
     Parameters
@@ -207,8 +211,10 @@ def warn_if_absolute(seq: Sequence, reader: str) -> None:
         A raw sequence.
     reader : str
         What reads the level of the rise (``'the network'``, ``'tsr'``), named in the warning.
+    response : (T,) ndarray, optional
+        Its :func:`mean_response` when the caller has it.
     """
-    if absolute_without_preflash(seq):
+    if absolute_without_preflash(seq, response):
         logger.warning(
             "%s: values far from zero and no pre-flash frame (absolute temperature or counts?): "
             "%s reads the level of the rise and may misjudge this file; record a few frames "
@@ -238,7 +244,9 @@ def to_rise(seq: Sequence) -> Sequence:
     return seq.derive("rise(pre-flash mean)", frames=seq.frames - base, baseline="preflash")
 
 
-def extract_cooling(seq: Sequence, *, skip: int = 1) -> Sequence:
+def extract_cooling(
+    seq: Sequence, *, skip: int = 1, response: np.ndarray | None = None
+) -> Sequence:
     """Keep the cooling: frames from ``flash + skip`` on, times measured from the flash frame.
 
     With the default ``skip=1`` every kept time is positive, as log-time methods need; the flash
@@ -250,6 +258,8 @@ def extract_cooling(seq: Sequence, *, skip: int = 1) -> Sequence:
         The input, left untouched.
     skip : int
         Frames skipped after the flash frame.
+    response : (T,) ndarray, optional
+        Its :func:`mean_response` when the caller has it.
 
     Returns
     -------
@@ -261,7 +271,7 @@ def extract_cooling(seq: Sequence, *, skip: int = 1) -> Sequence:
     ThermodefectError
         When the sequence never changes or nothing follows the flash. The message names the file.
     """
-    response = mean_response(seq)
+    response = mean_response(seq) if response is None else response
     if np.ptp(response) == 0:
         raise fail(seq, "the sequence never changes: there is no flash and no cooling")
     flash = int(np.argmax(response))
