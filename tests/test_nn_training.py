@@ -190,6 +190,27 @@ def one_process(tiny_data, tmp_path_factory):
     return _weights(out / "model.pt")
 
 
+def test_a_run_stopped_before_its_end_leaves_its_best_network_so_far(tiny_data, tmp_path,
+                                                                     monkeypatch):  # fmt: skip
+    import thermodefect.nn.train as training
+
+    def killed(*args, **kwargs):  # after the last epoch, before model.pt: a time limit
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(training, "tune_threshold", killed)
+    with pytest.raises(KeyboardInterrupt):
+        training.train(tiny_data, tmp_path, training.TrainConfig(**EXACT), quiet=True)
+    assert not (tmp_path / "model.pt").exists()
+    partial = load_checkpoint(tmp_path / training.PARTIAL)
+    epochs = np.loadtxt(tmp_path / "log.csv", delimiter=",", skiprows=1, ndmin=2)
+    best = int(epochs[np.argmax(epochs[:, 3]), 0])  # the first epoch of the best IoU
+    assert partial.threshold == 0.5 and partial.info["best_epoch"] == best
+    assert partial.info["partial"].startswith(f"the best of epochs 1-{best} of 2")
+    monkeypatch.undo()
+    done = training.train(tiny_data, tmp_path, training.TrainConfig(**EXACT), quiet=True)
+    assert done.checkpoint.is_file() and not (tmp_path / training.PARTIAL).exists()
+
+
 @pytest.mark.slow
 def test_two_processes_train_the_weights_of_one(tiny_data, tmp_path, one_process):
     from thermodefect.nn.train import TrainConfig, train

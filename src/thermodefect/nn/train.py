@@ -43,6 +43,7 @@ from thermodefect.runtime import available_cpus
 
 __all__ = [
     "LOG_FIELDS",
+    "PARTIAL",
     "PIXELS_PER_SAMPLE",
     "TrainConfig",
     "TrainResult",
@@ -58,6 +59,9 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 LOG_FIELDS = ("epoch", "train_loss", "val_loss", "val_iou", "lr", "seconds")
+
+#: The best network so far, in the output folder while :func:`train` runs.
+PARTIAL = "model.partial.pt"
 
 
 @dataclass
@@ -326,6 +330,11 @@ def train(
     """Train ``config.model`` on ``data_dir``; write ``out/model.pt``, ``log.csv`` and
     ``curves.png``.
 
+    While it trains, ``out/`` :data:`PARTIAL` holds the best network so far (at threshold
+    0.5, untuned), rewritten at each better validation IoU: a run stopped before its end (a
+    time limit on a lent GPU) leaves a network to score. It is removed once ``model.pt`` is
+    written.
+
     Parameters
     ----------
     data_dir : Path
@@ -556,6 +565,15 @@ def _run(rank, world, data_dir, out, config, splits, quiet) -> TrainResult:
             if iou > best:
                 best, best_epoch = iou, epoch
                 best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                save_checkpoint(
+                    _checkpoint(config, inputs_cfg, model, 0.5, {
+                        "train_config": asdict(config), "data": Path(data_dir).resolve().name,
+                        "best_epoch": epoch, "val_iou_at_0.5": iou,
+                        "partial": f"the best of epochs 1-{epoch} of {config.epochs}; "
+                                   f"threshold 0.5, not tuned",
+                    }),
+                    out / PARTIAL,
+                )  # fmt: skip
             bar.set_postfix(loss=f"{row['train_loss']:.3f}", val_iou=f"{iou:.3f}",
                             best=f"{best:.3f}")  # fmt: skip
             stop = epoch - best_epoch >= config.patience
@@ -590,12 +608,18 @@ def _run(rank, world, data_dir, out, config, splits, quiet) -> TrainResult:
         info["init"] = started
     if target_record is not None:
         info["domain"] = target_record
-    ckpt = Checkpoint(config.model, {**model_spec(config.model).defaults, **config.options},
-                      inputs_cfg, model, threshold, config.min_area, info)  # fmt: skip
+    ckpt = _checkpoint(config, inputs_cfg, model, threshold, info)
     path = save_checkpoint(ckpt, out / "model.pt")
+    (out / PARTIAL).unlink(missing_ok=True)
     write_log(history, out / "log.csv")
     plot_curves(history, out / "curves.png", title=f"{config.model} on {Path(data_dir).name}")
     return TrainResult(path, history, threshold, tuned, seconds)
+
+
+def _checkpoint(config: TrainConfig, inputs, model, threshold: float, info: dict) -> Checkpoint:
+    """The checkpoint of ``model`` as :func:`train` writes it."""
+    options = {**model_spec(config.model).defaults, **config.options}
+    return Checkpoint(config.model, options, inputs, model, threshold, config.min_area, info)
 
 
 def _device_name(device: str) -> str:
