@@ -10,6 +10,7 @@ import pytest
 from thermodefect.detect.combined import (
     EDGE_CLEARANCE,
     FAINT_CONFIRM,
+    FOUND_CLEARANCE,
     detect_combined,
     network_additions,
 )
@@ -92,8 +93,13 @@ def test_the_combined_detection_keeps_the_methods_regions_and_adds_the_networks(
     monkeypatch.setattr(model, "detect_with_model", _Heard(net))
     both = detect_combined(seq, None, prepared=prepared)
     assert both.method == "pct + model:fake"
-    np.testing.assert_array_equal(both.mask, missed | net)
+    added = both.mask & ~missed
+    np.testing.assert_array_equal(both.mask & missed, missed)
+    hole = np.pi * 8**2 / 4  # pixels of the second hole
+    assert (added <= net).all() and abs(added.sum() - hole) < abs(net.sum() - hole) / 2
     assert len(both.regions) == 2 and all(0 < r.confidence <= 1 for r in both.regions)
+    drawn = [r for r in both.regions if r.area_px == added.sum()]  # at its corrected size
+    assert drawn[0].early_diameter_mm > 0 and drawn[0].corrected_diameter_mm == drawn[0].diameter_mm
     monkeypatch.setattr(model, "detect_with_model", _Heard(net, "covers most of the plate"))
     unheard = detect_combined(seq, None, prepared=prepared)
     np.testing.assert_array_equal(unheard.mask, missed)
@@ -124,7 +130,7 @@ def test_the_networks_answer_is_left_out_where_the_method_finds_the_sequence_unk
                         lambda s, m, **kw: (replace(alone, feature=np.full(alone.mask.shape, 9.0)),
                                             np.full(alone.mask.shape, 9.0)))  # fmt: skip
     heard = detect_combined(seq, loader)
-    np.testing.assert_array_equal(heard.mask, alone.mask | elsewhere)
+    assert (heard.mask & ~alone.mask).any() and (heard.mask & ~alone.mask <= elsewhere).all()
     assert loads == [1, 1]
 
 
@@ -191,3 +197,12 @@ def test_the_combined_detection_reads_the_mean_response_once_and_hears_the_netwo
     assert counted == [seq.name]  # flash, baseline, level and both paths from one pass
     assert threads and threading.main_thread().name not in threads
     assert both.regions and both.out_of_distribution is None
+
+
+def test_a_network_region_next_to_a_found_one_is_its_halo_and_not_added():
+    shape = (40, 40)
+    found = _box(shape, 10, 20, 10, 20)
+    feature = np.full(shape, 9.0)
+    for gap, added in ((1, False), (FOUND_CLEARANCE, False), (FOUND_CLEARANCE + 1, True)):
+        network = _box(shape, 10, 20, 19 + gap, 30)  # its left column `gap` pixels off
+        assert network_additions(network, found, feature).any() == added, gap

@@ -104,6 +104,17 @@ def test_a_region_redrawn_on_its_crop_is_the_one_the_whole_image_gives():
             whole = np.zeros(mask.shape, bool)
             whole[at] = drawn
             assert np.array_equal(whole, resized(region, area, others, feature)), (k, area)
+    band = np.zeros(mask.shape, bool)
+    band[:, 55:60] = True  # what a caller keeps them off (the method's regions, by a network's)
+    for k, box in enumerate(ndimage.find_objects(labels), start=1):
+        region = labels == k
+        others = ndimage.binary_dilation(mask & ~region, np.ones((3, 3)), iterations=2) | band
+        area = 4 * int(region.sum()) + 60
+        at, drawn = _redrawn(labels, k, box, area, feature, band)
+        whole = np.zeros(mask.shape, bool)
+        whole[at] = drawn
+        assert np.array_equal(whole, resized(region, area, others, feature)), k
+        assert not (whole & band & ~region).any()
     # The early diameter reads the window means within EARLY_REACH of the region alone.
     windows = np.stack([feature * s for s in (1.0, 0.8, 0.5)]).astype(np.float32)
     for k, box in enumerate(ndimage.find_objects(labels), start=1):

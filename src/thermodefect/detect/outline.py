@@ -66,7 +66,7 @@ def resized(region: np.ndarray, area: int, keep_off: np.ndarray, image: np.ndarr
 
 
 def halo_corrected(
-    mask: np.ndarray, feature: np.ndarray, cooling: Sequence
+    mask: np.ndarray, feature: np.ndarray, cooling: Sequence, keep_off: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Every region of ``mask`` redrawn at its halo-corrected equivalent diameter.
 
@@ -78,6 +78,9 @@ def halo_corrected(
         The image they were found on (robust z).
     cooling : Sequence
         The prepared cooling frames.
+    keep_off : (H, W) ndarray of bool, optional
+        Pixels a grown region may not take besides those within 2 pixels of another
+        region of ``mask``.
 
     Returns
     -------
@@ -112,7 +115,7 @@ def halo_corrected(
             None if plate is None else plate[near],
         )  # fmt: skip
         target = corrected_diameter(own, first) or own
-        at, drawn = _redrawn(labels, k, box, round(np.pi * target**2 / 4), feature)
+        at, drawn = _redrawn(labels, k, box, round(np.pi * target**2 / 4), feature, keep_off)
         out[at] |= drawn
         early[at][drawn] = first
     return out, early
@@ -126,10 +129,18 @@ def _around(box: tuple, margin: int, shape: tuple) -> tuple[slice, slice]:
     )  # type: ignore[return-value]
 
 
-def _redrawn(labels: np.ndarray, k: int, box: tuple, area: int, feature: np.ndarray):
+def _redrawn(
+    labels: np.ndarray,
+    k: int,
+    box: tuple,
+    area: int,
+    feature: np.ndarray,
+    keep_off: np.ndarray | None = None,
+):
     """Region ``k`` of ``labels`` :func:`resized` to ``area`` pixels, kept 2 pixels from the
-    other regions, on the smallest crop around ``box`` that gives the answer the whole image
-    would: one where every pixel it takes lies nearer to the region than the crop's edge.
+    other regions and off ``keep_off``, on the smallest crop around ``box`` that gives the
+    answer the whole image would: one where every pixel it takes lies nearer to the region
+    than the crop's edge.
 
     Returns
     -------
@@ -149,6 +160,8 @@ def _redrawn(labels: np.ndarray, k: int, box: tuple, area: int, feature: np.ndar
         )
         near = labels[outer]
         others = ndimage.binary_dilation((near > 0) & (near != k), _RING, iterations=2)[inner]
+        if keep_off is not None:
+            others |= keep_off[at]
         region = labels[at] == k
         drawn = resized(region, area, others, feature[at])
         whole = at == (slice(0, labels.shape[0]), slice(0, labels.shape[1]))
