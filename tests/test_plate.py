@@ -68,6 +68,22 @@ def test_edge_profiles_inside_the_view_are_removed_and_a_defect_kept():
     assert flatten_edges(image, np.ones_like(plate)) is image
 
 
+def test_a_defect_filling_most_of_a_sides_middle_is_not_taken_for_its_edge_profile():
+    """The left side's middle part (rows 12-27) is three quarters defect: its median is the
+    defect's profile. Subtracted along the whole side, it would leave wedges of the
+    defect's contrast at both corners; the full side's median (a defect on 12 of its 32
+    lines) is the smaller correction, and the edge cooling alone goes."""
+    plate = _framed()
+    xx = np.mgrid[:40, :50][1]
+    image = np.where(plate, 1.0 - 0.5 * np.exp(-(xx - 5) / 2.0), 0.0)
+    image[14:26, 5:9] -= 0.3  # a cold defect in the left band, as the edge is cold
+    out = flatten_edges(image, plate)
+    level = image[20, 12]  # the band's inner end, where the profile stops
+    np.testing.assert_allclose(out[5:12, 5:13], level, atol=1e-9)  # the top-left corner
+    np.testing.assert_allclose(out[28:36, 5:13], level, atol=1e-9)  # the bottom-left one
+    np.testing.assert_allclose(out[14:26, 5:9], level - 0.3, atol=1e-9)  # the defect kept
+
+
 def test_interior_leaves_out_the_edge_bands_inside_the_view_only():
     plate = np.zeros((40, 50), bool)
     plate[4:, :45] = True  # edges inside the view at the top and on the right

@@ -199,11 +199,16 @@ def flatten_edges(image: np.ndarray, plate: np.ndarray) -> np.ndarray:
 
     Along each side of the plate's bounding box that does not touch the image border, the
     profile is the median, at each distance from that side up to the band (:data:`EDGE_BAND`),
-    of the pixels along the side's middle part (away from the corners). Each line of the
-    band is moved to the profile's value at the band's inner end (so nothing jumps there):
+    of the pixels along the side's middle part (away from the corners), and again along the
+    whole side. Each line of the band is moved to the profile's value at the band's inner
+    end (so nothing jumps there), by the smaller of the two corrections at that distance:
     edge cooling, the same all along a side, goes; a defect, a short stretch of the side,
-    does not move the median. Corners receive both their sides' corrections. Sides at the
-    image border are left alone: the plate goes on beyond them.
+    does not move either median. Where a defect fills most of the middle part (an FE check
+    plate: 21 of its 36 lines), the middle median is the defect's own profile, and
+    subtracting it along the side would leave its contrast at both corners; the whole side's
+    median, with the defect on fewer of its lines, is then the smaller correction. Where the
+    corners cool more than the middle, the middle's is. Corners receive both their sides'
+    corrections. Sides at the image border are left alone: the plate goes on beyond them.
 
     Parameters
     ----------
@@ -228,7 +233,13 @@ def flatten_edges(image: np.ndarray, plate: np.ndarray) -> np.ndarray:
     # is a view, so changing its first rows corrects that side of ``out``.
     inside = [k for k, edge in enumerate((r0 > 0, c1 < image.shape[1], r1 < image.shape[0],
                                           c0 > 0)) if edge]  # fmt: skip
-    profiles = {k: np.median(np.rot90(box, k)[:band, band:-band], axis=1) for k in inside}
+    corrections = {}
     for k in inside:
-        np.rot90(box, k)[:band] -= (profiles[k] - profiles[k][-1])[:, None]
+        lines = np.rot90(box, k)[:band]
+        middle = np.median(lines[:, band:-band], axis=1)
+        full = np.median(lines, axis=1)
+        middle, full = middle - middle[-1], full - full[-1]
+        corrections[k] = np.where(np.abs(full) < np.abs(middle), full, middle)
+    for k in inside:
+        np.rot90(box, k)[:band] -= corrections[k][:, None]
     return out
