@@ -133,7 +133,12 @@ def detect_with_model(
     deviations in it (what a heating gradient, row noise or texture made the network call
     does not), it must not lie mostly along the plate's boundary
     (:data:`~thermodefect.detect.combined.EDGE_CLEARANCE`) and must not be a surface mark
-    (:mod:`thermodefect.detect.marks`).
+    (:mod:`thermodefect.detect.marks`). The network draws its regions wider than the
+    defects: each confirmed region is then redrawn at its halo-corrected size on that
+    feature and the early frames, as the classical regions are
+    (:func:`~thermodefect.detect.outline.halo_corrected`; on the held-out families of the
+    leave-one-family-out protocol the mean IoU rose from 0.411 to 0.442 and the median
+    diameter error from 17-77 % to 9-28 %, docs/results.md).
 
     Parameters
     ----------
@@ -173,6 +178,7 @@ def detect_with_model(
     from dataclasses import replace
 
     from thermodefect.detect.ood import model_out_of_distribution, out_of_distribution
+    from thermodefect.detect.outline import with_early_sizes
     from thermodefect.detect.regions import measure, with_confidence
     from thermodefect.methods import clean
     from thermodefect.nn.inputs import from_cooling
@@ -209,18 +215,20 @@ def detect_with_model(
         found = detect(seq, fallback)
         return replace(found, method=f"{fallback} (instead of the network)",
                        out_of_distribution=reason)  # fmt: skip
-    z = None
+    z = early = None
     if confirm is not None and mask.any():
         from thermodefect.detect.classical import prepare
         from thermodefect.detect.combined import network_additions
         from thermodefect.detect.features import feature
         from thermodefect.detect.marks import surface_marks
+        from thermodefect.detect.outline import halo_corrected
 
         prepared = prepare(seq, response=response)
         z = feature(prepared, fallback or "pct")
         nothing = np.zeros(mask.shape, bool)
         mask = network_additions(mask, nothing, z, plate=prepared.meta.extra.get("plate"),
                                  confirm=confirm) & ~surface_marks(mask, prepared)  # fmt: skip
+        mask, early = halo_corrected(mask, z, prepared)
     idx = frame_indices(cooling.n_frames, ckpt.inputs.n_frames, spacing="log")
     first = int(cooling.meta.extra.get("first_frame", 0))
     shown = cooling.derive(
@@ -230,7 +238,7 @@ def detect_with_model(
         extra={**cooling.meta.extra, "frame_numbers": [first + int(i) for i in idx]},
     )
     regions = measure(mask, prob, seq=shown)
-    if z is not None:  # the physics the regions were confirmed by gives their confidence
-        regions = with_confidence(regions, mask, z)
+    if z is not None and early is not None:  # confirmed by the physics: its confidence
+        regions = with_early_sizes(with_confidence(regions, mask, z), mask, early)
     return Detection(f"model:{ckpt.model_name}", prob.astype(np.float32), mask, regions, shown,
                      feature_max=1.0, out_of_distribution=reason)  # fmt: skip
