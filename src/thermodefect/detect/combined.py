@@ -51,6 +51,13 @@ FOUND_CLEARANCE = 2
 FAINT_CONFIRM = 3.0
 
 
+def _near(found: np.ndarray) -> np.ndarray:
+    """``found`` grown by :data:`FOUND_CLEARANCE` pixels (8-connected)."""
+    from scipy import ndimage
+
+    return ndimage.binary_dilation(found, np.ones((3, 3), bool), iterations=FOUND_CLEARANCE)
+
+
 def network_additions(
     network: np.ndarray,
     found: np.ndarray,
@@ -102,8 +109,7 @@ def network_additions(
     if faint is not None:
         keep &= region_max(faint, labels, n) >= FAINT_CONFIRM
     keep &= region_mean(near_edge, labels, n) <= 0.5
-    near_found = ndimage.binary_dilation(found, np.ones((3, 3), bool), iterations=FOUND_CLEARANCE)
-    keep &= region_max(near_found, labels, n) == 0
+    keep &= region_max(_near(found), labels, n) == 0
     return np.concatenate([[False], keep])[labels]
 
 
@@ -197,11 +203,7 @@ def detect_combined(
     added &= ~surface_marks(added, cooling)
     if not added.any():
         return replace(found, method=f"{method} + {heard.method}")
-    from scipy import ndimage
-
-    keep_off = ndimage.binary_dilation(found.mask, np.ones((3, 3), bool),
-                                       iterations=FOUND_CLEARANCE)  # fmt: skip
-    added, early = halo_corrected(added, found.feature, cooling, keep_off)
+    added, early = halo_corrected(added, found.feature, cooling, _near(found.mask))
     mask = found.mask | added
     regions = with_confidence(measure(mask, found.feature, seq=cooling), mask, found.feature)
     regions = with_early_sizes(regions, mask, early_map(found.regions, found.mask) + early)

@@ -271,16 +271,13 @@ def frames_mean(frames: np.ndarray, start: int = 0, stop: int | None = None) -> 
     -------
     (H, W) ndarray of float64
     """
-    part = frames[start:stop]
-    total = np.zeros(part.shape[1:])
-    for _, block in frame_blocks(part):
-        total += block.sum(axis=0, dtype=np.float64)
-    return total / max(1, part.shape[0])
+    stop = frames.shape[0] if stop is None else stop
+    return frames_means(frames, np.array([start, stop]))[0]
 
 
 def frames_means(frames: np.ndarray, edges: np.ndarray, step: int | None = None) -> np.ndarray:
     """Means over consecutive ranges of frames, ``edges[i]:edges[i + 1]`` (float64), in one
-    pass block by block (:func:`frames_mean` reads the frames once per range).
+    pass block by block.
 
     Parameters
     ----------
