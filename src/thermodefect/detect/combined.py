@@ -96,19 +96,18 @@ def network_additions(
     """
     from scipy import ndimage
 
+    from thermodefect.detect.decision import along_boundary
     from thermodefect.detect.model import Z_CONFIRM
-    from thermodefect.methods import region_max, region_mean
+    from thermodefect.methods import region_max
 
     labels, n = ndimage.label(network, structure=np.ones((3, 3)))
     if n == 0:
         return np.zeros(network.shape, bool)
-    inside = np.ones(network.shape, bool) if plate is None else np.asarray(plate, bool)
-    near_edge = ndimage.distance_transform_edt(np.pad(inside, 1))[1:-1, 1:-1] <= clearance
     level = Z_CONFIRM if confirm is None else confirm
     keep = region_max(feature, labels, n) >= level
     if faint is not None:
         keep &= region_max(faint, labels, n) >= FAINT_CONFIRM
-    keep &= region_mean(near_edge, labels, n) <= 0.5
+    keep &= ~along_boundary(labels, n, plate, clearance)
     keep &= region_max(_near(found), labels, n) == 0
     return np.concatenate([[False], keep])[labels]
 

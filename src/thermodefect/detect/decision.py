@@ -20,6 +20,7 @@ __all__ = [
     "FAINT_CLEARANCE",
     "FAINT_MARGIN",
     "Z_MIN",
+    "along_boundary",
     "decide",
     "drop_border_strips",
     "faint_regions",
@@ -181,6 +182,36 @@ def drop_border_strips(mask: np.ndarray, width: int = BORDER_STRIP) -> np.ndarra
     keep[np.unique(labels[inner & mask])] = True
     keep[0] = False
     return keep[labels]
+
+
+def along_boundary(
+    labels: np.ndarray, n: int, plate: np.ndarray | None, clearance: int
+) -> np.ndarray:
+    """Which labelled regions have more than half their pixels within ``clearance`` pixels of
+    the plate's boundary (its edge inside the view, or the image border).
+
+    Parameters
+    ----------
+    labels : (H, W) ndarray of int
+        Regions 1..n.
+    n : int
+        Number of regions.
+    plate : (H, W) ndarray of bool, optional
+        :func:`~thermodefect.preprocess.plate.plate_mask` (None: the plate fills the view).
+    clearance : int
+        Pixels from the boundary.
+
+    Returns
+    -------
+    (n,) ndarray of bool
+    """
+    from scipy import ndimage
+
+    from thermodefect.methods import region_mean
+
+    inside = np.ones(labels.shape, bool) if plate is None else np.asarray(plate, bool)
+    near_edge = ndimage.distance_transform_edt(np.pad(inside, 1))[1:-1, 1:-1] <= clearance
+    return region_mean(near_edge, labels, n) > 0.5
 
 
 def faint_regions(
