@@ -37,6 +37,7 @@ from thermodefect.detect.marks import surface_marks
 from thermodefect.detect.ood import out_of_distribution
 from thermodefect.detect.outline import halo_corrected, with_early_sizes
 from thermodefect.detect.regions import Detection, measure, with_confidence
+from thermodefect.detect.remainder import hidden_regions
 from thermodefect.errors import ThermodefectError
 from thermodefect.sequence import Sequence
 
@@ -256,6 +257,10 @@ def detect_and_faint(
     cooling = prepare(seq, response=response) if prepared is None else prepared
     feature, faint = method_features(cooling, method)
     mask = mask_of(feature, cooling, faint=faint, z_min=z_min, min_area=min_area, decision=decision)
+    if method == "pct" and decision == "significance":
+        hidden, evidence = hidden_regions(cooling, feature, mask, z_min=z_min, min_area=min_area)
+        mask |= hidden
+        feature = np.where(hidden, np.maximum(feature, evidence), feature)
     early = None
     if decision == "significance":
         mask, early = halo_corrected(mask, feature, cooling)

@@ -23,7 +23,7 @@ from thermodefect.methods._contrast import (
     sound_curve,
 )
 from thermodefect.methods._hos import HOSResult, hos, hos_images
-from thermodefect.methods._pct import NORMALIZATIONS, PCTResult, pct, pct_images
+from thermodefect.methods._pct import NORMALIZATIONS, PCTResult, pct, pct_fitted_on, pct_images
 from thermodefect.methods._ppt import PPTResult, ppt, ppt_images
 from thermodefect.methods._segment import (
     THRESHOLDS,
@@ -78,6 +78,7 @@ __all__ = [
     "max_z_and_faint",
     "opposite_sign",
     "pct",
+    "pct_fitted_on",
     "ppt",
     "region_grow",
     "region_max",

@@ -53,6 +53,7 @@ CHOLESKY_SHIFT = 1e-12  # relative to the trace, keeps shifted Cholesky QR well 
 TINY = 1e-30  # absolute shift: all-zero products (constant data) stay zero, never inf
 CPU_CHUNK = 8192
 OFFSET_LIMIT = 0.01
+FIT_PIXELS = 16384  # most pixels pct_fitted_on reads for its temporal functions
 
 
 @dataclass(frozen=True)
@@ -359,3 +360,53 @@ def pct_images(seq) -> list:
     """The registry's view of PCT: the first 4 empirical orthogonal functions (H, W) of a
     cooling sequence, centred in time (:func:`pct` with its defaults)."""
     return list(pct(seq, 4).components)
+
+
+def pct_fitted_on(data, fit: np.ndarray, k: int = 4, *, most: int = FIT_PIXELS) -> np.ndarray:
+    """PCT components (``'center'`` standardisation) whose temporal functions are fitted on the
+    pixels of ``fit`` alone, every pixel projected on them.
+
+    Parameters
+    ----------
+    data : Sequence or (T, H, W) ndarray
+        Frames (numpy, in memory or mapped).
+    fit : (H, W) ndarray of bool
+        The pixels the decomposition is fitted on (at least ``k``).
+    k : int
+        Number of components, 1 <= k <= T.
+    most : int
+        Most pixels the fit reads: a regular subsample of ``fit`` when it has more (the
+        temporal functions of thousands of pixels are those of all of them). A record of
+        4 (k + 10) frames or more is fitted by the randomized solver (see the module
+        docstring), a shorter one by the Gram matrix.
+
+    Returns
+    -------
+    (k, H, W) ndarray of float32
+        Unit-norm components over the whole image, each flipped so that its
+        largest-magnitude pixel is positive.
+
+    Raises
+    ------
+    ThermodefectError
+        For k outside 1..T, or fewer than k pixels to fit on.
+    """
+    frames = frames_of(data)
+    t, h, w = frames.shape
+    if not 1 <= k <= t:
+        raise ThermodefectError(f"k must be between 1 and the number of frames ({t}); got {k}")
+    pixels = np.flatnonzero(np.asarray(fit, bool))
+    if pixels.size < k:
+        raise ThermodefectError(f"PCT needs at least {k} pixels to fit on; got {pixels.size}")
+    pixels = pixels[:: -(-pixels.size // most)]
+    x = frames.reshape(t, h * w)
+    sample = np.ascontiguousarray(x[:, pixels], np.float32)
+    if t >= 4 * (k + OVERSAMPLE):  # a long record: no dense T x T eigen-solver
+        vt = _randomized(sample, k, "center", POWER_ITERATIONS, Backend(sample))[1]
+    else:
+        vt = _gram_solver(sample, k, "center", None, Backend(sample))[1]
+    comps = _product(vt - vt.mean(1)[:, None], x, CPU_CHUNK)
+    comps /= np.maximum(np.linalg.norm(comps, axis=1), TINY)[:, None]
+    peaks = comps[np.arange(k), np.argmax(np.abs(comps), 1)]
+    comps *= np.where(peaks < 0, -1, 1).astype(np.float32)[:, None]
+    return comps.reshape(k, h, w)
