@@ -32,6 +32,18 @@ def test_shrinking_keeps_the_deepest_pixels_and_drops_the_weakest_of_a_tie():
                    np.zeros((7, 7))).sum() == 1  # fmt: skip
 
 
+def test_a_lobed_region_shrunk_stays_one_region_its_largest_lobe_grown_back_inside_it():
+    lobes = _disc(centre=(12, 7), radius=5.0) | _disc(centre=(12, 19), radius=3.0)
+    lobes[12, 12:17] = True  # a one-pixel neck
+    assert ndimage.label(lobes, structure=np.ones((3, 3)))[1] == 1
+    kept = resized(lobes, 70, np.zeros_like(lobes), np.zeros(lobes.shape))
+    # deepest-first alone keeps 57 pixels of the big lobe and 13 of the small one (113 -> 70):
+    # two regions; the big piece is grown back to 70 inside the region instead
+    assert ndimage.label(kept, structure=np.ones((3, 3)))[1] == 1
+    assert kept.sum() == 70 and not (kept & ~lobes).any()
+    assert not kept[:, 16:].any()
+
+
 def test_growing_takes_the_nearest_free_pixels_and_never_the_kept_off_ones():
     disc = _disc()
     keep_off = np.zeros_like(disc)

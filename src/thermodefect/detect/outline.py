@@ -6,8 +6,8 @@ outline follows that spread; the early half-contrast outline
 weighted geometric mean (:func:`~thermodefect.detect.depth.corrected_diameter`) is closer to
 the true diameter than either on the simulated sets, on the FE check set and on the demo's
 plates (docs/results.md#outlines-at-the-halo-corrected-size). Each region is therefore
-shrunk or grown to that diameter: shrunk to the pixels deepest inside it, grown by the
-pixels nearest to it but never within two pixels of another region, so its shape is kept.
+shrunk or grown to that diameter: shrunk to the pixels deepest inside it (in one piece), grown by
+the pixels nearest to it but never within two pixels of another region, so its shape is kept.
 """
 
 from __future__ import annotations
@@ -42,7 +42,9 @@ def resized(region: np.ndarray, area: int, keep_off: np.ndarray, image: np.ndarr
     Returns
     -------
     (H, W) ndarray of bool
-        The ``area`` pixels deepest inside ``region`` when it is smaller; ``region`` with
+        The ``area`` pixels deepest inside ``region`` when it is smaller (when those fall
+        apart, as the lobes of a lobed region do, the largest piece grown back to ``area``
+        by the pixels of ``region`` nearest to it: one region stays one); ``region`` with
         the free pixels nearest to it when larger (fewer when fewer are free).
     """
     from scipy import ndimage
@@ -55,6 +57,10 @@ def resized(region: np.ndarray, area: int, keep_off: np.ndarray, image: np.ndarr
         pixels = np.flatnonzero(region)
         order = np.lexsort((image.flat[pixels], inside.flat[pixels]))  # shallowest first
         out.flat[pixels[order[: have - area]]] = False
+        pieces, n = ndimage.label(out, structure=_RING)
+        if n > 1:  # a lobed region fell apart: its largest piece, grown back inside it
+            largest = pieces == np.argmax(np.bincount(pieces.ravel())[1:]) + 1
+            return resized(largest, area, keep_off | ~region, image)
         return out
     free = np.flatnonzero(~region & ~keep_off)
     if area == have or free.size == 0:
