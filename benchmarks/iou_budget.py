@@ -31,8 +31,9 @@ from thermodefect.simulate.dataset import read_manifest
 MENDED = ("as found", "no false calls", "hits drawn exactly", "both", "every defect drawn exactly")
 
 
-def budget(mask: np.ndarray, feet: list, truth: np.ndarray) -> dict[str, float]:
-    """IoU of ``mask`` against ``truth`` as found and with each thing of :data:`MENDED` mended."""
+def budget(mask: np.ndarray, feet: list, truth: np.ndarray, hits: np.ndarray) -> dict[str, float]:
+    """IoU of ``mask`` against ``truth`` as found and with each thing of :data:`MENDED` mended;
+    ``hits`` says which of the defects ``feet`` it hit."""
     from scipy import ndimage
 
     labels, n = ndimage.label(mask, structure=np.ones((3, 3)))
@@ -40,7 +41,6 @@ def budget(mask: np.ndarray, feet: list, truth: np.ndarray) -> dict[str, float]:
     touching[np.unique(labels[truth & mask])] = True
     touching[0] = True
     false = ~touching[labels]
-    hits = match_footprints(mask, feet).hits if feet else np.zeros(0, bool)
     drawn = np.zeros(mask.shape, bool)
     for foot, hit in zip(feet, hits, strict=True):
         drawn |= foot & hit
@@ -63,10 +63,10 @@ def main(argv=None):
             feet = list(feet)
             truth = np.any(feet, axis=0) if feet else np.zeros(mask.shape, bool)
             group = row.get("family") or data.name
-            for name, iou in budget(mask, feet, truth).items():
+            hits = match_footprints(mask, feet).hits if feet else np.zeros(0, bool)
+            for name, iou in budget(mask, feet, truth, hits).items():
                 scores[group][name].append(iou)
             if feet:
-                hits = match_footprints(mask, feet).hits
                 for big in (False, True):
                     pick = (np.asarray(ratio) >= 2) == big
                     missed[group][int(big)] += [int((~hits[pick]).sum()), int(pick.sum())]

@@ -259,8 +259,9 @@ def detect_and_faint(
     mask = mask_of(feature, cooling, faint=faint, z_min=z_min, min_area=min_area, decision=decision)
     if method == "pct" and decision == "significance":
         hidden, evidence = hidden_regions(cooling, feature, mask, z_min=z_min, min_area=min_area)
-        mask |= hidden
-        feature = np.where(hidden, np.maximum(feature, evidence), feature)
+        if hidden.any():
+            mask |= hidden
+            feature = np.where(hidden, np.maximum(feature, evidence), feature)
     early = None
     if decision == "significance":
         mask, early = halo_corrected(mask, feature, cooling)
