@@ -8,7 +8,8 @@ import torch
 from numpy.testing import assert_allclose
 
 from thermodefect import ThermodefectError
-from thermodefect.methods import NORMALIZATIONS, pct
+from thermodefect.methods import NORMALIZATIONS, pct, pct_fitted_on, pct_images
+from thermodefect.methods._pct import FIRST_LOOK_PIXELS
 
 
 def _svd_reference(frames, normalize):
@@ -75,6 +76,18 @@ def test_registry_and_argument_errors(random_seq):
         pct(random_seq, 2, solver="lanczos")
     with pytest.raises(ThermodefectError, match="power_iterations must be >= 0"):
         pct(random_seq, 2, solver="randomized", power_iterations=-1)
+
+
+def test_registry_view_of_a_large_image_fits_a_subsample_and_keeps_the_components():
+    frames = _low_rank_sequence(t=16, h=280, w=260)  # 72 800 pixels: every second one fitted
+    assert frames[0].size > FIRST_LOOK_PIXELS
+    exact = pct(frames, 4).components
+    fast = np.stack(pct_images(frames))
+    assert_allclose(fast[0], exact[0] / np.linalg.norm(exact[0]), atol=1e-7)
+    for k in (1, 2):  # patterns 10 and 100 times weaker; the fourth component is noise
+        assert np.corrcoef(fast[k].ravel(), exact[k].ravel())[0, 1] > 0.99999
+    with pytest.raises(ThermodefectError, match="solver must be one of"):
+        pct_fitted_on(frames, np.ones(frames.shape[1:], bool), 2, solver="lanczos")
 
 
 def _low_rank_sequence(t=120, h=30, w=40, offset=0.0):

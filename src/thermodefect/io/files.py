@@ -275,9 +275,16 @@ def frames_mean(frames: np.ndarray, start: int = 0, stop: int | None = None) -> 
     return frames_means(frames, np.array([start, stop]))[0]
 
 
+#: Frames :func:`frames_means` sums in float32 before adding in float64: 300 K records keep
+#: their means to about 0.02 mK.
+SUM_FRAMES = 16
+
+
 def frames_means(frames: np.ndarray, edges: np.ndarray, step: int | None = None) -> np.ndarray:
     """Means over consecutive ranges of frames, ``edges[i]:edges[i + 1]`` (float64), in one
-    pass block by block.
+    pass block by block. Float32 frames are summed :data:`SUM_FRAMES` at a time in float32
+    (rounding of about 1e-7 of their level, three times as fast as casting each value to
+    float64), those sums in float64.
 
     Parameters
     ----------
@@ -295,12 +302,14 @@ def frames_means(frames: np.ndarray, edges: np.ndarray, step: int | None = None)
     edges = np.asarray(edges, int)
     out = np.zeros((len(edges) - 1, *frames.shape[1:]))
     lo, hi = int(edges[0]), int(edges[-1])
+    inner = np.float32 if frames.dtype == np.float32 else np.float64
     for t0, block in frame_blocks(frames[lo:hi], step):
         a0, a1 = lo + t0, lo + t0 + len(block)
         for k, (start, stop) in enumerate(pairwise(edges.tolist())):
             start, stop = max(start, a0), min(stop, a1)
-            if start < stop:
-                out[k] += block[start - a0 : stop - a0].sum(axis=0, dtype=np.float64)
+            for first in range(start, stop, SUM_FRAMES):
+                part = block[first - a0 : min(first + SUM_FRAMES, stop) - a0]
+                out[k] += part.sum(axis=0, dtype=inner)
     return out / np.maximum(np.diff(edges), 1)[:, None, None]
 
 

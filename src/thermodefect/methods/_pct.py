@@ -54,6 +54,7 @@ TINY = 1e-30  # absolute shift: all-zero products (constant data) stay zero, nev
 CPU_CHUNK = 8192
 OFFSET_LIMIT = 0.01
 FIT_PIXELS = 16384  # most pixels pct_fitted_on reads for its temporal functions
+FIRST_LOOK_PIXELS = 65536  # most pixels pct_images forms the Gram matrix from
 
 
 @dataclass(frozen=True)
@@ -358,11 +359,24 @@ def _frame_stats(x, step: int, be: Backend):
 
 def pct_images(seq) -> list:
     """The registry's view of PCT: the first 4 empirical orthogonal functions (H, W) of a
-    cooling sequence, centred in time (:func:`pct` with its defaults)."""
-    return list(pct(seq, 4).components)
+    cooling sequence, centred in time (:func:`pct` with its defaults). On an image of more
+    than :data:`FIRST_LOOK_PIXELS` pixels (numpy frames), the Gram matrix is formed from a
+    regular subsample of that many and every pixel projected (:func:`pct_fitted_on`): on
+    300 x 480 x 640 frames 0.03 s instead of 0.23 s for the same four components to the
+    subsample's precision.
+    """
+    from thermodefect.methods._backend import is_tensor
+
+    frames = frames_of(seq)
+    if is_tensor(frames) or frames[0].size <= FIRST_LOOK_PIXELS:
+        return list(pct(frames, 4).components)
+    fit = np.ones(frames.shape[1:], bool)
+    return list(pct_fitted_on(frames, fit, 4, most=FIRST_LOOK_PIXELS, solver="gram"))
 
 
-def pct_fitted_on(data, fit: np.ndarray, k: int = 4, *, most: int = FIT_PIXELS) -> np.ndarray:
+def pct_fitted_on(
+    data, fit: np.ndarray, k: int = 4, *, most: int = FIT_PIXELS, solver: str = "auto"
+) -> np.ndarray:
     """PCT components (``'center'`` standardisation) whose temporal functions are fitted on the
     pixels of ``fit`` alone, every pixel projected on them.
 
@@ -376,9 +390,10 @@ def pct_fitted_on(data, fit: np.ndarray, k: int = 4, *, most: int = FIT_PIXELS) 
         Number of components, 1 <= k <= T.
     most : int
         Most pixels the fit reads: a regular subsample of ``fit`` when it has more (the
-        temporal functions of thousands of pixels are those of all of them). A record of
-        4 (k + 10) frames or more is fitted by the randomized solver (see the module
-        docstring), a shorter one by the Gram matrix.
+        temporal functions of thousands of pixels are those of all of them).
+    solver : {'auto', 'gram', 'randomized'}
+        'auto' fits a record of 4 (k + 10) frames or more by the randomized solver (see the
+        module docstring), a shorter one by the Gram matrix.
 
     Returns
     -------
@@ -389,8 +404,10 @@ def pct_fitted_on(data, fit: np.ndarray, k: int = 4, *, most: int = FIT_PIXELS) 
     Raises
     ------
     ThermodefectError
-        For k outside 1..T, or fewer than k pixels to fit on.
+        For k outside 1..T, fewer than k pixels to fit on, or an unknown solver.
     """
+    if solver not in SOLVERS:
+        raise ThermodefectError(f"solver must be one of {', '.join(SOLVERS)}; got {solver!r}")
     frames = frames_of(data)
     t, h, w = frames.shape
     if not 1 <= k <= t:
@@ -400,8 +417,10 @@ def pct_fitted_on(data, fit: np.ndarray, k: int = 4, *, most: int = FIT_PIXELS) 
         raise ThermodefectError(f"PCT needs at least {k} pixels to fit on; got {pixels.size}")
     pixels = pixels[:: -(-pixels.size // most)]
     x = frames.reshape(t, h * w)
-    sample = np.ascontiguousarray(x[:, pixels], np.float32)
-    if t >= 4 * (k + OVERSAMPLE):  # a long record: no dense T x T eigen-solver
+    sample = np.take(x, pixels, axis=1).astype(np.float32, copy=False)  # x[:, pixels] is 7x slower
+    if solver == "auto":  # a long record: no dense T x T eigen-solver
+        solver = "randomized" if t >= 4 * (k + OVERSAMPLE) else "gram"
+    if solver == "randomized":
         vt = _randomized(sample, k, "center", POWER_ITERATIONS, Backend(sample))[1]
     else:
         vt = _gram_solver(sample, k, "center", None, Backend(sample))[1]
