@@ -123,6 +123,20 @@ def test_robust_z_keeps_gaussian_noise_and_does_not_blow_up_quantised_levels():
     assert robust_z(levels).max() == pytest.approx(1 / (0.5 * np.sqrt(0.21)), rel=1e-9)
 
 
+def test_robust_z_of_a_large_image_reads_a_sample_and_gives_the_whole_images_answer(
+    monkeypatch,
+):
+    from thermodefect.methods import _segment
+
+    image = np.random.default_rng(2).normal(3.0, 0.5, (480, 640))
+    image[100:140, 200:240] += 4.0  # a defect: 0.5 % of the pixels
+    sampled = robust_z(image)
+    monkeypatch.setattr(_segment, "ROBUST_SAMPLE", image.size)
+    whole = robust_z(image)
+    np.testing.assert_allclose(sampled, whole, rtol=0.01, atol=0.01)
+    assert sampled[100:140, 200:240].mean() == pytest.approx(8.0, rel=0.03)  # 4.0 / sigma 0.5
+
+
 def test_a_weak_second_peak_in_a_halo_is_not_a_second_defect():
     yy, xx = np.mgrid[:48, :64]
     big = 20 * np.exp(-((yy - 24) ** 2 + (xx - 20) ** 2) / 18.0)

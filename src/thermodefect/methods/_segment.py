@@ -9,6 +9,11 @@ from thermodefect.errors import ThermodefectError
 
 THRESHOLDS = ("otsu", "adaptive", "hysteresis")
 
+#: Most reference pixels :func:`robust_z` reads its statistics from: more are sampled at a
+#: regular stride (a 480 x 640 image every fifth pixel; the median of 65 536 draws is
+#: within about 0.005 standard deviations of the whole image's).
+ROBUST_SAMPLE = 1 << 16
+
 
 def threshold(image: np.ndarray, method: str = "otsu", *, block_size: int = 51,
               low: float | None = None, high: float | None = None) -> np.ndarray:  # fmt: skip
@@ -207,7 +212,8 @@ def robust_z(image: np.ndarray, sound: np.ndarray | None = None) -> np.ndarray:
     half the standard deviation of the central 90 % of the values: on quantised or
     noise-free images most pixels share a few levels, the MAD collapses towards 0 and any
     structure (a quantisation step, a mesh) would otherwise stand many "sigma" above the
-    plate. For Gaussian noise that floor (0.4 sigma) never binds.
+    plate. For Gaussian noise that floor (0.4 sigma) never binds. A reference of more than
+    :data:`ROBUST_SAMPLE` pixels is read at a regular stride.
 
     Parameters
     ----------
@@ -234,6 +240,7 @@ def robust_z(image: np.ndarray, sound: np.ndarray | None = None) -> np.ndarray:
     ref = image if sound is None else image[np.asarray(sound, bool)]
     if ref.size == 0 or not np.all(np.isfinite(image)):
         raise ThermodefectError("cannot standardise an empty or non-finite image")
+    ref = ref.ravel()[:: -(-ref.size // ROBUST_SAMPLE)]
     med = np.median(ref)
     low, high = np.percentile(ref, [5, 95])
     floor = 0.5 * float(ref[(ref >= low) & (ref <= high)].std())
