@@ -275,3 +275,23 @@ def test_streaming_a_memory_mapped_file_releases_its_pages(tmp_path):
         release_pages(block)
     assert resident_mib() - before < 16
     release_pages(np.ones(10))  # not memory-mapped: nothing to do
+
+
+def test_clusters_of_stuck_pixels_are_found_to_their_inner_pixels():
+    frames = 300 + np.random.default_rng(1).normal(0, 0.02, (200, 24, 24))
+    frames = frames.astype(np.float32)
+    frames[:, 4:7, 4:7] = 0.0  # a dead 3 x 3 cluster: its centre has no varying neighbour
+    frames[:, 15, 15:17] = 310.0  # two hot pixels side by side
+    frames[:, 16, 16] = 310.0
+    bad = pp.find_bad_pixels(Sequence(frames, np.arange(200.0)))
+    expected = np.zeros((24, 24), bool)
+    expected[4:7, 4:7] = True
+    expected[15, 15:17] = expected[16, 16] = True
+    np.testing.assert_array_equal(bad, expected)
+
+
+def test_a_constant_background_is_scene_not_a_stuck_cluster():
+    frames = np.zeros((100, 40, 40), np.float32)  # a cold background the camera saw unchanged
+    frames[:, 10:30, 10:30] = np.random.default_rng(2).normal(1.0, 0.05, (100, 20, 20))
+    mean, std = pp.bad_pixels.temporal_mean_std(frames)
+    assert not pp.bad_pixels.stuck_clusters(mean, std).any()
