@@ -228,3 +228,37 @@ def test_a_structured_edge_band_is_judged_against_its_own_spread_and_a_quiet_one
     np.testing.assert_allclose(out[band], loud[band] / spread)
     np.testing.assert_array_equal(out[~band], loud[~band])
     assert 2.7 < spread < 3.3
+
+
+def _blurred(spots, sigma=1.5):
+    """A feature image: each (mask, height) blurred by ``sigma`` pixels, summed."""
+    from scipy import ndimage
+
+    return sum(h * ndimage.gaussian_filter(spot.astype(float), sigma) for spot, h in spots)
+
+
+def test_a_weaker_defect_touching_a_stronger_one_is_kept_beside_it():
+    from scipy import ndimage
+
+    yy, xx = np.mgrid[:64, :80]
+    hole = (yy - 40) ** 2 + (xx - 40) ** 2 <= 8**2
+    square = (yy >= 19) & (yy < 33) & (xx >= 33) & (xx < 47)  # touches the hole's top
+    feature = _blurred([(hole, 150.0), (square & ~hole, 30.0)])
+    out = trim_halo(feature >= 5, feature, 5.0)
+    labels, n = ndimage.label(out, structure=np.ones((3, 3)))
+    assert n == 2
+    found_square = labels == labels[24, 40]
+    assert labels[24, 40] != labels[40, 40] > 0
+    assert (found_square & square).sum() >= 0.6 * square.sum()
+    assert not (found_square & ~ndimage.binary_dilation(square)).any()  # blurred by 1.5 px
+
+
+def test_where_the_halos_of_two_defects_add_up_no_third_is_found():
+    from scipy import ndimage
+
+    yy, xx = np.mgrid[:64, :96]
+    left = (yy - 32) ** 2 + (xx - 30) ** 2 <= 8**2
+    right = (yy - 32) ** 2 + (xx - 62) ** 2 <= 8**2  # 16 pixels between their outlines
+    feature = _blurred([(left, 120.0), (right, 40.0)], sigma=4.0)
+    out = trim_halo(feature >= 5, feature, 5.0)
+    assert ndimage.label(out, structure=np.ones((3, 3)))[1] == 2
