@@ -144,8 +144,10 @@ def stuck_clusters(mean: np.ndarray, std: np.ndarray) -> np.ndarray:
         return constant
     groups = np.arange(1, n + 1)
     ring = ndimage.grey_dilation(labels, size=3) * ~constant
-    ring_spread = np.nan_to_num(np.asarray(ndimage.median(std, ring, groups), float))
-    level = np.asarray(ndimage.maximum(np.abs(mean), labels, groups), float)
+    on_ring, in_group = ring > 0, labels > 0  # the statistics read these pixels alone
+    spread = ndimage.median(std[on_ring], ring[on_ring], groups) if on_ring.any() else 0.0
+    ring_spread = np.nan_to_num(np.asarray(spread, float))
+    level = np.asarray(ndimage.maximum(np.abs(mean[in_group]), labels[in_group], groups), float)
     size = np.bincount(labels.ravel(), minlength=n + 1)[1:]
     largest = max(9.0, STUCK_CLUSTER_SHARE * labels.size)
     keep = (ring_spread > STUCK * level) & (size <= largest)
