@@ -247,6 +247,27 @@ def test_an_emissivity_mark_is_not_a_defect_and_a_hole_in_steel_still_is():
     assert len(detect(steel, "pct").regions) == 1
 
 
+def test_a_mark_is_still_a_mark_when_the_camera_clipped_the_first_frames():
+    """A camera saturated by the flash holds its top count for the first frames, which after
+    the pre-flash subtraction is a constant per pixel: no contrast. The mark's early contrast
+    is read from the first frame the camera did not clip."""
+    from thermodefect.detect.marks import surface_marks
+    from thermodefect.preprocess import clipped_frames, detect_flash
+
+    marked = _marked("cfrp", marks=[{"center_mm": [6.0, 5.0], "size_mm": [2.5, 2.0],
+                                     "emissivity": 1.15}])  # fmt: skip
+    flash = detect_flash(marked)
+    top = float(np.percentile(marked.frames[flash + 5], 5))  # 95 % of the pixels clipped
+    clipped = Sequence(np.minimum(marked.frames, top), marked.times, meta=marked.meta)
+    assert clipped_frames(marked.frames, flash + 1) == 0
+    assert clipped_frames(clipped.frames, flash + 1) >= 5
+    prepared = prepare(clipped)
+    assert prepared.meta.extra["clipped_frames"] == clipped_frames(clipped.frames, flash + 1)
+    yy, xx = np.mgrid[:48, :64]
+    at_mark = (yy - 25) ** 2 + (xx - 30) ** 2 <= 25
+    assert np.array_equal(surface_marks(at_mark, prepared), at_mark)
+
+
 def _blob(shape, centre, radius):
     y, x = np.mgrid[: shape[0], : shape[1]]
     return np.exp(-((y - centre[0]) ** 2 + (x - centre[1]) ** 2) / (2 * radius**2))

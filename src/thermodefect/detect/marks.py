@@ -23,7 +23,9 @@ __all__ = [
     "surface_marks",
 ]
 
-#: A mark's relative contrast over the first 2 % of the frames reaches this share of its peak.
+#: A mark's relative contrast over the first 2 % of the frames reaches this share of its peak
+#: (counted from the first frame the camera did not clip,
+#: :func:`~thermodefect.preprocess.clipped_frames`: a clipped frame holds no contrast).
 EARLY_SHARE = 0.4
 
 #: ... and over the last 10 % of the frames still this share, with the same sign.
@@ -64,7 +66,8 @@ def surface_marks(mask: np.ndarray, cooling: Sequence) -> np.ndarray:
     level = means[:, :1]
     relative = (means[:, 1:] - level) / np.where(np.abs(level) > 0, np.abs(level), np.inf)
     t = relative.shape[0]
-    early = relative[: max(1, t // 50)].mean(axis=0)
+    first = min(int(cooling.meta.extra.get("clipped_frames", 0)), t - 1)  # not what clipping hid
+    early = relative[first : first + max(1, t // 50)].mean(axis=0)
     late = relative[-max(1, t // 10) :].mean(axis=0)
     peak = relative[np.argmax(np.abs(relative), axis=0), np.arange(n)]
     safe = np.where(peak != 0, peak, np.inf)

