@@ -256,9 +256,12 @@ def test_a_weaker_defect_touching_a_stronger_one_is_kept_beside_it():
 def test_where_the_halos_of_two_defects_add_up_no_third_is_found():
     from scipy import ndimage
 
-    yy, xx = np.mgrid[:64, :96]
+    yy, xx = np.mgrid[:64, :112]
     left = (yy - 32) ** 2 + (xx - 30) ** 2 <= 8**2
-    right = (yy - 32) ** 2 + (xx - 62) ** 2 <= 8**2  # 16 pixels between their outlines
-    feature = _blurred([(left, 120.0), (right, 40.0)], sigma=4.0)
+    right = (yy - 32) ** 2 + (xx - 54) ** 2 <= 8**2  # 8 pixels between their outlines
+    # A sharp edge and a long diffusion tail: between the holes the two tails add up. Judged
+    # against either hole's halo alone, that sum stands out as two crescents (4 regions).
+    spots = [(left, 120.0), (right, 120.0)]
+    feature = _blurred(spots, sigma=1.5) + _blurred(spots, sigma=8.0)
     out = trim_halo(feature >= 5, feature, 5.0)
     assert ndimage.label(out, structure=np.ones((3, 3)))[1] == 2
