@@ -149,6 +149,38 @@ def test_a_network_region_touching_a_found_one_leaves_the_methods_outline(monkey
     assert [r.area_px for r in both.regions] == pytest.approx([r.area_px for r in alone.regions])
 
 
+def test_a_confirmed_network_region_redraws_a_tentative_one(monkeypatch):
+    import thermodefect.detect.model as model
+    from thermodefect.detect import detect, prepare
+
+    seq = simulated_plate([(15, 15, 7, 0.3), (45, 45, 8, 0.6)], shape=(60, 60))
+    prepared = prepare(seq)
+    alone = detect(seq, "pct", prepared=prepared)
+    small = alone.mask.copy()
+    small[:, 30:] = False
+    small[43:48, 43:48] = True  # the second hole drawn too small, on blurred evidence alone
+    tentative = small.copy()
+    tentative[:, :30] = False
+    faint = np.full(small.shape, 5.0)
+    found = replace(alone, mask=small, tentative=tentative)
+    monkeypatch.setattr("thermodefect.detect.classical.detect_and_faint",
+                        lambda s, m, **kw: (found, faint))  # fmt: skip
+    net = np.zeros(small.shape, bool)
+    net[40:51, 40:51] = True
+    monkeypatch.setattr(model, "detect_with_model", _Heard(net))
+    both = detect_combined(seq, None, prepared=prepared)
+    np.testing.assert_array_equal(both.mask[:, :30], small[:, :30])  # the first hole stays
+    second = both.mask[:, 30:]
+    hole = np.pi * 8**2 / 4
+    assert (second <= net[:, 30:]).all() and second.sum() > 25  # the network's, redrawn
+    assert abs(second.sum() - hole) < abs(net.sum() - hole) / 2
+    assert both.tentative is None and len(both.regions) == 2
+    kept = replace(found, tentative=None)  # the same region found on the feature itself
+    monkeypatch.setattr("thermodefect.detect.classical.detect_and_faint",
+                        lambda s, m, **kw: (kept, faint))  # fmt: skip
+    np.testing.assert_array_equal(detect_combined(seq, None, prepared=prepared).mask, small)
+
+
 def test_the_network_alone_drops_a_confirmed_region_along_the_plates_boundary(monkeypatch):
     from thermodefect.detect import model
 

@@ -255,6 +255,28 @@ def test_large_sequences_fit_the_heating_on_a_subsample_as_well(monkeypatch):
     np.testing.assert_allclose(out.frames, pp.correct_heating(plate).frames, atol=1e-6)
 
 
+def test_the_heating_fit_reads_only_the_pixels_it_is_given():
+    """Degree-6 surfaces and noise plus, outside the given pixels, a bump 50 times their size:
+    the fit on the given pixels returns the surfaces; on every pixel the bump bends them."""
+    from thermodefect.preprocess.heating import heating_fit, legendre_axes
+
+    t, h, w = 12, 40, 48
+    ys, xs = legendre_axes(h, w, 6)
+    coef = np.random.default_rng(3).normal(size=(t, 7, 7)) * 0.01
+    frames = np.stack([ys @ c @ xs.T for c in coef])
+    rr, cc = np.mgrid[:h, :w]
+    bump = np.exp(-((rr - 12) ** 2 + (cc - 30) ** 2) / 8.0)
+    frames = frames + 50 * np.abs(coef).max() * bump * np.linspace(1, 2, t)[:, None, None]
+    frames = frames + np.random.default_rng(4).normal(0, 1e-4, frames.shape)  # camera noise
+    seq = Sequence(frames.astype(np.float32), np.arange(1, t + 1) / 10.0)
+    given = (rr - 12) ** 2 + (cc - 30) ** 2 > 100
+    fitted, used = heating_fit(seq, pixels=given)
+    assert_allclose(fitted, coef, atol=2e-4)
+    assert not (used & ~given).any()
+    bent, _ = heating_fit(seq)
+    assert np.abs(bent - coef).max() > 10 * np.abs(fitted - coef).max()
+
+
 def test_streaming_a_memory_mapped_file_releases_its_pages(tmp_path):
     from thermodefect.io import load
     from thermodefect.io.files import release_pages

@@ -64,6 +64,56 @@ def test_a_lone_strong_defect_gains_no_region_from_the_second_look():
     assert match_defects(found.mask, seq.mask).hits.tolist() == [True, False]
 
 
+def _wide_plate(weak: float, col: int = 80) -> Sequence:
+    """A plate 128 pixels wide with the strong defect of :func:`_plate` and a weak one on a
+    disc of radius 7 at (24, ``col``), its own mode (cosine 7) at amplitude ``weak``."""
+    shape = (T, H, 128)
+    rr, cc = np.mgrid[:H, :128]
+
+    def disc(col_: int, radius: int) -> np.ndarray:
+        return (rr - 24) ** 2 + (cc - col_) ** 2 <= radius**2
+
+    frames = np.broadcast_to((1 + 0.5 * _mode(1))[:, None, None], shape).astype(np.float64)
+    for j, radius in enumerate((6, 5, 4, 3)):
+        frames = frames + (5 - j) * _mode(j + 2)[:, None, None] * disc(14, radius)
+    frames = frames + weak * _mode(7)[:, None, None] * disc(col, 7)
+    frames = frames + 0.01 * np.random.default_rng(0).standard_normal(shape)
+    times = (np.arange(T) + 1) / 10.0
+    return Sequence(frames.astype(np.float32), times, disc(14, 6) | disc(col, 7),
+                    Meta(frame_rate=10.0))  # fmt: skip
+
+
+def test_a_large_defect_under_the_level_in_every_pixel_is_found_on_the_blurred_evidence():
+    seq = _wide_plate(weak=0.006)
+    cooling = prepare(seq)
+    feature, faint = features(cooling, "pct")
+    first = mask_of(feature, cooling, faint=faint)
+    added, evidence = hidden_regions(cooling, feature, first, z_min=5.0, min_area=9)
+    weak = seq.mask & ~first
+    assert evidence[weak].max() < 5.0  # no pixel of it reaches the level: found blurred
+    match = match_defects(added, weak)  # the weak disc found, nothing else
+    assert match.hits.tolist() == [True] and match.false_calls == 0
+    found = detect(seq, "pct")
+    assert match_defects(found.mask, seq.mask).hits.all()
+    assert found.tentative is not None and (found.tentative & weak).any()
+    assert not (found.tentative & first).any()
+
+
+def test_a_large_faint_region_next_to_the_rim_of_a_strong_defects_halo_is_not_added(monkeypatch):
+    import thermodefect.detect.remainder as remainder
+
+    seq = _wide_plate(weak=0.008, col=36)  # its blurred evidence 4 pixels from the rim
+    cooling = prepare(seq)
+    feature, faint = features(cooling, "pct")
+    first = mask_of(feature, cooling, faint=faint)
+    added, _ = hidden_regions(cooling, feature, first, z_min=5.0, min_area=9)
+    assert not added.any()
+    monkeypatch.setattr(remainder, "WIDE_CLEARANCE", 0)
+    added, _ = hidden_regions(cooling, feature, first, z_min=5.0, min_area=9)
+    match = match_defects(added, seq.mask & ~first)  # found where the rim is not kept clear
+    assert match.hits.tolist() == [True] and match.false_calls == 0
+
+
 def test_the_second_look_leaves_a_region_its_halo_and_its_own_radius_out():
     feature = np.zeros((H, W))
     mask = _disc(24, 14, 4)  # 49 pixels: equivalent radius 3.95
@@ -112,6 +162,20 @@ def test_pct_fitted_on_some_pixels_projects_every_pixel_on_their_temporal_functi
     np.testing.assert_allclose(comps[0], expected, atol=1e-5)  # largest pixel already positive
     fewer = pct_fitted_on(frames.astype(np.float32), fit, 1, most=5)  # every 10th pixel
     np.testing.assert_allclose(fewer, comps, atol=1e-5)
+
+
+def test_pct_fitted_on_less_smooth_surfaces_equals_it_on_the_frames_less_them():
+    from thermodefect.preprocess.heating import legendre_axes
+
+    rng = np.random.default_rng(4)
+    frames = rng.normal(size=(40, 30, 36)).astype(np.float32)
+    fit = np.ones((30, 36), bool)
+    fit[10:20, 10:20] = False
+    surfaces = rng.normal(size=(40, 4, 4))
+    ys, xs = legendre_axes(30, 36, 3)
+    less = np.stack([ys @ c @ xs.T for c in surfaces]).astype(np.float32)
+    np.testing.assert_allclose(pct_fitted_on(frames, fit, 3, less=surfaces),
+                               pct_fitted_on(frames - less, fit, 3), atol=1e-6)  # fmt: skip
 
 
 def test_pct_fitted_on_refuses_too_few_pixels_and_bad_k():

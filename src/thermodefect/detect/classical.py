@@ -174,6 +174,15 @@ def mask_of(
     return mask
 
 
+def _regions_touching(mask: np.ndarray, part: np.ndarray) -> np.ndarray:
+    """The regions of ``mask`` (8-connected) that share a pixel with ``part``."""
+    from scipy import ndimage
+
+    labels, _ = ndimage.label(mask, structure=np.ones((3, 3)))
+    shared = np.unique(labels[part & mask])
+    return np.isin(labels, shared[shared > 0])
+
+
 def detect(
     seq: Sequence,
     method: str = "pct",
@@ -257,6 +266,7 @@ def detect_and_faint(
     cooling = prepare(seq, response=response) if prepared is None else prepared
     feature, faint = method_features(cooling, method)
     mask = mask_of(feature, cooling, faint=faint, z_min=z_min, min_area=min_area, decision=decision)
+    hidden = None
     if method == "pct" and decision == "significance":
         hidden, evidence = hidden_regions(cooling, feature, mask, z_min=z_min, min_area=min_area)
         if hidden.any():
@@ -265,10 +275,14 @@ def detect_and_faint(
     early = None
     if decision == "significance":
         mask, early = halo_corrected(mask, feature, cooling)
+    tentative = None  # the second look's regions: a confirmed network region may redraw them
+    if hidden is not None and hidden.any():
+        tentative = _regions_touching(mask, hidden)
     regions = with_confidence(measure(mask, feature, seq=cooling), mask, feature)
     if early is not None:
         regions = with_early_sizes(regions, mask, early)
     logger.debug("%s on %s: %d region(s)", method, seq.name, len(regions))
     found = Detection(method, feature.astype(np.float32), mask, regions, cooling,
-                      out_of_distribution=out_of_distribution(cooling))  # fmt: skip
+                      out_of_distribution=out_of_distribution(cooling),
+                      tentative=tentative)  # fmt: skip
     return found, faint

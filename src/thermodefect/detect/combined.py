@@ -197,13 +197,29 @@ def detect_combined(
     if heard.out_of_distribution is not None:
         return replace(found, out_of_distribution=f"the network was not used: "
                                                   f"{heard.out_of_distribution}")  # fmt: skip
-    added = network_additions(heard.mask, found.mask, found.feature, faint,
+    tentative = np.zeros(found.mask.shape, bool) if found.tentative is None else found.tentative
+    kept = found.mask & ~tentative  # a tentative region gives way to a confirmed network region
+    added = network_additions(heard.mask, kept, found.feature, faint,
                               cooling.meta.extra.get("plate"))  # fmt: skip
     added &= ~surface_marks(added, cooling)
     if not added.any():
         return replace(found, method=f"{method} + {heard.method}")
-    added, early = halo_corrected(added, found.feature, cooling, _near(found.mask))
-    mask = found.mask | added
+    added, early = halo_corrected(added, found.feature, cooling, _near(kept))
+    redrawn = _regions_near(tentative, added)
+    mask = (found.mask & ~redrawn) | added
     regions = with_confidence(measure(mask, found.feature, seq=cooling), mask, found.feature)
-    regions = with_early_sizes(regions, mask, early_map(found.regions, found.mask) + early)
-    return replace(found, method=f"{method} + {heard.method}", mask=mask, regions=regions)
+    early = np.where(redrawn, 0.0, early_map(found.regions, found.mask)) + early
+    regions = with_early_sizes(regions, mask, early)
+    left = tentative & ~redrawn
+    return replace(found, method=f"{method} + {heard.method}", mask=mask, regions=regions,
+                   tentative=left if left.any() else None)  # fmt: skip
+
+
+def _regions_near(regions: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """The regions of ``regions`` (8-connected) within :data:`FOUND_CLEARANCE` pixels of
+    ``other``."""
+    from scipy import ndimage
+
+    labels, _ = ndimage.label(regions, structure=np.ones((3, 3)))
+    near = np.unique(labels[_near(other)])
+    return np.isin(labels, near[near > 0])

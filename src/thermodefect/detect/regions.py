@@ -346,6 +346,11 @@ class Detection:
     thickness : (H, W) ndarray of float32, optional
         The plate's thickness under each sound pixel in mm, NaN elsewhere
         (:func:`thermodefect.detect.thickness.sound_thickness`); None when not estimated.
+    tentative : (H, W) ndarray of bool, optional
+        The regions of ``mask`` found by PCT's second look
+        (:func:`thermodefect.detect.remainder.hidden_regions`), weak ones, which a confirmed
+        network region redraws (:func:`thermodefect.detect.combined.detect_combined`); None
+        when there are none.
     """
 
     method: str
@@ -357,3 +362,4 @@ class Detection:
     out_of_distribution: str | None = None
     depth: np.ndarray | None = None  # (H, W) mm per defect pixel, NaN elsewhere
     thickness: np.ndarray | None = None  # (H, W) mm per sound pixel, NaN elsewhere
+    tentative: np.ndarray | None = None  # (H, W) bool, the second look's regions

@@ -8,10 +8,19 @@ at d/z 1.6-5.2, none was found; the demo plates' deepest row). The second look
 leaves the regions the decision kept and their halos out of the fit
 (:func:`left_out`): the components of what remains describe the sound plate and the weaker
 defects, and every pixel is projected on them
-(:func:`~thermodefect.methods.pct_fitted_on`). The regions of that projection which the same
-decision keeps are added, except those next to the left-out pixels (the rims of the strong
-defects' halos), lying along the plate's boundary or drawn out into bands, each drawn down to
-:data:`DRAW_Z`.
+(:func:`~thermodefect.methods.pct_fitted_on`). Where the heating was corrected, its surfaces
+are fitted again on the remaining plate and taken out first: the strong defects bent the
+first fit (:func:`~thermodefect.preprocess.heating.heating_fit` reads all the plate), which
+leaves a broad imprint of their own time curve elsewhere. The regions of that projection
+which the same decision keeps are added, except those next to the left-out pixels (the rims
+of the strong defects' halos), lying along the plate's boundary or drawn out into bands,
+each drawn down to :data:`DRAW_Z`.
+
+A large defect can stand under the level in every pixel and far over it as a whole: its
+pixels at z 3-5 in the second look's evidence, over z 5 once that evidence is blurred to
+its size. :func:`wide_regions` keeps such regions of the evidence blurred by
+:data:`WIDE_BLUR` pixels when they are large, round and clear of the left-out pixels,
+where the rims of the strong defects' halos stand as high.
 """
 
 from __future__ import annotations
@@ -29,9 +38,14 @@ __all__ = [
     "LEAST_REMAINDER",
     "RIM_CLEARANCE",
     "STRIPE_ELONGATION",
+    "WIDE_AREA",
+    "WIDE_BLUR",
+    "WIDE_CLEARANCE",
+    "WIDE_ELONGATION",
     "elongation",
     "hidden_regions",
     "left_out",
+    "wide_regions",
 ]
 
 #: Robust z down to which a found region's halo reaches: its connected pixels of the feature.
@@ -69,6 +83,21 @@ STRIPE_ELONGATION = 4.0
 #: peak stands near the decision's level, and the pixels over that level alone draw its core
 #: (the `make demo` plates' deepest holes at about half their diameter).
 DRAW_Z = 3.0
+
+#: Blur (pixels) of the second look's evidence for a large faint defect (:func:`wide_regions`).
+WIDE_BLUR = 3.0
+
+#: Smallest such region, pixels: its z over its own size, not a few noisy pixels.
+WIDE_AREA = 30
+
+#: Pixels between such a region and the rim around the left-out pixels. Of the regions the
+#: blurred evidence added on the randomised set (before the heating refit), the rims of
+#: strong defects' halos touched that rim; the defects lay 6 pixels or more from it but one.
+WIDE_CLEARANCE = 6
+
+#: Longest such region, times its width: the defects added stood at 1.0-2.1, the halo
+#: crescents and the heating's bands up to 3.8.
+WIDE_ELONGATION = 2.5
 
 
 def left_out(feature: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -123,7 +152,8 @@ def hidden_regions(
     -------
     added : (H, W) ndarray of bool
         New regions, none within :data:`RIM_CLEARANCE` pixels of what was left out (all
-        False when nothing was found, or too little of the plate remains).
+        False when nothing was found, or too little of the plate remains), those of
+        :func:`wide_regions` among them.
     evidence : (H, W) ndarray of float64
         The second look's feature image in robust z over the remaining plate (0 on the
         left-out pixels).
@@ -133,7 +163,8 @@ def hidden_regions(
     from thermodefect.detect.classical import mask_of
     from thermodefect.detect.combined import EDGE_CLEARANCE
     from thermodefect.detect.decision import along_boundary
-    from thermodefect.methods import max_z_and_faint, pct_fitted_on
+    from thermodefect.methods import FAINT_BLUR, max_z_at, pct_fitted_on
+    from thermodefect.preprocess.heating import heating_fit
 
     none = np.zeros(mask.shape, bool), np.zeros(mask.shape)
     if not mask.any():
@@ -144,8 +175,10 @@ def hidden_regions(
     rest = plate & ~out
     if rest.sum() < LEAST_REMAINDER * plate.sum():
         return none
-    images = pct_fitted_on(cooling, rest, COMPONENTS)
-    evidence, faint = max_z_and_faint(list(images), rest)
+    corrected = any(step.startswith("correct_heating") for step in cooling.meta.history)
+    less = heating_fit(cooling, pixels=rest)[0] if corrected else None
+    images = pct_fitted_on(cooling, rest, COMPONENTS, less=less)
+    evidence, faint, blurred = max_z_at(list(images), rest, (0.0, FAINT_BLUR, WIDE_BLUR))
     added = mask_of(evidence, cooling, faint=faint, z_min=z_min, min_area=min_area) & rest
     labels, n = ndimage.label(added, structure=np.ones((3, 3)))
     rim = ndimage.binary_dilation(out, np.ones((3, 3), bool), iterations=RIM_CLEARANCE)
@@ -154,14 +187,78 @@ def hidden_regions(
     drop[1:] |= along_boundary(labels, n, plate, EDGE_CLEARANCE)
     drop[0] = True
     added = ~drop[labels]
-    if not added.any():
-        return added, evidence
-    reach, _ = ndimage.label((evidence >= DRAW_Z) & rest & ~rim, structure=np.ones((3, 3)))
-    grown = np.unique(reach[added])
-    added |= np.isin(reach, grown[grown > 0])
-    labels, n = ndimage.label(added, structure=np.ones((3, 3)))
-    band = np.concatenate([[False], elongation(labels, n) > STRIPE_ELONGATION])
-    return added & ~band[labels], evidence
+    if added.any():
+        reach, _ = ndimage.label((evidence >= DRAW_Z) & rest & ~rim, structure=np.ones((3, 3)))
+        grown = np.unique(reach[added])
+        added |= np.isin(reach, grown[grown > 0])
+        labels, n = ndimage.label(added, structure=np.ones((3, 3)))
+        band = np.concatenate([[False], elongation(labels, n) > STRIPE_ELONGATION])
+        added &= ~band[labels]
+    wide = wide_regions(blurred, rest, rim, mask | added, cooling, z_min=z_min,
+                        min_area=min_area)  # fmt: skip
+    return added | wide, evidence
+
+
+def wide_regions(
+    blurred: np.ndarray,
+    rest: np.ndarray,
+    rim: np.ndarray,
+    taken: np.ndarray,
+    cooling: Sequence,
+    *,
+    z_min: float,
+    min_area: int,
+) -> np.ndarray:
+    """Large faint defects: regions of the second look's evidence blurred by
+    :data:`WIDE_BLUR` pixels that reach ``z_min`` over at least :data:`WIDE_AREA` pixels
+    after the opening, lie :data:`WIDE_CLEARANCE` pixels or more from ``rim``, are at most
+    :data:`WIDE_ELONGATION` times as long as wide, keep clear of the plate's boundary and of
+    the regions ``taken``, and are no surface marks.
+
+    Parameters
+    ----------
+    blurred : (H, W) ndarray
+        The second look's evidence blurred by :data:`WIDE_BLUR` pixels (robust z).
+    rest : (H, W) ndarray of bool
+        The plate less the left-out pixels (:func:`left_out`).
+    rim : (H, W) ndarray of bool
+        The left-out pixels grown by :data:`RIM_CLEARANCE`.
+    taken : (H, W) ndarray of bool
+        The regions found so far.
+    cooling : Sequence
+        The prepared cooling, for the surface marks.
+    z_min : float
+        Significance in robust standard deviations.
+    min_area : int
+        Smallest region the opening keeps, pixels.
+
+    Returns
+    -------
+    (H, W) ndarray of bool
+    """
+    from scipy import ndimage
+
+    from thermodefect.detect.combined import EDGE_CLEARANCE
+    from thermodefect.detect.decision import FAINT_CLEARANCE, along_boundary
+    from thermodefect.detect.marks import surface_marks
+    from thermodefect.methods import clean
+
+    ring = np.ones((3, 3), bool)
+    found = clean((blurred >= z_min) & rest & ~rim, min_area=min_area)
+    labels, n = ndimage.label(found, structure=ring)
+    if n == 0:
+        return found
+    keep = np.bincount(labels.ravel(), minlength=n + 1) >= WIDE_AREA
+    clearance = ndimage.distance_transform_edt(~rim)
+    nearest = np.asarray(ndimage.minimum(clearance, labels, np.arange(1, n + 1)))
+    keep[1:] &= nearest >= WIDE_CLEARANCE
+    keep[1:] &= elongation(labels, n) <= WIDE_ELONGATION
+    keep[1:] &= ~along_boundary(labels, n, cooling.meta.extra.get("plate"), EDGE_CLEARANCE)
+    near = ndimage.binary_dilation(taken, ring, iterations=FAINT_CLEARANCE)
+    keep[np.unique(labels[near & found])] = False
+    keep[0] = False
+    found = keep[labels]
+    return found & ~surface_marks(found, cooling) if found.any() else found
 
 
 def elongation(labels: np.ndarray, n: int) -> np.ndarray:

@@ -41,6 +41,7 @@ from thermodefect.methods._significance import (
     TOUCH_LEVEL,
     max_z,
     max_z_and_faint,
+    max_z_at,
     opposite_sign,
     signed_z,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "kmeans",
     "max_z",
     "max_z_and_faint",
+    "max_z_at",
     "opposite_sign",
     "pct",
     "pct_fitted_on",

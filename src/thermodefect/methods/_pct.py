@@ -375,7 +375,13 @@ def pct_images(seq) -> list:
 
 
 def pct_fitted_on(
-    data, fit: np.ndarray, k: int = 4, *, most: int = FIT_PIXELS, solver: str = "auto"
+    data,
+    fit: np.ndarray,
+    k: int = 4,
+    *,
+    most: int = FIT_PIXELS,
+    solver: str = "auto",
+    less: np.ndarray | None = None,
 ) -> np.ndarray:
     """PCT components (``'center'`` standardisation) whose temporal functions are fitted on the
     pixels of ``fit`` alone, every pixel projected on them.
@@ -394,6 +400,10 @@ def pct_fitted_on(
     solver : {'auto', 'gram', 'randomized'}
         'auto' fits a record of 4 (k + 10) frames or more by the randomized solver (see the
         module docstring), a shorter one by the Gram matrix.
+    less : (T, n, n) ndarray, optional
+        Coefficients of a smooth surface per frame (Legendre polynomials of
+        :func:`~thermodefect.preprocess.heating.legendre_axes`), subtracted from the frames
+        first; no frame-sized copy is made.
 
     Returns
     -------
@@ -418,13 +428,24 @@ def pct_fitted_on(
     pixels = pixels[:: -(-pixels.size // most)]
     x = frames.reshape(t, h * w)
     sample = np.take(x, pixels, axis=1).astype(np.float32, copy=False)  # x[:, pixels] is 7x slower
+    if less is not None:
+        from thermodefect.preprocess.heating import legendre_axes
+
+        ys, xs = legendre_axes(h, w, less.shape[1] - 1)
+        rows, cols = np.divmod(pixels, w)
+        basis = (ys[rows][:, :, None] * xs[cols][:, None, :]).reshape(pixels.size, -1)
+        sample = sample - (basis @ less.reshape(t, -1).T).T.astype(np.float32)
     if solver == "auto":  # a long record: no dense T x T eigen-solver
         solver = "randomized" if t >= 4 * (k + OVERSAMPLE) else "gram"
     if solver == "randomized":
         vt = _randomized(sample, k, "center", POWER_ITERATIONS, Backend(sample))[1]
     else:
         vt = _gram_solver(sample, k, "center", None, Backend(sample))[1]
-    comps = _product(vt - vt.mean(1)[:, None], x, CPU_CHUNK)
+    weights = vt - vt.mean(1)[:, None]
+    comps = _product(weights, x, CPU_CHUNK)
+    if less is not None:  # each component's share of the surfaces, as a surface itself
+        shares = (weights.astype(np.float64) @ less.reshape(t, -1)).reshape(k, *less.shape[1:])
+        comps -= np.stack([(ys @ c @ xs.T).ravel() for c in shares]).astype(np.float32)
     comps /= np.maximum(np.linalg.norm(comps, axis=1), TINY)[:, None]
     peaks = comps[np.arange(k), np.argmax(np.abs(comps), 1)]
     comps *= np.where(peaks < 0, -1, 1).astype(np.float32)[:, None]

@@ -20,6 +20,7 @@ __all__ = [
     "edge_band_z",
     "max_z",
     "max_z_and_faint",
+    "max_z_at",
     "opposite_sign",
     "signed_z",
 ]
@@ -212,7 +213,7 @@ def max_z(images, plate: np.ndarray | None = None, *, blur: float = 0.0) -> np.n
     ThermodefectError
         For a non-finite image.
     """
-    return _max_z(images, plate, (blur,))[0]
+    return max_z_at(images, plate, (blur,))[0]
 
 
 def max_z_and_faint(images, plate: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -237,12 +238,35 @@ def max_z_and_faint(images, plate: np.ndarray | None = None) -> tuple[np.ndarray
     ThermodefectError
         For a non-finite image.
     """
-    feature, faint = _max_z(images, plate, (0.0, FAINT_BLUR))
+    feature, faint = max_z_at(images, plate, (0.0, FAINT_BLUR))
     return feature, faint
 
 
-def _max_z(images, plate: np.ndarray | None, blurs: tuple[float, ...]) -> list[np.ndarray]:
-    """:func:`max_z` at each blur of ``blurs``, each image flattened once."""
+def max_z_at(images, plate: np.ndarray | None, blurs: tuple[float, ...]) -> list[np.ndarray]:
+    """:func:`max_z` of a stack of images at each blur of ``blurs`` (pixels, 0 for none), each
+    image's trend removed once for all.
+
+    Parameters
+    ----------
+    images : sequence of (H, W) array_like
+        At least one image.
+    plate : (H, W) ndarray of bool, optional
+        The pixels of the plate.
+    blurs : tuple of float
+        Standard deviations of the Gaussian blurs.
+
+    Returns
+    -------
+    list of (H, W) ndarray of float64
+        One per blur.
+
+    Raises
+    ------
+    ValueError
+        For an empty sequence.
+    ThermodefectError
+        For a non-finite image.
+    """
     if not images:
         raise ValueError("max_z needs at least one image")
     out: list = [None] * len(blurs)

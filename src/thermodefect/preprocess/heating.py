@@ -69,7 +69,12 @@ def _fit_grid(t: int, h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def heating_fit(
-    seq: Sequence, *, order: int = 6, clip: float = 3.0, iterations: int = 3
+    seq: Sequence,
+    *,
+    order: int = 6,
+    clip: float = 3.0,
+    iterations: int = 3,
+    pixels: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Coefficients of each frame's smooth heating surface (see :func:`heating_background`).
 
@@ -83,6 +88,9 @@ def heating_fit(
         Robust deviations above which a pixel is left out of the fit.
     iterations : int
         Refits after excluding pixels.
+    pixels : (H, W) ndarray of bool, optional
+        The pixels the fit may read (default all), e.g. the plate without the defects found
+        and their halos, which would otherwise bend the surface.
 
     Returns
     -------
@@ -106,7 +114,8 @@ def heating_fit(
     rows, cols = np.divmod(grid, w)
     bg = (ys[rows][:, :, None] * xs_[cols][:, None, :]).reshape(grid.size, -1)
     bg32 = bg.astype(np.float32)
-    keep = np.ones(grid.size, bool)
+    allowed = np.ones(grid.size, bool) if pixels is None else np.asarray(pixels, bool).ravel()[grid]
+    keep = allowed.copy()
     step = frames_per_chunk((grid.size,), 4)
     for _ in range(iterations + 1):
         # Normal equations over the kept pixels: one float32 product with the frames, no copy
@@ -124,7 +133,7 @@ def heating_fit(
         score = np.sqrt(score / xs.shape[0])
         med = np.median(score[keep])
         mad = 1.4826 * np.median(np.abs(score[keep] - med))
-        new_keep = score <= med + clip * max(mad, 1e-12)
+        new_keep = allowed & (score <= med + clip * max(mad, 1e-12))
         if new_keep.sum() < bg.shape[1] * 4 or np.array_equal(new_keep, keep):
             break
         keep = new_keep
