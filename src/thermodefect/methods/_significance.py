@@ -164,15 +164,23 @@ def _plate_z(flat: np.ndarray, plate: np.ndarray | None) -> np.ndarray:
     return edge_band_z(np.where(plate, robust_z(flat, plate), 0.0), plate)
 
 
-def _blur(flat: np.ndarray, sigma: float, plate: np.ndarray | None) -> np.ndarray:
-    """Gaussian blur of ``sigma`` pixels, over the plate's pixels alone when given."""
+def _blur(flat: np.ndarray, sigma: float, plate: np.ndarray | None, weight) -> np.ndarray:
+    """Gaussian blur of ``sigma`` pixels, over the plate's pixels alone when given (``weight``
+    is then :func:`_plate_weight` of it)."""
     from scipy import ndimage
 
     if plate is None:
         return ndimage.gaussian_filter(flat, sigma)
-    weight = ndimage.gaussian_filter(plate.astype(np.float64), sigma, mode="constant")
     blurred = ndimage.gaussian_filter(np.where(plate, flat, 0.0), sigma, mode="constant")
-    return np.where(plate, blurred / np.maximum(weight, 1e-6), 0.0)
+    return np.where(plate, blurred / weight, 0.0)
+
+
+def _plate_weight(plate: np.ndarray, sigma: float) -> np.ndarray:
+    """The share of each pixel's Gaussian window of ``sigma`` pixels that lies on the plate."""
+    from scipy import ndimage
+
+    weight = ndimage.gaussian_filter(plate.astype(np.float64), sigma, mode="constant")
+    return np.maximum(weight, 1e-6)
 
 
 def max_z(images, plate: np.ndarray | None = None, *, blur: float = 0.0) -> np.ndarray:
@@ -270,12 +278,13 @@ def max_z_at(images, plate: np.ndarray | None, blurs: tuple[float, ...]) -> list
     if not images:
         raise ValueError("max_z needs at least one image")
     out: list = [None] * len(blurs)
+    weights = [_plate_weight(plate, b) if plate is not None and b > 0 else None for b in blurs]
     for image in images:
         flat = _flat(image, plate)
         plain = _plate_z(flat, plate)
         sign = -1.0 if plain.flat[np.argmax(np.abs(plain))] < 0 else 1.0
-        for i, blur in enumerate(blurs):
-            z = sign * (_plate_z(_blur(flat, blur, plate), plate) if blur > 0 else plain)
+        for blur, weight, i in zip(blurs, weights, range(len(blurs)), strict=True):
+            z = sign * (_plate_z(_blur(flat, blur, plate, weight), plate) if blur > 0 else plain)
             z = np.maximum(z, opposite_sign(z))
             out[i] = z if out[i] is None else np.maximum(out[i], z)
     return out
