@@ -275,6 +275,8 @@ def test_the_heating_fit_reads_only_the_pixels_it_is_given():
     assert not (used & ~given).any()
     bent, _ = heating_fit(seq)
     assert np.abs(bent - coef).max() > 10 * np.abs(fitted - coef).max()
+    with pytest.raises(ThermodefectError, match=r"needs at least 196 pixels to read .* got 150"):
+        heating_fit(seq, pixels=np.arange(h * w).reshape(h, w) < 150)
 
 
 def test_streaming_a_memory_mapped_file_releases_its_pages(tmp_path):

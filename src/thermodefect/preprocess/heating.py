@@ -99,6 +99,12 @@ def heating_fit(
         polynomials of :func:`legendre_axes`.
     fitted : (H, W) ndarray of bool
         The pixels the final fit used (on a subsample: the pixels of each kept grid cell).
+
+    Raises
+    ------
+    ThermodefectError
+        When fewer than four pixels per coefficient may be read (of the subsample, on a
+        large sequence).
     """
     t, h, w = seq.shape
     ys, xs_ = legendre_axes(h, w, order)
@@ -115,6 +121,9 @@ def heating_fit(
     bg = (ys[rows][:, :, None] * xs_[cols][:, None, :]).reshape(grid.size, -1)
     bg32 = bg.astype(np.float32)
     allowed = np.ones(grid.size, bool) if pixels is None else np.asarray(pixels, bool).ravel()[grid]
+    if allowed.sum() < 4 * bg.shape[1]:
+        raise fail(seq, f"the heating fit needs at least {4 * bg.shape[1]} pixels to read "
+                        f"({(order + 1) ** 2} coefficients); got {int(allowed.sum())}")  # fmt: skip
     keep = allowed.copy()
     step = frames_per_chunk((grid.size,), 4)
     for _ in range(iterations + 1):
