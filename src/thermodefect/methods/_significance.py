@@ -256,10 +256,8 @@ def max_z_at(images, plate: np.ndarray | None, blurs: tuple[float, ...]) -> list
 
     Parameters
     ----------
-    images : sequence of (H, W) array_like
-        At least one image.
-    plate : (H, W) ndarray of bool, optional
-        The pixels of the plate.
+    images, plate
+        As :func:`max_z` takes them.
     blurs : tuple of float
         Standard deviations of the Gaussian blurs.
 
@@ -270,10 +268,8 @@ def max_z_at(images, plate: np.ndarray | None, blurs: tuple[float, ...]) -> list
 
     Raises
     ------
-    ValueError
-        For an empty sequence.
-    ThermodefectError
-        For a non-finite image.
+    ValueError, ThermodefectError
+        As :func:`max_z` raises them.
     """
     if not images:
         raise ValueError("max_z needs at least one image")
