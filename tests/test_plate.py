@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from thermodefect.detect import DECISIONS, detect, prepare
-from thermodefect.detect.decision import trim_halo
+from thermodefect.detect.decision import regions_touching, trim_halo
 from thermodefect.methods import METHODS, robust_z
 from thermodefect.preprocess.plate import (
     detrend,
@@ -265,3 +265,17 @@ def test_where_the_halos_of_two_defects_add_up_no_third_is_found():
     feature = _blurred(spots, sigma=1.5) + _blurred(spots, sigma=8.0)
     out = trim_halo(feature >= 5, feature, 5.0)
     assert ndimage.label(out, structure=np.ones((3, 3)))[1] == 2
+
+
+def test_regions_touching_keeps_the_regions_that_hold_a_seed_diagonals_included():
+    mask = np.zeros((6, 8), bool)
+    mask[0:2, 0:2] = True  # a square
+    mask[2, 2] = True  # touching it by a corner: the same 8-connected region
+    mask[4:6, 5:8] = True  # another region
+    seeds = np.zeros((6, 8), bool)
+    seeds[2, 2] = True
+    seeds[0, 7] = True  # off every region
+    expected = mask.copy()
+    expected[4:6, 5:8] = False
+    np.testing.assert_array_equal(regions_touching(mask, seeds), expected)
+    assert not regions_touching(mask, np.zeros_like(mask)).any()

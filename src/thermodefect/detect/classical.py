@@ -30,6 +30,7 @@ from thermodefect.detect.decision import (
     drop_border_strips,
     faint_regions,
     gate,
+    regions_touching,
     trim_halo,
 )
 from thermodefect.detect.features import features as method_features
@@ -174,15 +175,6 @@ def mask_of(
     return mask
 
 
-def _regions_touching(mask: np.ndarray, part: np.ndarray) -> np.ndarray:
-    """The regions of ``mask`` (8-connected) that share a pixel with ``part``."""
-    from scipy import ndimage
-
-    labels, _ = ndimage.label(mask, structure=np.ones((3, 3)))
-    shared = np.unique(labels[part & mask])
-    return np.isin(labels, shared[shared > 0])
-
-
 def detect(
     seq: Sequence,
     method: str = "pct",
@@ -277,7 +269,7 @@ def detect_and_faint(
         mask, early = halo_corrected(mask, feature, cooling)
     tentative = None  # the second look's regions: a confirmed network region may redraw them
     if hidden is not None and hidden.any():
-        tentative = _regions_touching(mask, hidden)
+        tentative = regions_touching(mask, hidden)
     regions = with_confidence(measure(mask, feature, seq=cooling), mask, feature)
     if early is not None:
         regions = with_early_sizes(regions, mask, early)

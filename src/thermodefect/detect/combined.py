@@ -170,7 +170,7 @@ def detect_combined(
     from dataclasses import replace
 
     from thermodefect.detect.classical import MIN_AREA, detect_and_faint, prepare
-    from thermodefect.detect.decision import Z_MIN
+    from thermodefect.detect.decision import Z_MIN, regions_touching
     from thermodefect.detect.marks import surface_marks
     from thermodefect.detect.model import detect_with_model
     from thermodefect.detect.outline import early_map, halo_corrected, with_early_sizes
@@ -205,7 +205,7 @@ def detect_combined(
     if not added.any():
         return replace(found, method=f"{method} + {heard.method}")
     added, early = halo_corrected(added, found.feature, cooling, _near(kept))
-    redrawn = _regions_near(tentative, added)
+    redrawn = regions_touching(tentative, _near(added))
     mask = (found.mask & ~redrawn) | added
     regions = with_confidence(measure(mask, found.feature, seq=cooling), mask, found.feature)
     early = np.where(redrawn, 0.0, early_map(found.regions, found.mask)) + early
@@ -213,13 +213,3 @@ def detect_combined(
     left = tentative & ~redrawn
     return replace(found, method=f"{method} + {heard.method}", mask=mask, regions=regions,
                    tentative=left if left.any() else None)  # fmt: skip
-
-
-def _regions_near(regions: np.ndarray, other: np.ndarray) -> np.ndarray:
-    """The regions of ``regions`` (8-connected) within :data:`FOUND_CLEARANCE` pixels of
-    ``other``."""
-    from scipy import ndimage
-
-    labels, _ = ndimage.label(regions, structure=np.ones((3, 3)))
-    near = np.unique(labels[_near(other)])
-    return np.isin(labels, near[near > 0])

@@ -31,6 +31,7 @@ __all__ = [
     "neighbours_on_halos",
     "otsu",
     "region",
+    "regions_touching",
     "significance",
     "trim_halo",
 ]
@@ -294,6 +295,24 @@ def drop_border_strips(mask: np.ndarray, width: int = BORDER_STRIP) -> np.ndarra
     keep[np.unique(labels[inner & mask])] = True
     keep[0] = False
     return keep[labels]
+
+
+def regions_touching(mask: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+    """The regions of ``mask`` (8-connected) that hold a pixel of ``seeds``.
+
+    Parameters
+    ----------
+    mask, seeds : (H, W) ndarray of bool
+
+    Returns
+    -------
+    (H, W) ndarray of bool
+    """
+    from scipy import ndimage
+
+    labels, _ = ndimage.label(mask, structure=np.ones((3, 3)))
+    held = np.unique(labels[seeds & mask])
+    return np.isin(labels, held[held > 0])
 
 
 def along_boundary(

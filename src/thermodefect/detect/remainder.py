@@ -119,10 +119,10 @@ def left_out(feature: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """
     from scipy import ndimage
 
+    from thermodefect.detect.decision import regions_touching
+
     ring = np.ones((3, 3), bool)
-    halo, _ = ndimage.label(feature >= HALO_Z, structure=ring)
-    touched = np.unique(halo[mask])
-    core = mask | np.isin(halo, touched[touched > 0])
+    core = mask | regions_touching(feature >= HALO_Z, mask)
     out = ndimage.binary_dilation(core, ring, iterations=HALO_GROW)
     regions, _ = ndimage.label(mask, structure=ring)
     radius = np.sqrt(np.bincount(regions.ravel()) / np.pi)
@@ -162,7 +162,7 @@ def hidden_regions(
 
     from thermodefect.detect.classical import mask_of
     from thermodefect.detect.combined import EDGE_CLEARANCE
-    from thermodefect.detect.decision import along_boundary
+    from thermodefect.detect.decision import along_boundary, regions_touching
     from thermodefect.methods import FAINT_BLUR, max_z_at, pct_fitted_on
     from thermodefect.preprocess.heating import heating_fit
 
@@ -188,9 +188,7 @@ def hidden_regions(
     drop[0] = True
     added = ~drop[labels]
     if added.any():
-        reach, _ = ndimage.label((evidence >= DRAW_Z) & rest & ~rim, structure=np.ones((3, 3)))
-        grown = np.unique(reach[added])
-        added |= np.isin(reach, grown[grown > 0])
+        added |= regions_touching((evidence >= DRAW_Z) & rest & ~rim, added)
         labels, n = ndimage.label(added, structure=np.ones((3, 3)))
         band = np.concatenate([[False], elongation(labels, n) > STRIPE_ELONGATION])
         added &= ~band[labels]
