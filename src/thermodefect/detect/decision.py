@@ -302,11 +302,15 @@ def regions_touching(mask: np.ndarray, seeds: np.ndarray) -> np.ndarray:
 
     Parameters
     ----------
-    mask, seeds : (H, W) ndarray of bool
+    mask : (H, W) ndarray of bool
+        The regions.
+    seeds : (H, W) ndarray of bool
+        Pixels, on the regions or not.
 
     Returns
     -------
     (H, W) ndarray of bool
+        The regions holding a seed, whole.
     """
     from scipy import ndimage
 
