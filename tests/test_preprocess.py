@@ -277,6 +277,8 @@ def test_the_heating_fit_reads_only_the_pixels_it_is_given():
     assert np.abs(bent - coef).max() > 10 * np.abs(fitted - coef).max()
     with pytest.raises(ThermodefectError, match=r"needs at least 196 pixels to read .* got 150"):
         heating_fit(seq, pixels=np.arange(h * w).reshape(h, w) < 150)
+    small = Sequence(frames[:, :12, :12].astype(np.float32), seq.times)  # 144 pixels, none given
+    assert heating_fit(small)[0].shape == (t, 7, 7)
 
 
 def test_streaming_a_memory_mapped_file_releases_its_pages(tmp_path):

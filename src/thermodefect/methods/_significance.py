@@ -279,7 +279,7 @@ def max_z_at(images, plate: np.ndarray | None, blurs: tuple[float, ...]) -> list
         flat = _flat(image, plate)
         plain = _plate_z(flat, plate)
         sign = -1.0 if plain.flat[np.argmax(np.abs(plain))] < 0 else 1.0
-        for blur, weight, i in zip(blurs, weights, range(len(blurs)), strict=True):
+        for i, (blur, weight) in enumerate(zip(blurs, weights, strict=True)):
             z = sign * (_plate_z(_blur(flat, blur, plate, weight), plate) if blur > 0 else plain)
             z = np.maximum(z, opposite_sign(z))
             out[i] = z if out[i] is None else np.maximum(out[i], z)

@@ -103,8 +103,8 @@ def heating_fit(
     Raises
     ------
     ThermodefectError
-        When fewer than four pixels per coefficient may be read (of the subsample, on a
-        large sequence).
+        When ``pixels`` leave fewer than four pixels per coefficient to read (of the
+        subsample, on a large sequence).
     """
     t, h, w = seq.shape
     ys, xs_ = legendre_axes(h, w, order)
@@ -120,10 +120,13 @@ def heating_fit(
     rows, cols = np.divmod(grid, w)
     bg = (ys[rows][:, :, None] * xs_[cols][:, None, :]).reshape(grid.size, -1)
     bg32 = bg.astype(np.float32)
-    allowed = np.ones(grid.size, bool) if pixels is None else np.asarray(pixels, bool).ravel()[grid]
-    if allowed.sum() < 4 * bg.shape[1]:
-        raise fail(seq, f"the heating fit needs at least {4 * bg.shape[1]} pixels to read "
-                        f"({(order + 1) ** 2} coefficients); got {int(allowed.sum())}")  # fmt: skip
+    allowed = np.ones(grid.size, bool)
+    if pixels is not None:
+        allowed = np.asarray(pixels, bool).ravel()[grid]
+        least = 4 * bg.shape[1]
+        if allowed.sum() < least:
+            raise fail(seq, f"the heating fit needs at least {least} pixels to read "
+                            f"({bg.shape[1]} coefficients); got {int(allowed.sum())}")  # fmt: skip
     keep = allowed.copy()
     step = frames_per_chunk((grid.size,), 4)
     for _ in range(iterations + 1):
